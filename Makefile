@@ -1,0 +1,37 @@
+# The two quick-start commands (`make demo`, `make test`) and `make bench`, each from a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# torch is installed first from its CPU wheel so that argostranslate (through stanza) does not pull
+# the multi-gigabyte CUDA build.
+$(TEST_STAMP): pyproject.toml $(RUN_STAMP)
+	$(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q -e '.[dev,argos]'
+	touch $@
+
+demo: $(RUN_STAMP)
+	$(BIN)/relay demo
+
+test: $(TEST_STAMP)
+	bash scripts/ensure-system-packages.sh
+	bash scripts/run-tests.sh
+
+bench: $(TEST_STAMP)
+	bash scripts/ensure-system-packages.sh
+	$(BIN)/python bench/fanout.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

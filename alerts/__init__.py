@@ -1,0 +1,1 @@
+"""What is broadcast and when: crisis protocol, webinars, CAP (built on the relay core's API)."""

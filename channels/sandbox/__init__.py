@@ -1,0 +1,1 @@
+"""Protocol-faithful local simulators of the providers, for the sandbox and the tests."""

@@ -1,0 +1,1 @@
+"""The relay core: storage, configuration, outbox, dispatcher, router, CLI."""

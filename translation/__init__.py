@@ -1,0 +1,1 @@
+"""Offline translation behind one contract (argostranslate, Apertium), with protection and memory."""
