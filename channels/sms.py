@@ -1,0 +1,334 @@
+"""SMS through Twilio: the only module of the project that imports `twilio`.
+
+Outbound, `SmsChannel` drives the official client's async API over one pooled aiohttp session and turns
+every Twilio or aiohttp failure into the typed errors of `channels/base.py`, so the dispatcher can decide
+between "try later", "give up on this message" and "stop texting this person" without knowing Twilio.
+Inbound, `parse_inbound` / `parse_status` check Twilio's webhook signature and return our own types; they
+take plain strings and mappings so the relay's web framework stays out of this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import aiohttp
+from pydantic import BaseModel, SecretStr, field_validator
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.base import (
+    ChannelError,
+    Inbound,
+    InvalidSignature,
+    Outbound,
+    PermanentError,
+    RateLimited,
+    Receipt,
+    RecipientUnreachable,
+    SenderLimit,
+    StatusUpdate,
+    TransientError,
+)
+from channels.phone import normalise_e164
+from channels.sms_text import segment_count
+
+_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_PLACEHOLDER_TOKENS = {
+    "changeme", "change-me", "change_me", "your-token", "your_token", "your-auth-token",
+    "your_auth_token", "auth-token", "auth_token", "token", "secret", "placeholder", "xxx", "todo",
+}  # fmt: skip
+_OPTED_OUT = {21610}
+_UNREACHABLE = {21211, 21612, 21614}
+_RATE_LIMIT_CODE = 20429
+_MAX_CONNECTIONS = 256  # the benchmark runs ~100 sends at once; each needs its own keep-alive socket
+
+# The Retry-After header of the last 429 seen in this task: TwilioRestException keeps the status and
+# code but drops the response headers, and a context variable is per send (per task), so concurrent
+# sends cannot read each other's value.
+_retry_after: contextvars.ContextVar[str | None] = contextvars.ContextVar("twilio_retry_after", default=None)
+
+
+class SmsSettings(BaseModel):
+    """One Twilio account and the numbers the relay sends from."""
+
+    account_sid: str
+    auth_token: SecretStr
+    numbers: list[str]
+    segments_per_second: float = 1.0  # Twilio long code: one segment per second; 0 = unlimited
+    burst: float = 1.0
+    api_base_url: str | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
+    status_callback_url: str | None = None  # the public URL of the relay's status webhook
+    timeout_seconds: float = 10.0
+
+    @field_validator("account_sid")
+    @classmethod
+    def _account_sid(cls, value: str) -> str:
+        if not _ACCOUNT_SID.match(value.strip()):
+            raise ValueError(
+                f"account_sid {value!r} is not a Twilio Account SID ('AC' and 32 hex digits, from the Console)"
+            )
+        return value.strip()
+
+    @field_validator("auth_token")
+    @classmethod
+    def _auth_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError("auth_token is empty: copy the Auth Token from the Twilio Console")
+        if token.lower() in _PLACEHOLDER_TOKENS or token.startswith("<") or set(token) <= {"x", "X"}:
+            raise ValueError("auth_token is a placeholder: copy the Auth Token from the Twilio Console")
+        return SecretStr(token)
+
+    @field_validator("numbers")
+    @classmethod
+    def _numbers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("numbers is empty: list at least one Twilio number to send from")
+        numbers = [normalise_e164(raw) for raw in value]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"numbers lists the same number twice: {numbers}")
+        return numbers
+
+    @field_validator("segments_per_second")
+    @classmethod
+    def _rate(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"segments_per_second must be >= 0 (0 = unlimited), got {value}")
+        return value
+
+    @field_validator("burst", "timeout_seconds")
+    @classmethod
+    def _positive(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
+        if value <= 0:
+            raise ValueError(f"{info.field_name} must be > 0, got {value}")
+        return value
+
+    @field_validator("api_base_url", "status_callback_url")
+    @classmethod
+    def _url(cls, value: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{info.field_name} must be an http(s) URL with a host, got {value!r}")
+        return value.rstrip("/") if info.field_name == "api_base_url" else value
+
+
+class _PooledTwilioHttp(AsyncTwilioHttpClient):
+    """twilio's async HTTP client, lean enough for thousands of sends a second.
+
+    The parent logs every request at INFO (formatting it first) and leaves timeouts and connection
+    pooling to aiohttp's defaults; this one reuses a single pooled session with our own timeout, never
+    retries (the dispatcher does), and points at `api_base_url` when set so the simulator can stand in
+    for api.twilio.com. Construct it inside a running event loop: the aiohttp session binds to it.
+    """
+
+    def __init__(self, api_base_url: str | None, timeout: float) -> None:
+        super().__init__(pool_connections=False, timeout=timeout, max_retries=None)
+        self._base = api_base_url
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=_MAX_CONNECTIONS),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+        self._auth: dict[tuple[str, str], aiohttp.BasicAuth] = {}
+
+    def _url(self, url: str) -> str:
+        if self._base is None:
+            return url
+        parts = urlsplit(url)
+        return f"{self._base}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, object] | None = None,
+        data: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        basic = None
+        if auth is not None:
+            basic = self._auth.get(auth) or self._auth.setdefault(auth, aiohttp.BasicAuth(*auth))
+        async with self.session.request(
+            method.upper(),
+            self._url(url),
+            params=params,
+            data=data,
+            headers=headers,
+            auth=basic,
+            timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None,
+            allow_redirects=allow_redirects,
+        ) as response:
+            body = await response.read()
+            if response.status == 429:
+                _retry_after.set(response.headers.get("Retry-After"))
+            return Response(response.status, body.decode("utf-8", "replace"), response.headers)
+
+
+class SmsChannel:
+    """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
+
+    name = "sms"
+
+    def __init__(self, settings: SmsSettings) -> None:
+        self.settings = settings
+        self._numbers = frozenset(settings.numbers)
+        self._limit = SenderLimit(rate=settings.segments_per_second, burst=settings.burst)
+        self._http: _PooledTwilioHttp | None = None
+        self._client: Client | None = None
+
+    def senders(self) -> Sequence[str]:
+        return list(self.settings.numbers)
+
+    def limit(self, sender: str) -> SenderLimit:
+        return self._limit
+
+    def cost(self, text: str) -> int:
+        return segment_count(text)
+
+    async def start(self) -> None:
+        if self._client is not None:
+            return
+        self._http = _PooledTwilioHttp(self.settings.api_base_url, self.settings.timeout_seconds)
+        token = self.settings.auth_token.get_secret_value()
+        # A non-empty environment mapping keeps the client from reading TWILIO_* from os.environ:
+        # configuration comes from our settings object only.
+        self._client = Client(
+            self.settings.account_sid,
+            token,
+            http_client=self._http,
+            environment={"TWILIO_ACCOUNT_SID": self.settings.account_sid},
+        )
+
+    async def stop(self) -> None:
+        http, self._http, self._client = self._http, None, None
+        if http is not None:
+            await http.close()
+
+    async def send(self, message: Outbound) -> Receipt:
+        if self._client is None:
+            raise RuntimeError("SmsChannel.send() called before start()")
+        if message.sender not in self._numbers:
+            raise PermanentError(f"sender {message.sender!r} is not one of this account's numbers")
+        marker = _retry_after.set(None)
+        try:
+            created = await self._client.messages.create_async(
+                to=message.to,
+                from_=message.sender,
+                body=message.text,
+                status_callback=self.settings.status_callback_url,
+            )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _classify(exc, _retry_after.get()) from None
+        except (asyncio.TimeoutError, TimeoutError):
+            raise TransientError(f"Twilio did not answer within {self.settings.timeout_seconds}s") from None
+        except aiohttp.ClientError as exc:
+            raise TransientError(f"cannot reach Twilio: {type(exc).__name__}: {exc}") from None
+        except (TwilioException, ValueError) as exc:  # e.g. a 2xx whose body is not JSON
+            raise TransientError(f"unreadable answer from Twilio: {exc}") from None
+        finally:
+            _retry_after.reset(marker)
+        return Receipt(provider_message_id=str(created.sid), status=str(created.status or "queued"))
+
+
+def _classify(exc: TwilioRestException | TwilioServiceException, retry_after: str | None) -> ChannelError:
+    """Twilio's answer, as the dispatcher's decision: retry later, drop the message, or drop the person."""
+    status = int(exc.status or 0)
+    code = int(exc.code) if str(exc.code or "").isdigit() else None
+    text = exc.msg if isinstance(exc, TwilioRestException) else f"{exc.title}: {exc.detail or ''}"
+    detail = f"Twilio {status} (code {code}): {text}"
+    code_str = str(code) if code is not None else None
+    if status == 429 or code == _RATE_LIMIT_CODE:
+        return RateLimited(detail, retry_after=_seconds(retry_after), code=code_str)
+    if code in _OPTED_OUT:
+        return RecipientUnreachable(detail, code=code_str, opted_out=True)
+    if code in _UNREACHABLE:
+        return RecipientUnreachable(detail, code=code_str, opted_out=False)
+    if 400 <= status < 500:
+        return PermanentError(detail, code=code_str)
+    return TransientError(detail, code=code_str)
+
+
+def _seconds(header: str | None) -> float | None:
+    """A Retry-After value (delta-seconds or HTTP-date) in seconds from now."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def webhook_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """The X-Twilio-Signature Twilio puts on a webhook to `url` carrying `params` (for the simulator)."""
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
+def _verify(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> None:
+    if not signature or not RequestValidator(auth_token).validate(url, params, signature):
+        raise InvalidSignature(f"X-Twilio-Signature does not match a request to {url}")
+
+
+def _require(params: Mapping[str, str], *names: str) -> None:
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise ValueError(f"Twilio webhook is missing field(s): {', '.join(missing)}")
+
+
+def parse_inbound(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> Inbound:
+    """An SMS a person sent to one of our numbers, from Twilio's signed webhook form.
+
+    `url` must be the exact public URL Twilio requested (scheme, host, path and query), since that is
+    what Twilio signed.
+    """
+    _verify(auth_token, url, params, signature)
+    _require(params, "MessageSid", "From", "Body")
+    return Inbound(
+        channel=SmsChannel.name,
+        provider_message_id=params["MessageSid"],
+        sender=params["From"],
+        recipient=params.get("To", ""),
+        text=params["Body"],
+        received_at=datetime.now(timezone.utc),
+        raw={key: params[key] for key in params},
+    )
+
+
+def parse_status(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> StatusUpdate:
+    """A delivery receipt from Twilio's signed status callback."""
+    _verify(auth_token, url, params, signature)
+    _require(params, "MessageSid", "MessageStatus")
+    return StatusUpdate(
+        channel=SmsChannel.name,
+        provider_message_id=params["MessageSid"],
+        status=params["MessageStatus"].strip().lower(),
+        error_code=params.get("ErrorCode") or None,
+    )
+
+
+def twiml_reply(text: str | None) -> str:
+    """The TwiML answer to an inbound webhook: one reply SMS, or none (an empty `<Response/>`)."""
+    response = MessagingResponse()
+    if text is not None:
+        response.message(text)
+    return str(response)

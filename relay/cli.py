@@ -1,0 +1,165 @@
+"""The `relay` command line (Typer + Rich). The only place that decides exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from relay import cli_broadcast, cli_subscribers, migrate
+from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
+from relay.config import ConfigError
+from relay.db import SetupError
+from relay.program import Program
+from relay.subscribers import SubscriberError
+
+app = typer.Typer(help="relay: crisis alerts and notices over SMS, Telegram and Matrix, in each person's language.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cli_subscribers.app, name="subscribers")
+app.add_typer(cli_broadcast.app, name="broadcast")
+
+INIT_CONFIG = """\
+# relay configuration. Every key is documented in config/relay.example.toml.
+# Secrets (auth tokens) never go here: use RELAY_SMS__AUTH_TOKEN or RELAY_SECRETS_FILE.
+data_dir = "data"
+default_language = "en"
+
+[http]
+host = "127.0.0.1"
+port = 8080
+
+# Without an [sms] section, `relay run --sandbox` sends SMS to the local Twilio simulator.
+[sandbox]
+sms_numbers = ["+12015550100", "+12015550101"]
+segments_per_second = 1.0
+"""
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default ./relay.toml, or RELAY_CONFIG)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = CliContext(config_path=resolve_config_path(config))
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(Path("."), help="Where to write relay.toml and the data directory."),
+    force: bool = typer.Option(False, help="Overwrite an existing relay.toml."),
+) -> None:
+    """Write a relay.toml and create the data directory and the database."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "relay.toml"
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; use --force to overwrite it")
+    path.write_text(INIT_CONFIG, encoding="utf-8")
+    cli = CliContext(config_path=path)
+    cli.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (cli.settings.data_dir / "sandbox").mkdir(exist_ok=True)
+    cli.database(upgrade=True)
+    console.print(f"wrote {path}; database at {cli.settings.resolved_database_url}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema to the latest version (Alembic)."""
+    database = ctx.obj.database(upgrade=True)
+    console.print(f"database at revision {migrate.current_revision(database.engine)}")
+
+
+@app.command("check-config")
+def check_config(ctx: typer.Context) -> None:
+    """Load and validate the configuration; print what it resolves to."""
+    settings = ctx.obj.settings
+    console.print(f"config: {ctx.obj.config_path or '(defaults and environment)'}")
+    console.print(f"database: {settings.resolved_database_url}")
+    console.print(f"http: {settings.http.host}:{settings.http.port} (public {settings.public_url})")
+    console.print(f"sms: {'numbers ' + ', '.join(settings.sms.numbers) if settings.sms else 'sandbox only'}")
+    console.print("configuration is valid")
+
+
+@app.command()
+def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
+    """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
+    program = Program(ctx.obj.settings, sandbox=sandbox)
+    asyncio.run(program.run_until_signal())
+
+
+@app.command("sandbox")
+def sandbox_cmd(
+    ctx: typer.Context,
+    port: int = typer.Option(8099, help="Port of the SMS simulator."),
+    account_sid: str = typer.Option("AC" + "5a" * 16, envvar="RELAY_SANDBOX_ACCOUNT_SID"),
+    auth_token: str = typer.Option(..., envvar="RELAY_SANDBOX_AUTH_TOKEN", help="Token the relay must use."),
+) -> None:
+    """Run the provider simulators alone (point a relay's [sms] api_base_url at them)."""
+    from channels.sandbox.twilio_sim import TwilioSimSettings, serve
+
+    settings = ctx.obj.settings
+    sim = TwilioSimSettings(
+        account_sid=account_sid, auth_token=auth_token, numbers=settings.sandbox.sms_numbers,
+        segments_per_second=settings.sandbox.segments_per_second,
+        inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
+    )
+    console.print(f"Twilio simulator on http://127.0.0.1:{port} (account {account_sid}); "
+                  f"records in {settings.data_dir / 'sandbox' / 'sms.jsonl'}")
+    try:
+        asyncio.run(serve(sim, settings.data_dir, "127.0.0.1", port))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def demo(ctx: typer.Context, keep: bool = typer.Option(False, help="Keep the temporary data directory.")) -> None:
+    """Import subscribers, send a crisis alert and a webinar notice through the sandbox, print the report."""
+    from relay.demo import run_demo
+
+    run_demo(keep=keep)
+
+
+def _register_optional() -> None:
+    try:
+        from relay import translation_cli
+    except ImportError:  # translation is optional in a small install
+        return
+    translation_cli.register(app, lambda: typer.get_current_context().obj.settings.translation)
+
+
+_register_optional()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except (UsageError, SubscriberError) as exc:
+        errors.print(f"error: {exc}", highlight=False)
+        sys.exit(2)
+    except (ConfigError, SetupError) as exc:
+        errors.print(f"error: {exc}", highlight=False)
+        sys.exit(3)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

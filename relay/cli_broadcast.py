@@ -1,0 +1,163 @@
+"""`relay broadcast send | status | cancel`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from relay import deliveries, outbox
+from relay.channel_registry import planned_senders
+from relay.cli_context import UsageError, console, context
+from relay.models import Broadcast
+from relay.outbox import Audience, BroadcastError, BroadcastRequest
+from relay.translation_hooks import machine_translator, untranslated_note
+
+app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
+
+DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def parse_expiry(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    match = DURATION.match(value.strip())
+    if match:
+        amount, unit = int(match[1]), match[2]
+        return datetime.now(timezone.utc) + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--expires {value!r}: give a duration such as 30m, 6h, 2d or an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"--expires {value!r}: an ISO time needs its UTC offset, e.g. 2026-11-24T18:00+00:00")
+    return parsed
+
+
+def parse_texts(values: list[str]) -> dict[str, str]:
+    texts = {}
+    for value in values:
+        language, sep, text = value.partition("=")
+        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
+            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"Evacue ahora\"")
+        texts[language] = text
+    return texts
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(";") if part.strip())
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    body: Optional[str] = typer.Argument(None, help="The message, in the source language."),
+    body_file: Optional[Path] = typer.Option(None, "--body-file", exists=True, dir_okay=False),
+    kind: str = typer.Option("notice", help="crisis, webinar or notice (crisis goes first)."),
+    language: str = typer.Option(None, "--lang", help="Language of the body (default: config default_language)."),
+    severity: str = typer.Option("Unknown", help="CAP severity: Extreme, Severe, Moderate, Minor, Unknown."),
+    urgency: str = typer.Option("Unknown", help="CAP urgency: Immediate, Expected, Future, Past, Unknown."),
+    certainty: str = typer.Option("Unknown", help="CAP certainty: Observed, Likely, Possible, Unlikely, Unknown."),
+    region: str = typer.Option("", help="';'-separated regions (any of)."),
+    topic: str = typer.Option("", help="';'-separated topics (any of)."),
+    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
+    expires: Optional[str] = typer.Option(None, help="Stop sending after: 30m, 6h, 2d or an ISO 8601 time."),
+    text: list[str] = typer.Option([], "--text", help="A human text for a language: es=\"...\" (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"id": ...} only.'),
+    wait: bool = typer.Option(False, "--wait", help="Show progress until every delivery is final."),
+    sender: str = typer.Option("cli", help="Who sends it (recorded in the audit log)."),
+) -> None:
+    """Queue a broadcast; prints its id once every delivery is committed to the outbox."""
+    cli = context(ctx)
+    settings = cli.settings
+    if (body is None) == (body_file is None):
+        raise UsageError("give the message either as an argument or with --body-file, not both")
+    message = body if body is not None else body_file.read_text(encoding="utf-8")
+    request = BroadcastRequest(
+        kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
+        severity=severity, urgency=urgency, certainty=certainty,
+        audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
+        expires_at=parse_expiry(expires), human_texts=parse_texts(text),
+    )
+    database = cli.database()
+    try:
+        planned = outbox.plan_broadcast(
+            database.sessions, request, senders=planned_senders(settings),
+            machine=machine_translator(settings, database.sessions), note=untranslated_note, actor=sender,
+        )
+    except BroadcastError as exc:
+        raise UsageError(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps({"id": planned.id, "deliveries": planned.deliveries}))
+    else:
+        console.print(f"broadcast {planned.id} queued: {planned.deliveries} deliveries in "
+                      f"{len(planned.languages)} language(s)")
+    if wait:
+        follow(cli, planned.id)
+
+
+def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.BroadcastReport:
+    """A progress bar until every delivery of the broadcast is final."""
+    sessions = cli.database().sessions
+    with sessions() as session:
+        current = deliveries.report(session, broadcast_id)
+    with Progress(TextColumn("[bold]broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("", total=current.total, id=broadcast_id, detail="")
+        while True:
+            with sessions() as session:
+                current = deliveries.report(session, broadcast_id)
+            detail = " ".join(f"{k}={v}" for k, v in sorted(current.by_status.items()))
+            progress.update(task, completed=current.final, detail=detail)
+            if current.done:
+                return current
+            time.sleep(poll_seconds)
+
+
+def print_report(report: deliveries.BroadcastReport) -> None:
+    statuses = sorted(report.by_status)
+    table = Table("channel", *statuses, title=f"broadcast {report.broadcast_id}: {report.total} deliveries")
+    for channel, counts in sorted(report.by_channel.items()):
+        table.add_row(channel, *[str(counts.get(s, 0)) for s in statuses])
+    table.add_section()
+    for language, counts in sorted(report.by_language.items()):
+        table.add_row(f"lang {language}", *[str(counts.get(s, 0)) for s in statuses])
+    console.print(table)
+
+
+@app.command("status")
+def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Delivery counts by status, channel and language, and who has not been reached."""
+    with context(ctx).database().sessions() as session:
+        if session.get(Broadcast, broadcast_id) is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        report = deliveries.report(session, broadcast_id)
+        missing = deliveries.unreached(session, broadcast_id)
+    if as_json:
+        console.print_json(json.dumps(report.as_json()))
+        return
+    print_report(report)
+    failed = [m for m in missing if m[2] in ("failed", "cancelled", "expired")]
+    if failed:
+        table = Table("channel", "address", "status", "reason", title="not reached")
+        for row in failed:
+            table.add_row(*[str(v or "") for v in row])
+        console.print(table)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, broadcast_id: int) -> None:
+    """Stop every delivery of a broadcast that has not been sent yet."""
+    with context(ctx).database().sessions.begin() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        count = deliveries.cancel(session, broadcast, actor="cli")
+    console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")

@@ -1,0 +1,257 @@
+"""The dispatcher: claims due deliveries per sender, sends them through the channel adapters at each
+provider's pace, and records every outcome. The one place in the relay that retries.
+
+Crash safety comes from the order of events: a delivery is marked `sending` (claimed) in the database
+before its request leaves, and its outcome is written after. A process killed in between leaves
+`sending` rows; whoever takes the sender's lease next puts them back to pending and sends them again.
+So nobody is missed, and the duplicates are bounded by what one process may hold in flight at once
+(`dispatcher.max_in_flight`): claimed plus sent-but-not-yet-recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.base import (
+    Channel,
+    ChannelError,
+    Outbound,
+    PermanentError,
+    RateLimited,
+    RecipientUnreachable,
+)
+from relay import deliveries
+from relay.backoff import Backoff
+from relay.config import DispatcherSettings
+from relay.deliveries import Claimed, Outcome
+from relay.leases import SenderLeases
+from relay.tasks import TaskSet
+
+log = logging.getLogger("relay.dispatcher")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class InFlight:
+    """Counts deliveries claimed but not yet recorded, across all senders of this process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._changed = asyncio.Condition()
+
+    async def reserve(self, wanted: int) -> int:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.used < self.limit)
+            granted = min(wanted, self.limit - self.used)
+            self.used += granted
+            return granted
+
+    async def release(self, count: int) -> None:
+        if count:
+            async with self._changed:
+                self.used -= count
+                self._changed.notify_all()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Mapping[str, Channel],
+        settings: DispatcherSettings,
+        leases: SenderLeases,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = dict(channels)
+        self.settings = settings
+        self.leases = leases
+        self.clock = clock
+        self.worker_id = f"{uuid.uuid4().hex[:12]}"
+        self.backoff = Backoff(
+            initial=settings.backoff_initial_seconds,
+            maximum=settings.backoff_max_seconds,
+            jitter=settings.backoff_jitter,
+        )
+        self.in_flight = InFlight(settings.max_in_flight)
+        self._concurrency = asyncio.Semaphore(settings.concurrency)
+        self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._texts: dict[tuple[int, str], str] = {}
+        self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
+        self._tasks = TaskSet()
+        self.sent_count = 0
+
+    # -- database calls run in worker threads: the event loop never blocks on I/O -------------------
+
+    async def _db(self, fn, *args):
+        def work():
+            with self.sessions.begin() as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(work)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Drive every sender of every channel until `stop()`."""
+        for channel in self.channels.values():
+            for sender in channel.senders():
+                self._tasks.spawn(self._sender_loop(channel, sender), name=f"sender:{channel.name}:{sender}")
+        self._tasks.spawn(self._recorder(), name="recorder")
+        self._tasks.spawn(self._housekeeping(), name="housekeeping")
+        await self._stopping.wait()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self._tasks.cancel_all()
+        self.leases.release_all()
+
+    def wake(self) -> None:
+        """New work was planned in this process: idle senders look now instead of at their next poll."""
+        self._wake.set()
+
+    @property
+    def failures(self) -> list[BaseException]:
+        return self._tasks.failures
+
+    # -- one loop per sender ----------------------------------------------------------------------
+
+    def _limiter(self, channel: Channel, sender: str) -> tuple[AsyncLimiter | None, int]:
+        limit = channel.limit(sender)
+        if not self.settings.rate_limits or limit.rate <= 0:
+            return None, 200
+        burst = max(1.0, limit.burst)
+        # Claim about one second of work at a time: a STOP or a cancel then catches the rest still queued.
+        return AsyncLimiter(burst, burst / limit.rate), max(1, math.ceil(limit.rate))
+
+    async def _sender_loop(self, channel: Channel, sender: str) -> None:
+        key = f"{channel.name}:{sender}"
+        await self.leases.acquire(key)
+        orphans = await self._db(deliveries.release_orphans, sender, self.clock())
+        if orphans:
+            log.warning("sender %s: %d deliveries left in flight by a previous process will be resent", key, orphans)
+        limiter, batch = self._limiter(channel, sender)
+        while not self._stopping.is_set():
+            if not self.leases.held(key):
+                log.error("sender %s: lease lost; waiting to take it back", key)
+                await self.leases.acquire(key)
+                await self._db(deliveries.release_orphans, sender, self.clock())
+            wait = self._paused.get(key, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            granted = await self.in_flight.reserve(batch)
+            claimed = await self._db(deliveries.claim, sender, self.worker_id, granted, self.clock())
+            await self.in_flight.release(granted - len(claimed))
+            if not claimed:
+                await self._idle()
+                continue
+            reachable = await self._db(deliveries.still_reachable, [c.endpoint_id for c in claimed])
+            texts = await self._texts_for(claimed)
+            for item in claimed:
+                if item.endpoint_id not in reachable:
+                    self._outcomes.put_nowait(Outcome(item.id, "cancelled", error="recipient opted out"))
+                    continue
+                text = texts[(item.broadcast_id, item.language)]
+                if limiter is not None:
+                    for _ in range(channel.cost(text)):
+                        await limiter.acquire()
+                await self._concurrency.acquire()
+                self._tasks.spawn(self._send(channel, sender, item, text), name=f"send:{item.id}")
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.idle_poll_seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _texts_for(self, claimed: list[Claimed]) -> dict[tuple[int, str], str]:
+        missing = {(c.broadcast_id, c.language) for c in claimed} - self._texts.keys()
+        if missing:
+            if len(self._texts) > 10_000:
+                self._texts.clear()
+            self._texts.update(await self._db(deliveries.texts_for, missing))
+        return self._texts
+
+    async def _send(self, channel: Channel, sender: str, item: Claimed, text: str) -> None:
+        try:
+            outcome = await self._attempt(channel, sender, item, text)
+        finally:
+            self._concurrency.release()
+        self._outcomes.put_nowait(outcome)
+
+    async def _attempt(self, channel: Channel, sender: str, item: Claimed, text: str) -> Outcome:
+        message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text)
+        try:
+            receipt = await channel.send(message)
+        except RateLimited as exc:
+            # The provider says this sender is going too fast: pause the whole sender, not just this row.
+            delay = self.backoff.delay(1, retry_after=exc.retry_after)
+            self._paused[f"{channel.name}:{sender}"] = time.monotonic() + delay
+            return self._retry(item, f"rate limited ({exc.code or 'no code'})", delay)
+        except RecipientUnreachable as exc:
+            kind = "opted_out" if exc.opted_out else "unreachable"
+            return Outcome(item.id, kind, error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id)
+        except PermanentError as exc:
+            return Outcome(item.id, "failed", error=f"{exc} (code {exc.code})")
+        except ChannelError as exc:
+            return self._retry(item, f"{type(exc).__name__}: {exc}", None)
+        except Exception as exc:  # an adapter bug must not lose the delivery: retry it, loudly
+            log.exception("channel %s raised an unclassified error for delivery %s", channel.name, item.id)
+            return self._retry(item, f"unexpected {type(exc).__name__}: {exc}", None)
+        self.sent_count += 1
+        return Outcome(item.id, "sent", provider_message_id=receipt.provider_message_id)
+
+    def _retry(self, item: Claimed, error: str, delay: float | None) -> Outcome:
+        if item.attempts >= self.settings.max_attempts:
+            return Outcome(item.id, "failed", error=f"gave up after {item.attempts} attempts: {error}")
+        seconds = delay if delay is not None else self.backoff.delay(item.attempts)
+        return Outcome(item.id, "retry", error=error, retry_at=deliveries.retry_time(self.clock(), seconds))
+
+    # -- writing outcomes in batches -----------------------------------------------------------------
+
+    async def _recorder(self) -> None:
+        while True:
+            batch = [await self._outcomes.get()]
+            await asyncio.sleep(self.settings.record_interval_seconds)
+            while not self._outcomes.empty() and len(batch) < 2000:
+                batch.append(self._outcomes.get_nowait())
+            try:
+                await self._db(deliveries.record, self.worker_id, batch, self.clock())
+            except Exception:
+                # Not written: the rows stay `sending` under our claim. Put the outcomes back and retry so
+                # that a database hiccup does not turn into resends.
+                log.exception("could not record %d outcomes; retrying", len(batch))
+                for outcome in batch:
+                    self._outcomes.put_nowait(outcome)
+                await asyncio.sleep(1.0)
+                continue
+            await self.in_flight.release(len(batch))
+
+    async def _housekeeping(self) -> None:
+        while True:
+            try:
+                await self._db(deliveries.expire_due, self.clock())
+                check = getattr(self.leases, "check", None)
+                if check is not None:
+                    await asyncio.to_thread(check)
+            except Exception:
+                log.exception("housekeeping failed; will try again")
+            await asyncio.sleep(5.0)

@@ -1,0 +1,125 @@
+"""One lifecycle object for a running relay (prepare, start, stop), in the shape of mautrix's program.
+
+It raises; only the CLI decides exit codes. In sandbox mode it also starts the provider simulators and
+points the channels at them, so an observer can try everything without touching a real provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from channels.base import Channel
+from channels.sms import SmsSettings
+from relay.channel_registry import build_channels
+from relay.config import Settings
+from relay.db import Database, SetupError
+from relay.dispatcher import Dispatcher
+from relay.leases import leases_for
+from relay.web import EmbeddedServer, bind, create_app, serve
+
+if TYPE_CHECKING:
+    from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
+
+log = logging.getLogger("relay.program")
+
+SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
+
+
+def sandbox_sms_settings(settings: Settings) -> "TwilioSimSettings":
+    from channels.sandbox.twilio_sim import TwilioSimSettings
+
+    return TwilioSimSettings(
+        account_sid=SANDBOX_ACCOUNT_SID,
+        auth_token=secrets.token_hex(16),
+        numbers=settings.sandbox.sms_numbers,
+        segments_per_second=settings.sandbox.segments_per_second,
+        inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
+    )
+
+
+@dataclass
+class Program:
+    settings: Settings
+    sandbox: bool = False
+    upgrade: bool = False
+    database: Database | None = None
+    simulator: "TwilioSimulator | None" = None
+    channels: dict[str, Channel] = field(default_factory=dict)
+    dispatcher: Dispatcher | None = None
+    server: EmbeddedServer | None = None
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self.database = await asyncio.to_thread(Database.open, self.settings, upgrade=self.upgrade)
+        sock = bind(self.settings.http.host, self.settings.http.port)
+        if self.settings.http.port == 0:
+            port = sock.getsockname()[1]
+            self.settings = self.settings.model_copy(update={"http": self.settings.http.model_copy(update={"port": port})})
+        if self.sandbox:
+            await self._start_sandbox()
+        if not any(channel is not None for channel in [self.settings.sms]):
+            raise SetupError("no channel is configured: add an [sms] section, or run with --sandbox")
+        self.channels = build_channels(self.settings)
+        for channel in self.channels.values():
+            await channel.start()
+        self.dispatcher = Dispatcher(
+            self.database.sessions,
+            self.channels,
+            self.settings.dispatcher,
+            leases_for(self.database.engine, self.settings.data_dir),
+        )
+        app = create_app(
+            self.settings,
+            self.database.sessions,
+            sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
+        )
+        self.server = await serve(app, sock)
+        self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
+        log.info("relay listening on %s", self.settings.public_url)
+
+    async def _start_sandbox(self) -> None:
+        from channels.sandbox.twilio_sim import TwilioSimulator
+
+        sim_settings = sandbox_sms_settings(self.settings)
+        self.simulator = TwilioSimulator(sim_settings, self.settings.data_dir)
+        await self.simulator.start(port=self.settings.sandbox.port)
+        sms_settings = SmsSettings(
+            account_sid=sim_settings.account_sid,
+            auth_token=sim_settings.auth_token,
+            numbers=sim_settings.numbers,
+            segments_per_second=self.settings.sandbox.segments_per_second,
+            api_base_url=self.simulator.base_url,
+            status_callback_url=f"{self.settings.public_url}/webhooks/sms/status",
+        )
+        self.settings = self.settings.model_copy(update={"sms": sms_settings})
+
+    async def stop(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self._dispatch_task.cancel()
+        if self.server is not None:
+            self.server.should_exit = True
+            await self.server.task  # type: ignore[attr-defined]
+        for channel in self.channels.values():
+            await channel.stop()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        if self.database is not None:
+            self.database.engine.dispose()
+        self._stopped.set()
+
+    async def run_until_signal(self) -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,90 @@
+"""Shared fixtures: the storage contract runs on SQLite and on the machine's PostgreSQL.
+
+Each PostgreSQL test gets its own schema in the `test` database (dropped afterwards), so runs never
+see each other's rows. With CI=true an unreachable PostgreSQL fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from relay.config import Settings, load_settings
+from relay.db import make_sessionmaker
+from relay.db import Database
+
+POSTGRES_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return str(exc).splitlines()[0]
+
+
+_PG_PROBLEM = _postgres_available()
+
+
+def require_postgres() -> None:
+    if _PG_PROBLEM is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable and CI=true: {_PG_PROBLEM}")
+    pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections live in a fresh schema of the `test` database."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relay.db'}"
+    return request.getfixturevalue("postgres_schema_url")
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url})
+
+
+@pytest.fixture
+def database(settings) -> Iterator[Database]:
+    db = Database.open(settings, upgrade=True)
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path) -> Settings:
+    return load_settings(None, overrides={"data_dir": str(tmp_path / "data")})
+
+
+__all__ = ["make_sessionmaker", "DATA", "ROOT"]
