@@ -162,6 +162,8 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
         basic = None
         if auth is not None:
             basic = self._auth.get(auth) or self._auth.setdefault(auth, aiohttp.BasicAuth(*auth))
+        # Passing timeout=None to aiohttp would mean "no timeout at all", not "the session's timeout".
+        extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout else {}
         async with self.session.request(
             method.upper(),
             self._url(url),
@@ -169,8 +171,8 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
             data=data,
             headers=headers,
             auth=basic,
-            timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None,
             allow_redirects=allow_redirects,
+            **extra,
         ) as response:
             body = await response.read()
             if response.status == 429:

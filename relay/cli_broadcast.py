@@ -15,7 +15,7 @@ from rich.table import Table
 
 from relay import deliveries, outbox
 from relay.channel_registry import planned_senders
-from relay.cli_context import UsageError, console, context
+from relay.cli_context import UsageError, console, context, errors
 from relay.models import Broadcast
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.translation_hooks import machine_translator, untranslated_note
@@ -95,7 +95,7 @@ def send(
     except BroadcastError as exc:
         raise UsageError(str(exc)) from None
     if as_json:
-        console.print_json(json.dumps({"id": planned.id, "deliveries": planned.deliveries}))
+        typer.echo(json.dumps({"id": planned.id, "deliveries": planned.deliveries}))
     else:
         console.print(f"broadcast {planned.id} queued: {planned.deliveries} deliveries in "
                       f"{len(planned.languages)} language(s)")
@@ -109,7 +109,7 @@ def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.Broa
     with sessions() as session:
         current = deliveries.report(session, broadcast_id)
     with Progress(TextColumn("[bold]broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console) as progress:
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=errors) as progress:
         task = progress.add_task("", total=current.total, id=broadcast_id, detail="")
         while True:
             with sessions() as session:
@@ -141,7 +141,7 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
         report = deliveries.report(session, broadcast_id)
         missing = deliveries.unreached(session, broadcast_id)
     if as_json:
-        console.print_json(json.dumps(report.as_json()))
+        typer.echo(json.dumps(report.as_json()))
         return
     print_report(report)
     failed = [m for m in missing if m[2] in ("failed", "cancelled", "expired")]

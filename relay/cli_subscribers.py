@@ -81,7 +81,7 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), lim
             for p in people
         ]
     if as_json:
-        console.print_json(json.dumps(rows))
+        typer.echo(json.dumps(rows))
         return
     table = Table("id", "name", "lang", "tier", "regions", "endpoints")
     for row in rows:

@@ -62,6 +62,10 @@ class Program:
             self.settings = self.settings.model_copy(update={"http": self.settings.http.model_copy(update={"port": port})})
         if self.sandbox:
             await self._start_sandbox()
+        elif self.settings.sms is not None and self.settings.sms.status_callback_url is None:
+            callback = f"{self.settings.public_url}/webhooks/sms/status"
+            sms_settings = self.settings.sms.model_copy(update={"status_callback_url": callback})
+            self.settings = self.settings.model_copy(update={"sms": sms_settings})
         if not any(channel is not None for channel in [self.settings.sms]):
             raise SetupError("no channel is configured: add an [sms] section, or run with --sandbox")
         self.channels = build_channels(self.settings)

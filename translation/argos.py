@@ -114,7 +114,10 @@ class ArgosTranslator:
                 raise ModelError(f"argos: the translator cannot be loaded: {exc}") from exc
             results = list(texts)
             for s, t in hops:
-                translation = argos_translate.get_translation_from_codes(s, t)
+                try:
+                    translation = argos_translate.get_translation_from_codes(s, t)
+                except Exception as exc:
+                    raise ModelError(f"argos: package {s}->{t} cannot be loaded: {exc}") from exc
                 if translation is None:
                     raise ModelError(f"argos: package {s}->{t} is listed but argos cannot load it")
                 for i, text in enumerate(results):

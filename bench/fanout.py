@@ -1,0 +1,279 @@
+"""Fan-out benchmark: prints figures, never passes or fails.
+
+1. Throughput with limits off: deliveries per second through the whole path (outbox -> dispatcher ->
+   twilio client -> simulator -> status callback -> delivered) beside a raw aiohttp client posting the
+   same requests to the same simulator (its callbacks going to a bare receiver), in the same run.
+2. Utilisation of a 10-number pool at 1 segment/s with limits on: achieved / limit, and the 429s.
+3. Time and peak memory to put a 100,000-subscriber broadcast into the outbox, on SQLite and PostgreSQL.
+
+The simulator runs in its own process (`relay sandbox`) so that it does not share a core with the side
+being measured. Usage: .venv/bin/python bench/fanout.py [--messages 5000] [--pool-seconds 30] [--plan 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+import psutil
+from aiohttp import web
+from sqlalchemy import create_engine, insert, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from relay import deliveries, outbox  # noqa: E402
+from relay.config import load_settings  # noqa: E402
+from relay.db import Database  # noqa: E402
+from relay.models import Endpoint, Subscriber  # noqa: E402
+from relay.outbox import BroadcastRequest  # noqa: E402
+from relay.program import SANDBOX_ACCOUNT_SID, Program  # noqa: E402
+
+TOKEN = "bench" + "0" * 27
+POOL = [f"+120155501{i:02d}" for i in range(10)]
+BODY = "Flood warning: move to higher ground now. Shelter at the school on Route 3 from 18:00."
+PG_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_simulator(data_dir: Path, port: int, rate: float, relay_port: int) -> subprocess.Popen:
+    env = {**os.environ, "RELAY_SANDBOX_AUTH_TOKEN": TOKEN, "RELAY_DATA_DIR": str(data_dir),
+           "RELAY_SANDBOX__SMS_NUMBERS": json.dumps(POOL), "RELAY_SANDBOX__SEGMENTS_PER_SECOND": str(rate),
+           "RELAY_HTTP__PORT": str(relay_port)}
+    process = subprocess.Popen([sys.executable, "-m", "relay.cli", "sandbox", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=data_dir)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("simulator did not start")
+
+
+def add_subscribers(database: Database, count: int, batch: int = 20_000) -> None:
+    """Bulk-load subscribers (not part of any measured figure)."""
+    with database.engine.begin() as connection:
+        start = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM subscribers")).scalar()
+        for offset in range(0, count, batch):
+            ids = range(start + offset + 1, start + min(count, offset + batch) + 1)
+            now = datetime.now(timezone.utc)
+            connection.execute(insert(Subscriber.__table__), [
+                {"id": i, "language": "en", "timezone": "UTC", "tier": "observer", "consent_crisis": True,
+                 "consent_webinar": True, "consent_notice": True, "created_at": now, "updated_at": now}
+                for i in ids])
+            connection.execute(insert(Endpoint.__table__), [
+                {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{i:07d}", "opted_out": False,
+                 "unreachable": False, "created_at": now} for i in ids])
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT setval('subscribers_id_seq', (SELECT MAX(id) FROM subscribers))"))
+            connection.execute(text("SELECT setval('endpoints_id_seq', (SELECT MAX(id) FROM endpoints))"))
+
+
+# -- 1. throughput -----------------------------------------------------------------------------------
+
+
+async def raw_baseline(sim_port: int, messages: int, concurrency: int = 100) -> float:
+    delivered = 0
+    done = asyncio.Event()
+
+    async def receiver(request: web.Request) -> web.Response:
+        nonlocal delivered
+        form = await request.post()
+        if form.get("MessageStatus") == "delivered":
+            delivered += 1
+            if delivered == messages:
+                done.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/cb", receiver)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{sim_port}/2010-04-01/Accounts/{SANDBOX_ACCOUNT_SID}/Messages.json"
+    auth = aiohttp.BasicAuth(SANDBOX_ACCOUNT_SID, TOKEN)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(messages):
+        queue.put_nowait(i)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            data = {"To": f"+1203{i:07d}", "From": POOL[i % len(POOL)], "Body": BODY,
+                    "StatusCallback": f"http://127.0.0.1:{port}/cb"}
+            async with session.post(url, data=data, auth=auth) as response:
+                await response.read()
+                assert response.status == 201, response.status
+
+    start = time.perf_counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        await asyncio.gather(*[worker(session) for _ in range(concurrency)])
+    await asyncio.wait_for(done.wait(), timeout=300)
+    elapsed = time.perf_counter() - start
+    await runner.cleanup()
+    return messages / elapsed
+
+
+async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, rate_limits: bool,
+                     senders: list[str]) -> tuple[float, Program]:
+    settings = load_settings(None, overrides={
+        "data_dir": str(tmp), "http": {"port": relay_port},
+        "dispatcher": {"rate_limits": rate_limits, "max_in_flight": 500, "concurrency": 100},
+        "sms": {"account_sid": SANDBOX_ACCOUNT_SID, "auth_token": TOKEN, "numbers": senders,
+                "segments_per_second": 1.0, "api_base_url": f"http://127.0.0.1:{sim_port}"},
+    })
+    program = Program(settings, upgrade=True)
+    await program.start()
+    add_subscribers(program.database, messages)
+    planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
+        kind="crisis", body=BODY, source_language="en", sender="bench"), senders={"sms": senders}, actor="bench")
+    start = time.perf_counter()
+    program.dispatcher.wake()
+    while True:
+        with program.database.sessions() as session:
+            report = deliveries.report(session, planned.id)
+        if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= messages:
+            break
+        await asyncio.sleep(0.05)
+    return messages / (time.perf_counter() - start), program
+
+
+async def throughput(messages: int) -> None:
+    with tempfile.TemporaryDirectory() as raw_dir, tempfile.TemporaryDirectory() as relay_dir:
+        relay_port = free_port()
+        sim_port = free_port()
+        sim = start_simulator(Path(raw_dir), sim_port, 0, relay_port)
+        try:
+            raw = await raw_baseline(sim_port, messages)
+        finally:
+            sim.terminate()
+            sim.wait()
+        sim_port = free_port()
+        sim = start_simulator(Path(relay_dir), sim_port, 0, relay_port)
+        try:
+            ours, program = await relay_path(Path(relay_dir), sim_port, relay_port, messages, False, POOL)
+            await program.stop()
+        finally:
+            sim.terminate()
+            sim.wait()
+    print(f"throughput, limits off, {messages} messages, callbacks to delivered:")
+    print(f"  raw aiohttp client      {raw:8.0f} msg/s")
+    print(f"  relay whole path        {ours:8.0f} msg/s")
+    print(f"  ratio relay / raw       {ours / raw:8.2f}   (goal >= 0.80)")
+
+
+# -- 2. pool utilisation ------------------------------------------------------------------------------
+
+
+async def utilisation(seconds: int) -> None:
+    messages = len(POOL) * seconds
+    with tempfile.TemporaryDirectory() as relay_dir:
+        relay_port, sim_port = free_port(), free_port()
+        sim = start_simulator(Path(relay_dir), sim_port, 1.0, relay_port)
+        try:
+            _, program = await relay_path(Path(relay_dir), sim_port, relay_port, messages, True, POOL)
+            await program.stop()
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{sim_port}/sandbox/stats") as response:
+                    stats = await response.json()
+        finally:
+            sim.terminate()
+            sim.wait()
+        log = [json.loads(line) for line in (Path(relay_dir) / "sandbox" / "sms.jsonl").read_text().splitlines()]
+    times = sorted(datetime.fromisoformat(m["at"]).timestamp() for m in log)
+    span = times[-1] - times[0]
+    achieved = (len(times) - len(POOL)) / span if span else 0.0  # first message of each number is free
+    limit = len(POOL) * 1.0
+    print(f"pool utilisation, {len(POOL)} numbers at 1 segment/s, {messages} single-segment messages:")
+    print(f"  achieved {achieved:.2f} msg/s of {limit:.0f} -> {achieved / limit:.3f} (goal >= 0.97)")
+    print(f"  429 responses from the simulator: {stats.get('rate_limited', '?')} (goal 0)")
+
+
+# -- 3. planning into the outbox ---------------------------------------------------------------------
+
+
+def plan_figures(url: str, label: str, subscribers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(None, overrides={"data_dir": tmp, "database_url": url})
+        database = Database.open(settings, upgrade=True)
+        add_subscribers(database, subscribers)
+        process = psutil.Process()
+        baseline = process.memory_info().rss
+        peak = baseline
+        running = True
+
+        def sample() -> None:
+            nonlocal peak
+            while running:
+                peak = max(peak, process.memory_info().rss)
+                time.sleep(0.005)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        start = time.perf_counter()
+        planned = outbox.plan_broadcast(database.sessions, BroadcastRequest(
+            kind="crisis", body=BODY, source_language="en", sender="bench"), senders={"sms": POOL}, actor="bench")
+        elapsed = time.perf_counter() - start
+        running = False
+        sampler.join()
+        database.engine.dispose()
+    print(f"  {label:10s} {planned.deliveries:>7} deliveries committed in {elapsed:6.2f} s "
+          f"({planned.deliveries / elapsed:,.0f}/s); peak RSS growth {(peak - baseline) / 2**20:6.1f} MiB")
+
+
+def planning(subscribers: int) -> None:
+    print(f"putting a {subscribers:,}-subscriber broadcast into the outbox:")
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_figures(f"sqlite:///{tmp}/plan.db", "SQLite", subscribers)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        print(f"  PostgreSQL   unavailable: {exc}")
+        return
+    try:
+        plan_figures(f"{PG_URL}?options=-csearch_path%3D{schema}", "PostgreSQL", subscribers)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--pool-seconds", type=int, default=30)
+    parser.add_argument("--plan", type=int, default=100_000)
+    parser.add_argument("--only", choices=["throughput", "utilisation", "planning"])
+    args = parser.parse_args()
+    if args.only in (None, "throughput"):
+        asyncio.run(throughput(args.messages))
+    if args.only in (None, "utilisation"):
+        asyncio.run(utilisation(args.pool_seconds))
+    if args.only in (None, "planning"):
+        planning(args.plan)
+
+
+if __name__ == "__main__":
+    main()

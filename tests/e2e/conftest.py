@@ -1,0 +1,139 @@
+"""Real processes: `relay sandbox` (the Twilio simulator) and `relay run`, driven by the `relay` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+RELAY = [sys.executable, "-m", "relay.cli"]
+TOKEN = "e2e" + "0" * 29
+ACCOUNT = "AC" + "5a" * 16
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Site:
+    """A relay installation in a temporary folder: config, data directory, processes."""
+
+    root: Path
+    numbers: list[str]
+    rate: float
+    max_in_flight: int = 100
+    http_port: int = field(default_factory=free_port)
+    sim_port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def write_config(self) -> None:
+        numbers = json.dumps(self.numbers)
+        (self.root / "relay.toml").write_text(f"""
+data_dir = "data"
+[http]
+port = {self.http_port}
+[dispatcher]
+max_in_flight = {self.max_in_flight}
+backoff_initial_seconds = 0.5
+[sandbox]
+sms_numbers = {numbers}
+segments_per_second = {self.rate}
+[sms]
+account_sid = "{ACCOUNT}"
+numbers = {numbers}
+segments_per_second = {self.rate}
+api_base_url = "http://127.0.0.1:{self.sim_port}"
+""")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "RELAY_SMS__AUTH_TOKEN": TOKEN, "RELAY_SANDBOX_AUTH_TOKEN": TOKEN,
+                "RELAY_CONFIG": str(self.root / "relay.toml")}
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        result = subprocess.run([*RELAY, *args], cwd=self.root, env=self.env, capture_output=True, text=True,
+                                timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"relay {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def start(self, *args: str) -> subprocess.Popen:
+        log = open(self.root / f"{args[0]}-{len(self.processes)}.log", "w")
+        process = subprocess.Popen([*RELAY, *args], cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def wait_http(self, url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"process exited with {process.returncode} before serving {url}")
+            try:
+                httpx.get(url, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError(f"{url} not up within {timeout}s")
+
+    def start_sandbox(self) -> subprocess.Popen:
+        process = self.start("sandbox", "--port", str(self.sim_port))
+        self.wait_http(f"http://127.0.0.1:{self.sim_port}/sandbox/stats", process)
+        return process
+
+    def start_relay(self) -> subprocess.Popen:
+        process = self.start("run")
+        self.wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process)
+        return process
+
+    def sms_log(self) -> list[dict]:
+        path = self.root / "data" / "sandbox" / "sms.jsonl"
+        if not path.exists():
+            return []
+        lines = path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def subscribers_csv(path: Path, count: int, prefix: str = "+1201556") -> list[str]:
+    phones = [f"{prefix}{i:04d}" for i in range(count)]
+    languages = ["en", "es", "fr", "ht"]
+    rows = ["name,phone,language"] + [f"Person {i},{p},{languages[i % 4]}" for i, p in enumerate(phones)]
+    path.write_text("\n".join(rows) + "\n")
+    return phones
+
+
+@pytest.fixture
+def site(tmp_path):
+    created: list[Site] = []
+
+    def make(numbers: list[str], rate: float, **kwargs) -> Site:
+        s = Site(tmp_path, numbers, rate, **kwargs)
+        s.write_config()
+        s.cli("db", "upgrade")
+        created.append(s)
+        return s
+
+    yield make
+    for s in created:
+        s.stop_all()

@@ -1,0 +1,62 @@
+"""A whole relay in the test's event loop: SQLite, the webhook server and the Twilio simulator on
+127.0.0.1, the real twilio client between them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from relay.config import load_settings
+from relay.program import Program
+
+NUMBER = "+12015550100"
+
+
+def make_program(tmp_path: Path, *, numbers=(NUMBER,), rate: float = 0.0, **overrides) -> Program:
+    settings = load_settings(None, overrides={
+        "data_dir": str(tmp_path / "data"),
+        "http": {"port": 0},
+        "sandbox": {"sms_numbers": list(numbers), "segments_per_second": rate},
+        **overrides,
+    })
+    return Program(settings, sandbox=True, upgrade=True)
+
+
+@pytest.fixture
+async def program(tmp_path):
+    relay = make_program(tmp_path)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.stop()
+
+
+def sms_log(program: Program) -> list[dict]:
+    path = program.settings.data_dir / "sandbox" / "sms.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+async def post_form(url: str, params: dict, headers: dict | None = None) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=params, headers=headers or {}) as response:
+            return response.status, await response.text()
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll until `predicate()` is truthy (a bounded wait on an outcome, not a timing assertion)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await predicate() if asyncio.iscoroutinefunction(predicate) else predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,115 @@
+"""Translation settings: one typed, documented block, embedded by the relay as `Settings.translation`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from translation.errors import UnknownLanguage
+from translation.languages import normalize
+from translation.protect import DEFAULT_KEYWORDS
+
+EngineName = Literal["apertium", "argos"]
+
+
+def _code(value: str) -> str:
+    try:
+        return normalize(value)
+    except UnknownLanguage as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class TranslationSettings(BaseModel):
+    """Which engines translate, where their data lives, and the rules for crisis broadcasts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engines: list[EngineName] = Field(
+        default_factory=lambda: ["apertium", "argos"],
+        description="Engine preference order: per language pair the first engine that serves it is used. "
+        "Apertium (rule-based, fast, deterministic) first by default; argos covers the other pairs.",
+    )
+    argos_package_dir: Path | None = Field(
+        default=None,
+        description="Directory of installed argos packages. None uses argos's default "
+        "(~/.local/share/argos-translate/packages). Fixed for the life of the process (argos reads it once).",
+    )
+    apertium_modes_dir: Path = Field(
+        default=Path("/usr/share/apertium/modes"),
+        description="Where Apertium pair modes (eng-spa.mode...) are installed; Debian's location by default.",
+    )
+    apertium_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a running Apertium pipeline may take to answer before it is killed and the "
+        "translation fails with a ModelError (a guard against a hung process, not a performance target).",
+    )
+    glossary_dir: Path = Field(
+        default=Path("config/glossary"),
+        description="Directory of glossary TOML files: place and organisation names kept as they are, or "
+        "forced to a given translation per language. A missing directory means an empty glossary.",
+    )
+    source_language: str = Field(
+        default="en",
+        description="Language broadcasts are written in unless the coordinator says otherwise (ISO 639-1).",
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "es"],
+        description="Languages the relay serves (ISO 639-1): the targets of broadcasts and the candidates "
+        "for detecting the language of inbound text.",
+    )
+    require_approval: list[str] = Field(
+        default_factory=list,
+        description="Languages whose machine translation of a severe or extreme crisis broadcast must be "
+        "approved (or replaced) by a human translator before it is sent.",
+    )
+    send_original_while_pending: bool = Field(
+        default=True,
+        description="While a required approval is pending, send the original text at once (with the "
+        "untranslated note) instead of holding the alert; the approved text follows.",
+    )
+    keywords: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_KEYWORDS),
+        description="Uppercase keyword commands (STOP, JOIN, VERIFY...) that are never translated, with "
+        "their codes (VERIFY K7P-2QX, ACK 4821).",
+    )
+    phone_region: str = Field(
+        default="US",
+        min_length=2,
+        max_length=2,
+        description="Region (ISO 3166-1 alpha-2) used to recognise national phone numbers such as "
+        "(212) 555-0100 so they are protected as one token.",
+    )
+    detect_min_words: int = Field(
+        default=3, ge=1, description="Inbound texts with fewer words than this are of unknown language."
+    )
+    detect_min_confidence: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Below this detection confidence (0-1) an inbound text's language counts as unknown.",
+    )
+
+    @field_validator("source_language")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return _code(value)
+
+    @field_validator("languages", "require_approval")
+    @classmethod
+    def _codes(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(_code(v) for v in values))
+
+    @field_validator("engines")
+    @classmethod
+    def _engines(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"engines lists an engine twice: {values}")
+        return values
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return value.upper()
