@@ -81,7 +81,7 @@ def add_subscribers(database: Database, count: int, batch: int = 20_000) -> None
                  "consent_webinar": True, "consent_notice": True, "created_at": now, "updated_at": now}
                 for i in ids])
             connection.execute(insert(Endpoint.__table__), [
-                {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{i:07d}", "opted_out": False,
+                {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{2000000 + i:07d}", "opted_out": False,
                  "unreachable": False, "created_at": now} for i in ids])
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT setval('subscribers_id_seq', (SELECT MAX(id) FROM subscribers))"))
@@ -119,7 +119,7 @@ async def raw_baseline(sim_port: int, messages: int, concurrency: int = 100) -> 
     async def worker(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
             i = queue.get_nowait()
-            data = {"To": f"+1203{i:07d}", "From": POOL[i % len(POOL)], "Body": BODY,
+            data = {"To": f"+1203{2000000 + i:07d}", "From": POOL[i % len(POOL)], "Body": BODY,
                     "StatusCallback": f"http://127.0.0.1:{port}/cb"}
             async with session.post(url, data=data, auth=auth) as response:
                 await response.read()

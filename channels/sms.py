@@ -140,7 +140,7 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
             connector=aiohttp.TCPConnector(limit=_MAX_CONNECTIONS),
             timeout=aiohttp.ClientTimeout(total=timeout),
         )
-        self._auth: dict[tuple[str, str], aiohttp.BasicAuth] = {}
+        self._auth: dict[tuple[str, str], str] = {}
 
     def _url(self, url: str) -> str:
         if self._base is None:
@@ -159,9 +159,9 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        basic = None
         if auth is not None:
-            basic = self._auth.get(auth) or self._auth.setdefault(auth, aiohttp.BasicAuth(*auth))
+            header = self._auth.get(auth) or self._auth.setdefault(auth, aiohttp.encode_basic_auth(*auth))
+            headers = {**(headers or {}), "Authorization": header}
         # Passing timeout=None to aiohttp would mean "no timeout at all", not "the session's timeout".
         extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout else {}
         async with self.session.request(
@@ -170,7 +170,6 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
             params=params,
             data=data,
             headers=headers,
-            auth=basic,
             allow_redirects=allow_redirects,
             **extra,
         ) as response:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +15,8 @@ from relay import migrate
 
 if TYPE_CHECKING:
     from relay.config import Settings
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -58,8 +62,32 @@ class SetupError(Exception):
 
 @dataclass
 class Database:
+    """The engine, its sessions, and the threads that run database work for async code.
+
+    On SQLite all work goes through one thread: SQLite has one writer anyway, and threads queueing in
+    its busy handler sleep in steps of up to 100 ms, which is far slower than waiting in line.
+    """
+
     engine: Engine
     sessions: sessionmaker[Session]
+    executor: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        workers = 1 if self.engine.dialect.name == "sqlite" else 8
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relay-db")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(session, *args)` in one transaction, off the event loop."""
+
+        def work() -> T:
+            with self.sessions.begin() as session:
+                return fn(session, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()
 
     @classmethod
     def open(cls, settings: "Settings", *, upgrade: bool = False) -> "Database":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from channels.base import StatusUpdate
@@ -205,11 +205,18 @@ def _apply(session: Session, update_: StatusUpdate, now: datetime) -> int:
     ).rowcount
 
 
+def store_receipts(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
+    """Keep the receipts, then apply them; a receipt for a send not recorded yet is applied by the
+    recorder when it writes that send (see `apply_early_receipts`)."""
+    session.execute(insert(ProviderReceipt), [
+        {"channel": u.channel, "provider_message_id": u.provider_message_id, "status": u.status,
+         "error_code": u.error_code, "received_at": now} for u in updates])
+    for update_ in updates:
+        _apply(session, update_, now)
+
+
 def store_receipt(session: Session, update_: StatusUpdate, now: datetime) -> None:
-    """Keep the receipt, then apply it; if the send is not recorded yet, the recorder applies it later."""
-    session.add(ProviderReceipt(channel=update_.channel, provider_message_id=update_.provider_message_id,
-                                status=update_.status, error_code=update_.error_code, received_at=now))
-    _apply(session, update_, now)
+    store_receipts(session, [update_], now)
 
 
 def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -46,21 +47,12 @@ def demo_settings(data_dir: Path) -> Settings:
     })
 
 
-async def _in_thread(sessions, fn):
-    def work():
-        with sessions.begin() as session:
-            return fn(session)
-
-    return await asyncio.to_thread(work)
-
-
 async def _follow(program: Program, ids: dict[str, int]) -> None:
-    sessions = program.database.sessions
     with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console) as progress:
         tasks = {name: progress.add_task(name, total=None, detail="") for name in ids}
         while True:
-            reports = {name: await _in_thread(sessions, lambda s, i=i: deliveries.report(s, i)) for name, i in ids.items()}
+            reports = {name: await program.database.run(lambda s, i=i: deliveries.report(s, i)) for name, i in ids.items()}
             for name, report in reports.items():
                 detail = " ".join(f"{k}={v}" for k, v in sorted(report.by_status.items()))
                 progress.update(tasks[name], total=report.total, completed=report.final, detail=detail)
@@ -76,7 +68,7 @@ async def _demo(settings: Settings) -> int:
         sessions = program.database.sessions
         console.print(Rule("1. import subscribers"))
         with DEMO_CSV.open(encoding="utf-8") as handle:
-            report = await _in_thread(sessions, lambda s: subscribers.import_csv(
+            report = await program.database.run(lambda s: subscribers.import_csv(
                 s, handle, actor="demo", default_region=None, default_timezone="UTC"))
         console.print(f"imported {report.created}; rejected {len(report.errors)}:")
         for line, reason in report.errors:
@@ -96,8 +88,9 @@ async def _demo(settings: Settings) -> int:
         console.print(Rule("3. meanwhile citizens text the relay"))
         number = program.settings.sandbox.sms_numbers[0]
         for sender, text in (("+12015559001", "JOIN es"), ("+12015552001", "STOP")):
-            answer = await program.simulator.inject_inbound(sender, number, text)
-            console.print(f"  {sender} -> {text!r}: relay answered {answer!r}", highlight=False)
+            twiml = await program.simulator.inject_inbound(sender, number, text)
+            answer = " ".join(re.findall(r"<Message>(.*?)</Message>", twiml, re.S))
+            console.print(f"  {sender} texts {text!r}; the relay answers: {answer}", highlight=False)
 
         console.print(Rule("4. a webinar notice to subscribers of the 'webinars' topic"))
         webinar = await asyncio.to_thread(outbox.plan_broadcast, sessions, BroadcastRequest(
@@ -111,7 +104,7 @@ async def _demo(settings: Settings) -> int:
         await _follow(program, {"crisis": crisis.id, "webinar": webinar.id})
         await asyncio.sleep(0.5)  # the last status callbacks
         for broadcast_id in (crisis.id, webinar.id):
-            print_report(await _in_thread(sessions, lambda s, b=broadcast_id: deliveries.report(s, b)))
+            print_report(await program.database.run(lambda s, b=broadcast_id: deliveries.report(s, b)))
         log = program.settings.data_dir / "sandbox" / "sms.jsonl"
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         console.print(f"the simulator accepted {len(lines)} messages ({log}); the first three:")

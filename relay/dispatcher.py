@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from typing import Callable, Mapping
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import (
     Channel,
@@ -32,6 +31,7 @@ from channels.base import (
 from relay import deliveries
 from relay.backoff import Backoff
 from relay.config import DispatcherSettings
+from relay.db import Database
 from relay.deliveries import Claimed, Outcome
 from relay.leases import SenderLeases
 from relay.tasks import TaskSet
@@ -70,14 +70,14 @@ class InFlight:
 class Dispatcher:
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        database: Database,
         channels: Mapping[str, Channel],
         settings: DispatcherSettings,
         leases: SenderLeases,
         *,
         clock: Clock = utcnow,
     ) -> None:
-        self.sessions = sessions
+        self.database = database
         self.channels = dict(channels)
         self.settings = settings
         self.leases = leases
@@ -101,11 +101,7 @@ class Dispatcher:
     # -- database calls run in worker threads: the event loop never blocks on I/O -------------------
 
     async def _db(self, fn, *args):
-        def work():
-            with self.sessions.begin() as session:
-                return fn(session, *args)
-
-        return await asyncio.to_thread(work)
+        return await self.database.run(fn, *args)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

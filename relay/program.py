@@ -72,14 +72,14 @@ class Program:
         for channel in self.channels.values():
             await channel.start()
         self.dispatcher = Dispatcher(
-            self.database.sessions,
+            self.database,
             self.channels,
             self.settings.dispatcher,
             leases_for(self.database.engine, self.settings.data_dir),
         )
         app = create_app(
             self.settings,
-            self.database.sessions,
+            self.database,
             sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
         )
         self.server = await serve(app, sock)
@@ -109,12 +109,13 @@ class Program:
         if self.server is not None:
             self.server.should_exit = True
             await self.server.task  # type: ignore[attr-defined]
+            await self.server.config.app.state.receipts.close()
         for channel in self.channels.values():
             await channel.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         if self.database is not None:
-            self.database.engine.dispose()
+            self.database.close()
         self._stopped.set()
 
     async def run_until_signal(self) -> None:

@@ -19,12 +19,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from channels import sms
-from channels.base import InvalidSignature
+from channels.base import InvalidSignature, StatusUpdate
 from relay import deliveries, inbound
 from relay.config import Settings
+from relay.db import Database
+from relay.group_commit import GroupCommit
 
 log = logging.getLogger("relay.web")
 
@@ -51,7 +53,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 def create_app(
     settings: Settings,
-    sessions: sessionmaker[Session],
+    database: Database,
     *,
     sms_token: Callable[[], str | None],
     on_inbound: Callable[[], None] = lambda: None,
@@ -74,11 +76,12 @@ def create_app(
             return PlainTextResponse("request body is not UTF-8 form data", status_code=400)
 
     def in_transaction(fn):
-        def work():
-            with sessions.begin() as session:
-                return fn(session)
+        return database.run(fn)
 
-        return asyncio.to_thread(work)
+    receipts: GroupCommit[StatusUpdate] = GroupCommit(
+        database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
+    )
+    app.state.receipts = receipts
 
     @app.get("/healthz")
     async def healthz() -> dict:
@@ -131,8 +134,8 @@ def create_app(
             return PlainTextResponse("invalid signature", status_code=403)
         except ValueError as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
-        now = datetime.now(timezone.utc)
-        await in_transaction(lambda s: deliveries.store_receipt(s, update, now))
+        if update.status in deliveries.RECEIPT_STATUS:  # "queued", "sent"...: nothing to record
+            await receipts.submit(update)
         return Response(status_code=204)
 
     return app

@@ -79,7 +79,7 @@ def database(settings) -> Iterator[Database]:
     try:
         yield db
     finally:
-        db.engine.dispose()
+        db.close()
 
 
 @pytest.fixture

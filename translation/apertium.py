@@ -117,6 +117,14 @@ def unescape(stream: str) -> str:
     return "".join(out)
 
 
+def _keep_outer_space(original: str, translated: str) -> str:
+    """Give the translation the original's leading and trailing whitespace (a dropped pronoun leaves a blank)."""
+    body = translated.strip()
+    lead = original[: len(original) - len(original.lstrip())]
+    trail = original[len(original.rstrip()) :]
+    return f"{lead}{body}{trail}"
+
+
 def mode_commands(mode: Mode) -> list[list[str]]:
     """The mode's pipeline with null-flush flags, one argv per stage, no shell in between."""
     try:
@@ -274,7 +282,7 @@ class ApertiumTranslator:
         with self._locks[mode.name]:
             answers = self._run(mode, requests)
         for i, answer in zip(todo, answers):
-            results[i] = unescape(answer.decode("utf-8", "replace"))
+            results[i] = _keep_outer_space(texts[i], unescape(answer.decode("utf-8", "replace")))
         return results
 
     def _run(self, mode: Mode, requests: list[bytes]) -> list[bytes]:

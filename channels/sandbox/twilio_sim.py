@@ -117,7 +117,7 @@ class TwilioSimulator:
         self._numbers = frozenset(settings.numbers)
         token = settings.auth_token
         self._sign = functools.partial(webhook_signature, token)
-        self._auth_header = "Basic " + base64.b64encode(f"{settings.account_sid}:{token}".encode()).decode()
+        self._auth_header = aiohttp.encode_basic_auth(settings.account_sid, token)
         self._limiter = ThroughputLimiter(settings.segments_per_second, settings.tolerance_segments)
         self._faults = FaultPlan(settings.error_rate, settings.outages, settings.seed)
         self._stats = dict.fromkeys(
@@ -159,11 +159,18 @@ class TwilioSimulator:
         self.port = self._site.port
         self._t0 = asyncio.get_running_loop().time()
         windows = self._faults.refuse_windows()
+        if windows and windows[0][0] <= 0:  # refusing from the first instant: no client may slip in
+            await self._stop_listening()
         if windows:
             task = asyncio.ensure_future(self._refuse_during(windows))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._forget)
         return self.port
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Twilio simulator outage task died", exc_info=task.exception())
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -205,20 +212,24 @@ class TwilioSimulator:
     async def _refuse_during(self, windows: list[tuple[float, float]]) -> None:
         """Stop listening (and drop open connections) for each "refuse" window, then listen again."""
         loop = asyncio.get_running_loop()
-        assert self._runner is not None and self._runner.server is not None
         for start_s, end_s in windows:
             await asyncio.sleep(max(0.0, self._t0 + start_s - loop.time()))
-            self._refusing = True
-            if self._site is not None:
-                await self._site.stop()
-                self._site = None
-            for connection in self._runner.server.connections:
-                if connection.transport is not None:
-                    connection.transport.close()
+            await self._stop_listening()
             await asyncio.sleep(max(0.0, self._t0 + end_s - loop.time()))
+            assert self._runner is not None
             self._site = web.TCPSite(self._runner, self._host, self.port)
             await self._site.start()
             self._refusing = False
+
+    async def _stop_listening(self) -> None:
+        self._refusing = True
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        assert self._runner is not None and self._runner.server is not None
+        for connection in self._runner.server.connections:
+            if connection.transport is not None:
+                connection.transport.close()
 
     # -- REST API ----------------------------------------------------------------------------------
 
@@ -232,22 +243,25 @@ class TwilioSimulator:
         header = request.headers.get("Authorization", "")
         if header == self._auth_header:
             return True
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
         try:
-            auth = aiohttp.BasicAuth.decode(header)
+            login, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except ValueError:
             return False
-        return auth.login == self.settings.account_sid and auth.password == self.settings.auth_token
+        return login == self.settings.account_sid and password == self.settings.auth_token
 
     async def _fault(self, request: web.Request) -> web.StreamResponse | None:
         """Latency and injected failures, applied before Twilio would even look at the request."""
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         loop = asyncio.get_running_loop()
-        if self._refusing:  # a keep-alive connection opened before the window: drop it
+        if self._refusing:  # a request on a connection opened before the window: drop it unanswered
             self._stats["faults"] += 1
             if request.transport is not None:
                 request.transport.close()
-            raise asyncio.CancelledError
+            raise asyncio.CancelledError  # how aiohttp ends a handler whose connection is gone
         outage = self._faults.outage_at(loop.time() - self._t0)
         if outage is not None and outage.mode != "refuse":
             self._stats["faults"] += 1
