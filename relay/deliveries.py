@@ -192,27 +192,35 @@ RECEIPT_STATUS = {"delivered": DeliveryStatus.delivered.value, "undelivered": De
                   "failed": DeliveryStatus.failed.value}
 
 
-def _apply(session: Session, update_: StatusUpdate, now: datetime) -> int:
-    target = RECEIPT_STATUS.get(update_.status)
-    if target is None:  # queued / sending / sent: nothing to move
-        return 0
-    error = f"provider reported {update_.status}" + (f" (error {update_.error_code})" if update_.error_code else "")
-    return session.execute(
-        update(Delivery)
-        .where(Delivery.provider_message_id == update_.provider_message_id, Delivery.channel == update_.channel,
-               Delivery.status == SENT)
-        .values(status=target, finished_at=now, last_error=None if target == "delivered" else error)
-    ).rowcount
+def _apply(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
+    """Move `sent` deliveries to what their receipts say (executemany: receipts come in thousands)."""
+    rows = []
+    for u in updates:
+        target = RECEIPT_STATUS.get(u.status)
+        if target is None:  # queued / sending / sent: nothing to move
+            continue
+        error = None if target == DeliveryStatus.delivered.value else (
+            f"provider reported {u.status}" + (f" (error {u.error_code})" if u.error_code else ""))
+        rows.append({"b_pmid": u.provider_message_id, "b_channel": u.channel, "b_status": target, "b_err": error})
+    if not rows:
+        return
+    table = Delivery.__table__
+    session.connection().execute(
+        update(table)
+        .where(table.c.provider_message_id == bindparam("b_pmid"), table.c.channel == bindparam("b_channel"),
+               table.c.status == SENT)
+        .values(status=bindparam("b_status"), finished_at=now, last_error=bindparam("b_err")),
+        rows,
+    )
 
 
 def store_receipts(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
     """Keep the receipts, then apply them; a receipt for a send not recorded yet is applied by the
     recorder when it writes that send (see `apply_early_receipts`)."""
-    session.execute(insert(ProviderReceipt), [
+    session.connection().execute(insert(ProviderReceipt.__table__), [
         {"channel": u.channel, "provider_message_id": u.provider_message_id, "status": u.status,
          "error_code": u.error_code, "received_at": now} for u in updates])
-    for update_ in updates:
-        _apply(session, update_, now)
+    _apply(session, updates, now)
 
 
 def store_receipt(session: Session, update_: StatusUpdate, now: datetime) -> None:
@@ -222,14 +230,13 @@ def store_receipt(session: Session, update_: StatusUpdate, now: datetime) -> Non
 def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:
     if not provider_ids:
         return
-    now = datetime.now(timezone.utc)
-    for row in session.execute(
+    rows = session.execute(
         select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
                ProviderReceipt.error_code)
         .where(ProviderReceipt.provider_message_id.in_(list(provider_ids)))
         .order_by(ProviderReceipt.id)
-    ):
-        _apply(session, StatusUpdate(channel=row[0], provider_message_id=row[1], status=row[2], error_code=row[3]), now)
+    )
+    _apply(session, [StatusUpdate(*row) for row in rows], datetime.now(timezone.utc))
 
 
 def expire_due(session: Session, now: datetime) -> int:
