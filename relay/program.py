@@ -21,6 +21,7 @@ from relay.db import Database, SetupError
 from relay.dispatcher import Dispatcher
 from relay.leases import leases_for
 from relay.web import EmbeddedServer, bind, create_app, serve
+from relay.web import close as close_web
 
 if TYPE_CHECKING:
     from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
@@ -109,7 +110,7 @@ class Program:
         if self.server is not None:
             self.server.should_exit = True
             await self.server.task  # type: ignore[attr-defined]
-            await self.server.config.app.state.receipts.close()
+            await close_web(self.server.config.app)
         for channel in self.channels.values():
             await channel.stop()
         if self.simulator is not None:

@@ -2,6 +2,9 @@
 
 Every webhook is authenticated by the adapter before anything is stored, bounded in size before it is
 read whole, and answered only after its effect is committed.
+
+Webhooks are the hot path of a fan-out (a provider posts two or three receipts per message), so they are
+served by a lean ASGI handler in front of FastAPI; FastAPI keeps the health checks and the API.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ import asyncio
 import contextlib
 import logging
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,115 +34,145 @@ from relay.group_commit import GroupCommit
 
 log = logging.getLogger("relay.web")
 
-TWIML = "application/xml"
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str = ""
+    content_type: str = "text/plain; charset=utf-8"
 
 
-class BodyTooLarge(Exception):
-    pass
+@dataclass(frozen=True)
+class WebhookRequest:
+    url: str  # the public URL the provider called (what it signed)
+    headers: Mapping[str, str]  # lower-case names
+    form: dict[str, str]
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """Read a body, refusing it as soon as it passes `limit` bytes (never holding more than that)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+Webhook = Callable[[WebhookRequest], Awaitable[Reply]]
 
 
-def create_app(
-    settings: Settings,
-    database: Database,
-    *,
-    sms_token: Callable[[], str | None],
-    on_inbound: Callable[[], None] = lambda: None,
-) -> FastAPI:
-    """`sms_token` is read per request: in sandbox mode the token exists only once the simulator runs."""
-    app = FastAPI(title="relay", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+class WebhookServer:
+    """Pure-ASGI front: POSTs to known webhook paths are handled here, everything else goes to `app`."""
 
-    def public_url(request: Request) -> str:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return f"{settings.public_url}{request.url.path}{query}"
+    def __init__(self, app: FastAPI, settings: Settings, routes: dict[str, Webhook]) -> None:
+        self.app = app
+        self.settings = settings
+        self.routes = routes
 
-    async def form(request: Request) -> dict[str, str] | Response:
+    async def __call__(self, scope, receive, send) -> None:
+        route = self.routes.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await self._send(send, Reply(405, "use POST"))
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await self._read(receive, headers)
+        if body is None:
+            await self._send(send, Reply(413, "request body too large"))
+            return
         try:
-            body = await read_limited(request, settings.http.max_body_bytes)
-        except BodyTooLarge:
-            return PlainTextResponse("request body too large", status_code=413)
-        try:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
-            return PlainTextResponse("request body is not UTF-8 form data", status_code=400)
+            await self._send(send, Reply(400, "request body is not UTF-8 form data"))
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = f"{self.settings.public_url}{scope['path']}" + (f"?{query}" if query else "")
+        try:
+            reply = await route(WebhookRequest(url, headers, form))
+        except Exception:
+            log.exception("webhook %s failed", scope["path"])
+            reply = Reply(500, "internal error; the provider will retry")
+        await self._send(send, reply)
 
-    def in_transaction(fn):
-        return database.run(fn)
+    async def _read(self, receive, headers: Mapping[str, str]) -> bytes | None:
+        """The body, or None as soon as it passes the limit (never holding more than that)."""
+        limit = self.settings.http.max_body_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return None
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
 
+    @staticmethod
+    async def _send(send, reply: Reply) -> None:
+        body = reply.body.encode("utf-8")
+        await send({"type": "http.response.start", "status": reply.status,
+                    "headers": [(b"content-type", reply.content_type.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[], str | None]) -> dict[str, Webhook]:
+    """`sms_token` is read per request: in sandbox mode the token exists only once the simulator runs."""
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
     )
-    app.state.receipts = receipts
+
+    async def inbound_sms(request: WebhookRequest) -> Reply:
+        token = sms_token()
+        if token is None:
+            return Reply(404, "SMS is not configured")
+        try:
+            message = sms.parse_inbound(token, request.url, request.form, request.headers.get("x-twilio-signature"))
+        except InvalidSignature:
+            log.warning("SMS webhook with an invalid signature refused")
+            return Reply(403, "invalid signature")
+        except ValueError as exc:
+            return Reply(400, f"bad request: {exc}")
+        try:
+            result = await database.run(inbound.handle, message, settings)
+        except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
+            result = await database.run(inbound.handle, message, settings)
+        return Reply(200, sms.twiml_reply(result.reply), "application/xml")
+
+    async def status_sms(request: WebhookRequest) -> Reply:
+        token = sms_token()
+        if token is None:
+            return Reply(404, "SMS is not configured")
+        try:
+            update = sms.parse_status(token, request.url, request.form, request.headers.get("x-twilio-signature"))
+        except InvalidSignature:
+            return Reply(403, "invalid signature")
+        except ValueError as exc:
+            return Reply(400, f"bad request: {exc}")
+        if update.status in deliveries.RECEIPT_STATUS:  # "queued", "sent"...: nothing to record
+            await receipts.submit(update)
+        return Reply(204)
+
+    status_sms.close = receipts.close  # type: ignore[attr-defined]
+    return {"/webhooks/sms/inbound": inbound_sms, "/webhooks/sms/status": status_sms}
+
+
+def create_app(settings: Settings, database: Database, *, sms_token: Callable[[], str | None]) -> WebhookServer:
+    app = FastAPI(title="relay", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
     async def healthz() -> dict:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> Response:
+    async def readyz() -> JSONResponse:
         def ping(session: Session) -> None:
             session.execute(text("SELECT 1"))
 
         try:
-            await in_transaction(ping)
+            await database.run(ping)
         except Exception as exc:
             return JSONResponse({"status": "database unreachable", "error": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @app.post("/webhooks/sms/inbound")
-    async def sms_inbound(request: Request) -> Response:
-        params = await form(request)
-        if isinstance(params, Response):
-            return params
-        token = sms_token()
-        if token is None:
-            return PlainTextResponse("SMS is not configured", status_code=404)
-        try:
-            message = sms.parse_inbound(token, public_url(request), params, request.headers.get("x-twilio-signature"))
-        except InvalidSignature:
-            log.warning("SMS webhook with an invalid signature refused (from %s)", request.client)
-            return PlainTextResponse("invalid signature", status_code=403)
-        except ValueError as exc:
-            return PlainTextResponse(f"bad request: {exc}", status_code=400)
-        try:
-            result = await in_transaction(lambda s: inbound.handle(s, message, settings))
-        except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
-            result = await in_transaction(lambda s: inbound.handle(s, message, settings))
-        on_inbound()
-        return Response(sms.twiml_reply(result.reply), media_type=TWIML)
-
-    @app.post("/webhooks/sms/status")
-    async def sms_status(request: Request) -> Response:
-        params = await form(request)
-        if isinstance(params, Response):
-            return params
-        token = sms_token()
-        if token is None:
-            return PlainTextResponse("SMS is not configured", status_code=404)
-        try:
-            update = sms.parse_status(token, public_url(request), params, request.headers.get("x-twilio-signature"))
-        except InvalidSignature:
-            return PlainTextResponse("invalid signature", status_code=403)
-        except ValueError as exc:
-            return PlainTextResponse(f"bad request: {exc}", status_code=400)
-        if update.status in deliveries.RECEIPT_STATUS:  # "queued", "sent"...: nothing to record
-            await receipts.submit(update)
-        return Response(status_code=204)
-
-    return app
+    return WebhookServer(app, settings, sms_webhooks(settings, database, sms_token))
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -157,7 +191,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(app: FastAPI, sock: socket.socket) -> EmbeddedServer:
+async def serve(app: WebhookServer, sock: socket.socket) -> EmbeddedServer:
     """Start serving on an already bound socket; returns once the server accepts connections."""
     server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
@@ -167,3 +201,10 @@ async def serve(app: FastAPI, sock: socket.socket) -> EmbeddedServer:
         await asyncio.sleep(0.01)
     server.task = task  # type: ignore[attr-defined]
     return server
+
+
+async def close(app: WebhookServer) -> None:
+    for route in app.routes.values():
+        closer = getattr(route, "close", None)
+        if closer is not None:
+            await closer()

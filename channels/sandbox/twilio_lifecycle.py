@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 
@@ -86,7 +86,9 @@ class Lifecycle:
         if not task.cancelled() and task.exception() is not None:
             log.error("Twilio simulator lifecycle worker died", exc_info=task.exception())
 
-    async def _advance(self, inbox: asyncio.Queue[tuple[float, SimMessage]], step: Callable) -> None:  # type: ignore[type-arg]
+    async def _advance(
+        self, inbox: asyncio.Queue[tuple[float, SimMessage]], step: Callable[[float, SimMessage], Awaitable[None]]
+    ) -> None:
         loop = asyncio.get_running_loop()
         while True:
             due, message = await inbox.get()

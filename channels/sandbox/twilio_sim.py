@@ -21,12 +21,12 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from pydantic import BaseModel, Field, field_validator
 
 from channels.phone import normalise_e164
 from channels.sandbox.twilio_inbound import inbound_params, reply_texts
 from channels.sandbox.twilio_lifecycle import Lifecycle
 from channels.sandbox.twilio_limits import FaultPlan, Outage, ThroughputLimiter
+from channels.sandbox.twilio_settings import TwilioSimSettings
 from channels.sandbox.twilio_store import API_VERSION, MessageLog, SimMessage, new_sid
 from channels.sms import webhook_signature
 from channels.sms_text import segment_count
@@ -43,52 +43,7 @@ MAGIC_TO = {
     "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
     "+15005550009": (21614, "'To' number +15005550009 is not a valid mobile number"),
 }
-_REFUSED_STATUSES = {500: (20500, "Internal Server Error"), 503: (20503, "Service Unavailable")}
-
-
-class TwilioSimSettings(BaseModel):
-    """How the simulated Twilio account behaves; every knob defaults to a well-behaved Twilio."""
-
-    account_sid: str
-    auth_token: str
-    numbers: list[str]  # the From numbers this account owns
-    segments_per_second: float = 1.0  # per From number; 0 = unlimited
-    tolerance_segments: float = 1.0  # extra burst before 429, so pacing at exactly the limit is safe
-    callbacks: bool = True
-    callback_delay_ms: int = 0
-    delivered_after_ms: int = 0
-    inbound_webhook_url: str | None = None
-    error_rate: float = 0.0  # fraction of API calls answered 500 / 503
-    latency_ms: int = 0
-    outages: list[Outage] = Field(default_factory=list)
-    undeliverable_numbers: list[str] = Field(default_factory=list)
-    seed: int | None = None
-
-    @field_validator("account_sid", "auth_token")
-    @classmethod
-    def _present(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
-        if not value.strip():
-            raise ValueError(f"{info.field_name} is empty")
-        return value.strip()
-
-    @field_validator("numbers", "undeliverable_numbers")
-    @classmethod
-    def _e164(cls, value: list[str]) -> list[str]:
-        return [normalise_e164(raw) for raw in value]
-
-    @field_validator("error_rate")
-    @classmethod
-    def _fraction(cls, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"error_rate is a fraction between 0 and 1, got {value}")
-        return value
-
-    @field_validator("segments_per_second", "tolerance_segments", "callback_delay_ms", "delivered_after_ms", "latency_ms")
-    @classmethod
-    def _not_negative(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
-        return value
+_FAULT_ANSWERS = {500: (20500, "Internal Server Error"), 503: (20503, "Service Unavailable")}
 
 
 class InboundFailed(RuntimeError):
@@ -104,7 +59,8 @@ def _e164_or_none(raw: str) -> str | None:
 
 
 def _error(status: int, code: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    more_info = f"https://www.twilio.com/docs/errors/{code}"
+    body = {"code": code, "message": message, "more_info": more_info, "status": status}
     return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
 
 
@@ -270,11 +226,11 @@ class TwilioSimulator:
                     await asyncio.wait_for(self._stopping.wait(), self._t0 + outage.end_s - loop.time())
                 except TimeoutError:
                     pass
-            return _error(503, *_REFUSED_STATUSES[503])
+            return _error(503, *_FAULT_ANSWERS[503])
         status = self._faults.random_error()
         if status is not None:
             self._stats["faults"] += 1
-            return _error(status, *_REFUSED_STATUSES[status])
+            return _error(status, *_FAULT_ANSWERS[status])
         return None
 
     async def _create_message(self, request: web.Request) -> web.StreamResponse:

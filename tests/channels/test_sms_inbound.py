@@ -99,7 +99,6 @@ async def test_status_callbacks_from_the_simulator_parse(sim_factory, sms_channe
     async with running_webhooks() as hooks:
         sim = await sim_factory(undeliverable_numbers=["+14155550199"])
         channel = await sms_channel(sim, status_callback_url=hooks.url)
-
         receipt = await channel.send(Outbound(delivery_id=7, sender=FROM, to="+14155550199", text="hi"))
         await hooks.wait_for(2)
         updates = [

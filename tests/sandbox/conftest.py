@@ -10,7 +10,15 @@ import pytest
 from twilio.rest import Client
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TOKEN, SimHttpClient, Webhooks, running_webhooks
+from tests.sandbox.twilio_sim_support import (
+    FROM,
+    OTHER_FROM,
+    SID,
+    TOKEN,
+    SimHttpClient,
+    Webhooks,
+    running_webhooks,
+)
 
 
 @pytest.fixture

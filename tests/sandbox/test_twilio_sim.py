@@ -182,6 +182,21 @@ async def test_status_callbacks_arrive_in_order_and_signed_like_twilio(start_sim
     assert sim.stats["callbacks_sent"] == 4
 
 
+async def test_callbacks_of_one_message_keep_their_order_even_when_the_receiver_is_slow(
+    start_sim, twilio_client, webhooks
+):
+    webhooks.slow_status = "sent"  # the "delivered" callback must wait for "sent" to be answered
+    sim = await start_sim()
+    message = await twilio_client(sim).messages.create_async(
+        to=TO, from_=FROM, body="hi", status_callback=webhooks.url
+    )
+    await webhooks.wait_for(2)
+    assert [(form["MessageSid"], form["MessageStatus"]) for _, _, form in webhooks.requests] == [
+        (message.sid, "sent"),
+        (message.sid, "delivered"),
+    ]
+
+
 async def test_failed_callbacks_are_counted_not_fatal(start_sim, twilio_client, webhooks):
     webhooks.reply_status = 500
     sim = await start_sim()

@@ -42,9 +42,12 @@ class Webhooks:
     reply_body: str = ""
     reply_type: str = "text/xml"
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    slow_status: str | None = None  # answer callbacks with this MessageStatus only after a pause
 
     async def handle(self, request: web.Request) -> web.Response:
         form = await request.post()
+        if self.slow_status is not None and form.get("MessageStatus") == self.slow_status:
+            await asyncio.sleep(0.2)
         async with self.arrived:
             self.requests.append((str(request.url), dict(request.headers), {k: str(v) for k, v in form.items()}))
             self.arrived.notify_all()

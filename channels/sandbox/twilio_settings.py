@@ -1,0 +1,55 @@
+"""How a simulated Twilio account behaves: every knob defaults to a well-behaved Twilio."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from channels.phone import normalise_e164
+from channels.sandbox.twilio_limits import Outage
+
+
+class TwilioSimSettings(BaseModel):
+    """How the simulated Twilio account behaves; every knob defaults to a well-behaved Twilio."""
+
+    account_sid: str
+    auth_token: str
+    numbers: list[str]  # the From numbers this account owns
+    segments_per_second: float = 1.0  # per From number; 0 = unlimited
+    tolerance_segments: float = 1.0  # extra burst before 429, so pacing at exactly the limit is safe
+    callbacks: bool = True
+    callback_delay_ms: int = 0
+    delivered_after_ms: int = 0
+    inbound_webhook_url: str | None = None
+    error_rate: float = 0.0  # fraction of API calls answered 500 / 503
+    latency_ms: int = 0
+    outages: list[Outage] = Field(default_factory=list)
+    undeliverable_numbers: list[str] = Field(default_factory=list)
+    seed: int | None = None
+
+    @field_validator("account_sid", "auth_token")
+    @classmethod
+    def _present(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        if not value.strip():
+            raise ValueError(f"{info.field_name} is empty")
+        return value.strip()
+
+    @field_validator("numbers", "undeliverable_numbers")
+    @classmethod
+    def _e164(cls, value: list[str]) -> list[str]:
+        return [normalise_e164(raw) for raw in value]
+
+    @field_validator("error_rate")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"error_rate is a fraction between 0 and 1, got {value}")
+        return value
+
+    @field_validator(
+        "segments_per_second", "tolerance_segments", "callback_delay_ms", "delivered_after_ms", "latency_ms"
+    )
+    @classmethod
+    def _not_negative(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
+        if value < 0:
+            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
+        return value
