@@ -94,6 +94,8 @@ def send(
         )
     except BroadcastError as exc:
         raise UsageError(str(exc)) from None
+    if planned.deliveries == 0:
+        errors.print("warning: no subscriber matches this audience on a configured channel; nothing will be sent")
     if as_json:
         typer.echo(json.dumps({"id": planned.id, "deliveries": planned.deliveries}))
     else:

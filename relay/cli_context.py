@@ -16,7 +16,7 @@ from relay.config import ConfigError, Settings, load_settings
 from relay.db import Database
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 class UsageError(Exception):

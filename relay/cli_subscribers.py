@@ -116,4 +116,5 @@ def forget(
         if subscriber is None:
             raise UsageError("no such subscriber")
         count = subscribers.forget(session, subscriber, actor="cli")
+    cli.database().scrub()
     console.print(f"erased; {count} address tombstone(s) kept")

@@ -35,6 +35,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Erased data is overwritten, not just unlinked (see `scrub`).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             # Let SQLAlchemy, not the driver, open transactions, so that we can open them IMMEDIATE.
@@ -84,6 +86,16 @@ class Database:
                 return fn(session, *args)
 
         return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+
+    def scrub(self) -> None:
+        """After an erasure: on SQLite, fold the write-ahead log into the database and truncate it, so
+        that old page images holding the erased data do not linger in the WAL file."""
+        if self.engine.dialect.name == "sqlite":
+            raw = self.engine.raw_connection()  # outside SQLAlchemy's transaction: a checkpoint needs that
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
