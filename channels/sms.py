@@ -13,12 +13,13 @@ import asyncio
 import contextvars
 import re
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, SecretStr, ValidationInfo, field_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -108,14 +109,14 @@ class SmsSettings(BaseModel):
 
     @field_validator("burst", "timeout_seconds")
     @classmethod
-    def _positive(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
+    def _positive(cls, value: float, info: ValidationInfo) -> float:
         if value <= 0:
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
         return value
 
     @field_validator("api_base_url", "status_callback_url")
     @classmethod
-    def _url(cls, value: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         parts = urlsplit(value)
@@ -183,6 +184,7 @@ class SmsChannel:
     """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
 
     name = "sms"
+    max_body_chars: ClassVar[int] = 1600  # Twilio refuses longer bodies (21617); limits are data
 
     def __init__(self, settings: SmsSettings) -> None:
         self.settings = settings
@@ -328,8 +330,11 @@ def parse_status(auth_token: str, url: str, params: Mapping[str, str], signature
 
 
 def twiml_reply(text: str | None) -> str:
-    """The TwiML answer to an inbound webhook: one reply SMS, or none (an empty `<Response/>`)."""
+    """The TwiML answer to an inbound webhook: one reply SMS, or none (an empty `<Response/>`).
+
+    An empty string also means no reply: Twilio would reject an empty `<Message>` anyway.
+    """
     response = MessagingResponse()
-    if text is not None:
+    if text:
         response.message(text)
     return str(response)

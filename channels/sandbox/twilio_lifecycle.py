@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 import zlib
+from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
@@ -39,7 +40,7 @@ class Lifecycle:
         delivered_after_s: float,
         undeliverable: frozenset[str],
         stats: dict[str, int],
-        workers: int = 16,
+        workers: int = 32,
         queue_size: int = 10_000,
     ) -> None:
         self._sign = sign
@@ -133,9 +134,14 @@ class Lifecycle:
         assert self._session is not None
         while True:
             url, params = await outbox.get()
-            headers = {"X-Twilio-Signature": self._sign(url, params), "User-Agent": "TwilioProxy/1.1"}
+            headers = {
+                "X-Twilio-Signature": self._sign(url, params),
+                "User-Agent": "TwilioProxy/1.1",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            body = urlencode(params).encode()  # aiohttp's own FormData path costs twice as much per callback
             try:
-                async with self._session.post(url, data=params, headers=headers) as response:
+                async with self._session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     failure = None if 200 <= response.status < 300 else f"HTTP {response.status}"
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:

@@ -1,8 +1,9 @@
-"""How a simulated Twilio account behaves: every knob defaults to a well-behaved Twilio."""
+"""The simulated account's settings, validated once: a typo in a sandbox config fails at load time, naming
+the field, rather than halfway through a benchmark."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from channels.phone import normalise_e164
 from channels.sandbox.twilio_limits import Outage
@@ -28,14 +29,16 @@ class TwilioSimSettings(BaseModel):
 
     @field_validator("account_sid", "auth_token")
     @classmethod
-    def _present(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+    def _present(cls, value: str, info: ValidationInfo) -> str:
         if not value.strip():
             raise ValueError(f"{info.field_name} is empty")
         return value.strip()
 
     @field_validator("numbers", "undeliverable_numbers")
     @classmethod
-    def _e164(cls, value: list[str]) -> list[str]:
+    def _e164(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.field_name == "numbers" and not value:
+            raise ValueError("numbers is empty: the simulated account needs at least one From number")
         return [normalise_e164(raw) for raw in value]
 
     @field_validator("error_rate")
@@ -49,7 +52,7 @@ class TwilioSimSettings(BaseModel):
         "segments_per_second", "tolerance_segments", "callback_delay_ms", "delivered_after_ms", "latency_ms"
     )
     @classmethod
-    def _not_negative(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
+    def _not_negative(cls, value: float, info: ValidationInfo) -> float:
         if value < 0:
             raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value

@@ -129,5 +129,6 @@ def test_twiml_reply_is_one_escaped_message_or_an_empty_response():
     root = ET.fromstring(twiml_reply("Mèsi! <b> & \"quotes\""))
     assert root.tag == "Response" and [child.tag for child in root] == ["Message"]
     assert root[0].text == "Mèsi! <b> & \"quotes\""
-    empty = ET.fromstring(twiml_reply(None))
-    assert empty.tag == "Response" and len(empty) == 0
+    for nothing in (None, ""):
+        empty = ET.fromstring(twiml_reply(nothing))
+        assert empty.tag == "Response" and len(empty) == 0

@@ -334,3 +334,5 @@ def test_settings_reject_bad_values():
         TwilioSimSettings(**base, outages=[{"start_s": 5, "end_s": 1, "mode": "503"}])
     with pytest.raises(ValidationError, match="not a phone number"):
         TwilioSimSettings(**{**base, "numbers": ["our number"]})
+    with pytest.raises(ValidationError, match="numbers is empty"):
+        TwilioSimSettings(**{**base, "numbers": []})
