@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from argos_copy_model import build_argos_packages
+from tests.translation.argos_copy_model import build_argos_packages
 from translation.apertium import ApertiumTranslator, missing_reason
 from translation.argos import ArgosTranslator
 
@@ -101,7 +101,7 @@ def extra_archive(argos_home: ArgosHome, tmp_path: Path):
     def make(from_code: str, to_code: str) -> Path:
         import zipfile
 
-        from argos_copy_model import package_model_dir
+        from tests.translation.argos_copy_model import package_model_dir
 
         payload = tmp_path / f"payload-{from_code}-{to_code}"
         with zipfile.ZipFile(next(iter(argos_home.archives.values()))) as zf:
