@@ -223,6 +223,10 @@ class _Pipeline:
         writer.join(timeout)
         if write_error:
             raise _PipelineDied(str(write_error[0]))
+        # Every real answer ends with the `[]` superblank we sent; a stage that died makes the ones after
+        # it flush a bare NUL on end-of-file, which must not pass for an (empty) translation.
+        if not all(answer.rstrip().endswith(b"[]") for answer in answers) or not self.alive():
+            raise _PipelineDied(self.errors() or "a stage exited mid-request")
         return answers
 
     def close(self) -> None:

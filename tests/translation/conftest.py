@@ -82,6 +82,7 @@ def argos_home(tmp_path_factory: pytest.TempPathFactory):
     import spacy
 
     spacy_cache = root / "cache" / "argos-translate" / "spacy"
+    spacy_cache.mkdir(parents=True)
     spacy.blank("xx").to_disk(spacy_cache)
     (spacy_cache / "senter" / "model").mkdir(parents=True)
     with pytest.MonkeyPatch.context() as mp:
