@@ -47,7 +47,7 @@ class Outcome:
     """What happened to one send, to be written by the recorder in a batch."""
 
     delivery_id: int
-    kind: str  # sent | retry | failed | unreachable | opted_out
+    kind: str  # sent | retry | requeue (retry without using up an attempt) | failed | unreachable | opted_out | cancelled
     provider_message_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
@@ -144,13 +144,15 @@ def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: date
             ),
             [{"b_id": o.delivery_id, "b_pmid": o.provider_message_id} for o in sent],
         )
-    retry = [o for o in outcomes if o.kind == "retry"]
+    retry = [o for o in outcomes if o.kind in ("retry", "requeue")]
     if retry:
         session.execute(
             update(table).where(guard).values(
-                status=PENDING, next_attempt_at=bindparam("b_at"), last_error=bindparam("b_err"), claimed_by=None
+                status=PENDING, next_attempt_at=bindparam("b_at"), last_error=bindparam("b_err"), claimed_by=None,
+                attempts=table.c.attempts - bindparam("b_refund"),
             ),
-            [{"b_id": o.delivery_id, "b_at": o.retry_at, "b_err": o.error} for o in retry],
+            [{"b_id": o.delivery_id, "b_at": o.retry_at, "b_err": o.error, "b_refund": int(o.kind == "requeue")}
+             for o in retry],
         )
     final = [o for o in outcomes if o.kind in ("failed", "unreachable", "opted_out", "cancelled")]
     if final:

@@ -199,9 +199,12 @@ class Dispatcher:
             receipt = await channel.send(message)
         except RateLimited as exc:
             # The provider says this sender is going too fast: pause the whole sender, not just this row.
+            # The message itself did nothing wrong, so this costs it no attempt: a crisis alert must not fail
+            # because we were paced.
             delay = self.backoff.delay(1, retry_after=exc.retry_after)
             self._paused[f"{channel.name}:{sender}"] = time.monotonic() + delay
-            return self._retry(item, f"rate limited ({exc.code or 'no code'})", delay)
+            return Outcome(item.id, "requeue", error=f"rate limited ({exc.code or 'no code'})",
+                           retry_at=deliveries.retry_time(self.clock(), delay))
         except RecipientUnreachable as exc:
             kind = "opted_out" if exc.opted_out else "unreachable"
             return Outcome(item.id, kind, error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id)
