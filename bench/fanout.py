@@ -150,12 +150,18 @@ async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, r
         kind="crisis", body=BODY, source_language="en", sender="bench"), senders={"sms": senders}, actor="bench")
     start = time.perf_counter()
     program.dispatcher.wake()
+    handed_over = None
     while True:
         report = await program.database.run(deliveries.report, planned.id)
+        if handed_over is None and report.by_status.get("pending", 0) + report.by_status.get("sending", 0) == 0:
+            handed_over = time.perf_counter() - start
         if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= messages:
             break
-        await asyncio.sleep(0.2)
-    return messages / (time.perf_counter() - start), program
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    print(f"  (relay: all {messages} accepted by the provider after {handed_over:.2f} s, all receipts after "
+          f"{elapsed:.2f} s)")
+    return messages / elapsed, program
 
 
 async def throughput(messages: int) -> None:

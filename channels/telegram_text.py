@@ -21,7 +21,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 def utf16_len(text: str) -> int:
     """Length as Telegram measures it: characters beyond U+FFFF count twice."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def escape_html(text: str) -> str:
@@ -48,9 +50,11 @@ def split_text(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
         return [text]
     parts: list[str] = []
     current = ""
-    for piece in _pieces(text, limit):
+    for piece, opens_long_sentence in _pieces(text, limit):
         candidate = current + piece
-        if current and utf16_len(candidate.rstrip()) > limit:
+        # A sentence too long for any part starts a part of its own, so the part before it still
+        # ends at a sentence boundary.
+        if current.strip() and (opens_long_sentence or utf16_len(candidate.rstrip()) > limit):
             parts.append(current.rstrip())
             current = piece.lstrip()
         else:
@@ -60,15 +64,18 @@ def split_text(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
     return parts
 
 
-def _pieces(text: str, limit: int) -> list[str]:
-    """Sentences (each with its trailing whitespace); one too long for a part is broken into words."""
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        pieces.extend(_fit(text[start : match.end()], limit))
-        start = match.end()
-    if start < len(text):
-        pieces.extend(_fit(text[start:], limit))
+def _pieces(text: str, limit: int) -> list[tuple[str, bool]]:
+    """Sentences (each with its trailing whitespace); one too long for a part is broken into words.
+
+    The flag marks the first word of a broken sentence.
+    """
+    pieces: list[tuple[str, bool]] = []
+    bounds = [match.end() for match in _SENTENCE_END.finditer(text)]
+    starts = [0, *bounds]
+    for start, end in zip(starts, [*bounds, len(text)]):
+        if end > start:
+            words = _fit(text[start:end], limit)
+            pieces.extend((word, index == 0 and len(words) > 1) for index, word in enumerate(words))
     return pieces
 
 

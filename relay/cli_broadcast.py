@@ -18,7 +18,8 @@ from relay.channel_registry import planned_senders
 from relay.cli_context import UsageError, console, context, errors
 from relay.models import Broadcast
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
-from relay.translation_hooks import machine_translator, untranslated_note
+from relay import approvals
+from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
 
@@ -90,7 +91,8 @@ def send(
     try:
         planned = outbox.plan_broadcast(
             database.sessions, request, senders=planned_senders(settings),
-            machine=machine_translator(settings, database.sessions), note=untranslated_note, actor=sender,
+            machine=machine_translator(settings, database.sessions), note=untranslated_note,
+            approval=approval_policy(settings), actor=sender,
         )
     except BroadcastError as exc:
         raise UsageError(str(exc)) from None
@@ -101,6 +103,9 @@ def send(
     else:
         console.print(f"broadcast {planned.id} queued: {planned.deliveries} deliveries in "
                       f"{len(planned.languages)} language(s)")
+    for language in planned.pending_approval:
+        errors.print(f"the {language} machine translation waits for approval: relay broadcast approve "
+                     f"{planned.id} --lang {language} [--text ...]")
     if wait:
         follow(cli, planned.id)
 
@@ -163,3 +168,38 @@ def cancel(ctx: typer.Context, broadcast_id: int) -> None:
             raise UsageError(f"no broadcast {broadcast_id}")
         count = deliveries.cancel(session, broadcast, actor="cli")
     console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
+
+
+@app.command("texts")
+def texts(ctx: typer.Context, broadcast_id: int) -> None:
+    """Each language's text, where it came from, and whether it waits for approval."""
+    with context(ctx).database().sessions() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        table = Table("lang", "origin", "engine", "status", "text", title=f"broadcast {broadcast_id}")
+        for text in sorted(broadcast.texts, key=lambda t: t.language):
+            shown = text.draft if text.status == "pending_approval" and text.draft else text.text
+            table.add_row(text.language, text.origin, text.engine or "", text.status, shown)
+    console.print(table)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    broadcast_id: int,
+    language: str = typer.Option(..., "--lang", help="The language whose text you approve."),
+    text: Optional[str] = typer.Option(None, "--text", help="Your text instead of the machine's."),
+    by: str = typer.Option("cli", "--by", help="Who approves (recorded in the audit log)."),
+) -> None:
+    """Approve (or replace) a machine translation that waits for a person."""
+    with context(ctx).database().sessions.begin() as session:
+        try:
+            result = approvals.approve(session, broadcast_id, language, text=text, actor=by)
+        except BroadcastError as exc:
+            raise UsageError(str(exc)) from None
+    if result.follow_up is not None:
+        console.print(f"approved; the {language} text follows as broadcast {result.follow_up} to "
+                      f"{result.follow_up_deliveries} recipients who got the original")
+    else:
+        console.print(f"approved; {result.released} held deliveries released")

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from channels.sms import SmsSettings
+from translation.config import TranslationSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
 SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password")}
 
+SHIPPED_GLOSSARY = Path(__file__).resolve().parents[1] / "config" / "glossary"
 DEFAULT_LANGUAGES = ["en", "es", "fr", "ht", "ar", "sw", "sv", "pt", "de", "ur"]
 
 
@@ -88,6 +90,23 @@ class Settings(BaseSettings):
     dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     sms: SmsSettings | None = None
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+
+    @model_validator(mode="after")
+    def _one_list_of_languages(self) -> "Settings":
+        """The languages and the source language are said once, at the top; the translation section
+        inherits them unless it names its own."""
+        given = self.translation.model_fields_set
+        inherited = {}
+        if "languages" not in given:
+            inherited["languages"] = list(self.languages)
+        if "source_language" not in given:
+            inherited["source_language"] = self.default_language
+        if "glossary_dir" not in given:  # the glossary shipped with the relay, wherever it runs from
+            inherited["glossary_dir"] = SHIPPED_GLOSSARY
+        if inherited:
+            self.translation = self.translation.model_copy(update=inherited)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -180,6 +199,9 @@ def load_settings(
         _refuse_secrets(data, path)
         if "data_dir" in data and not Path(data["data_dir"]).is_absolute():
             data["data_dir"] = str(path.parent / data["data_dir"])
+        glossary = data.get("translation", {}).get("glossary_dir") if isinstance(data.get("translation"), dict) else None
+        if glossary and not Path(glossary).is_absolute():
+            data["translation"]["glossary_dir"] = str(path.parent / glossary)
     secrets_file = os.environ.get("RELAY_SECRETS_FILE")
     if secrets_file:
         data = _deep_merge(data, _read_toml(Path(secrets_file), "secrets file (RELAY_SECRETS_FILE)"))

@@ -25,7 +25,7 @@ from relay.cli_context import console
 from relay.config import Settings, load_settings
 from relay.outbox import Audience, BroadcastRequest
 from relay.program import Program
-from relay.translation_hooks import machine_translator, untranslated_note
+from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 DEMO_CSV = Path(__file__).with_name("demo_data") / "subscribers.csv"
 DEMO_NUMBERS = [f"+120155501{i:02d}" for i in range(10)]
@@ -82,7 +82,8 @@ async def _demo(settings: Settings) -> int:
             severity="Extreme", urgency="Immediate", certainty="Observed",
             expires_at=datetime.now(timezone.utc) + timedelta(hours=6),
             human_texts={"es": CRISIS_ES, "fr": CRISIS_FR},
-        ), senders=senders, machine=machine, note=untranslated_note, actor="demo-coordinator")
+        ), senders=senders, machine=machine, note=untranslated_note, approval=approval_policy(program.settings),
+            actor="demo-coordinator")
         console.print(f"crisis broadcast {crisis.id}: {crisis.deliveries} deliveries; texts: {crisis.languages}")
 
         console.print(Rule("3. meanwhile citizens text the relay"))

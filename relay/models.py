@@ -80,6 +80,7 @@ class BroadcastKind(str, enum.Enum):
 
 
 class DeliveryStatus(str, enum.Enum):
+    held = "held"  # waiting for a human to approve its language's text
     pending = "pending"
     sending = "sending"
     sent = "sent"
@@ -198,6 +199,12 @@ class BroadcastText(Base):
     text: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(16))  # original | human | machine | untranslated
     engine: Mapped[str | None] = mapped_column(String(100))
+    # ready | pending_approval | approved. While pending, `draft` holds the machine text a person must
+    # approve (or replace); `text` is what is sent meanwhile (the draft itself once approved).
+    status: Mapped[str] = mapped_column(String(20), default="ready", server_default="ready")
+    draft: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -269,3 +276,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class TranslationMemoryEntry(Base):
+    """A translation already paid for: keyed by the source text's hash, the pair and the engine version,
+    so a broadcast is translated once per language and bridged rooms reuse it."""
+
+    __tablename__ = "translation_memory"
+
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target: Mapped[str] = mapped_column(String(16), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(100), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

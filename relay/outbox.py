@@ -71,10 +71,31 @@ class BroadcastRequest:
 
 
 @dataclass(frozen=True)
+class ApprovalPolicy:
+    """Machine texts of severe or extreme crisis broadcasts in these languages wait for a person.
+
+    Meanwhile either the original goes out at once with a note and the approved text follows
+    (`send_original_while_pending`), or that language's deliveries are held until approval.
+    """
+
+    languages: frozenset[str] = frozenset()
+    send_original_while_pending: bool = True
+
+    def applies(self, request: "BroadcastRequest", text: BroadcastText) -> bool:
+        return (
+            request.kind == BroadcastKind.crisis.value
+            and request.severity in ("Extreme", "Severe")
+            and text.origin == "machine"
+            and text.language in self.languages
+        )
+
+
+@dataclass(frozen=True)
 class PlannedBroadcast:
     id: int
     deliveries: int
     languages: dict[str, str]  # language -> origin of its text (original | human | machine | untranslated)
+    pending_approval: tuple[str, ...] = ()
 
 
 def _choice(value: str, allowed: Sequence[str], what: str) -> str:
@@ -191,6 +212,7 @@ def plan_broadcast(
     senders: Mapping[str, Sequence[str]],
     machine: MachineTranslate | None = None,
     note: UntranslatedNote | None = None,
+    approval: ApprovalPolicy = ApprovalPolicy(),
     actor: str,
 ) -> PlannedBroadcast:
     """Create the broadcast, its texts and all its deliveries; return only after they are committed."""
@@ -199,6 +221,16 @@ def plan_broadcast(
     with sessions() as session:
         languages = audience_languages(session, request, channels)
     texts = texts_for_languages(request, languages, machine, note)  # slow work outside any transaction
+    held: list[str] = []
+    for text in texts.values():
+        if approval.applies(request, text):
+            text.status, text.draft = "pending_approval", text.text
+            if approval.send_original_while_pending:
+                line = note(text.language) if note else None
+                text.text = f"{line}\n{request.body}" if line else request.body
+                text.origin = "untranslated"
+            else:
+                held.append(text.language)
     now = datetime.now(timezone.utc)
     priority = KIND_PRIORITY[BroadcastKind(request.kind)]
     with sessions.begin() as session:
@@ -225,7 +257,8 @@ def plan_broadcast(
                 _sender_expression(senders),
                 Subscriber.language,
                 literal(priority),
-                literal(DeliveryStatus.pending.value),
+                case((Subscriber.language.in_(held), DeliveryStatus.held.value), else_=DeliveryStatus.pending.value)
+                if held else literal(DeliveryStatus.pending.value),
                 literal(0),
                 literal(now, type_=Delivery.__table__.c.next_attempt_at.type),
             )
@@ -237,10 +270,11 @@ def plan_broadcast(
                    "attempts", "next_attempt_at"]
         session.execute(insert(Delivery).from_select(columns, rows))
         count = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
+        pending = tuple(sorted(lang for lang, t in texts.items() if t.status == "pending_approval"))
         audit.record(
             session, actor, "broadcast.create", f"broadcast:{broadcast.id}",
             kind=request.kind, severity=request.severity, deliveries=count,
-            languages={lang: t.origin for lang, t in texts.items()},
+            languages={lang: t.origin for lang, t in texts.items()}, pending_approval=list(pending),
         )
         broadcast_id = broadcast.id
-    return PlannedBroadcast(broadcast_id, count, {lang: t.origin for lang, t in texts.items()})
+    return PlannedBroadcast(broadcast_id, count, {lang: t.origin for lang, t in texts.items()}, pending)

@@ -35,8 +35,8 @@ def _identifier(languages: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
     """One identifier per language set: `set_languages` mutates it, so sets never share one."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
-    supported = tuple(code for code in languages if code in identifier.nb_classes)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    supported = tuple(code for code in languages if code in identifier.labels)
     if len(supported) >= 2:
         identifier.set_languages(list(supported))
     return identifier, supported

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
+from translation.chain import IDENTITY
 from translation.contract import EngineReporting
 
 
@@ -87,6 +88,8 @@ class MemoryTranslator:
 
     def translate_with_engine(self, texts: Sequence[str], source: str, target: str) -> tuple[list[str], str]:
         engine = self.inner.engine_for(source, target)
+        if engine.split(";", 1)[0] == IDENTITY:  # same language: the original, free, nothing to remember
+            return list(texts), engine
         keys = [MemoryKey.of(text, source, target, engine) for text in texts]
         with self._pair_lock(source, target):
             results = [self.store.get(key) for key in keys]

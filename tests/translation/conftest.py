@@ -77,6 +77,7 @@ def argos_home(tmp_path_factory: pytest.TempPathFactory):
         "ARGOS_CHUNK_TYPE": "SPACY",  # the packages carry a spacy/ splitter; MiniSBD would download one
         "ARGOS_DEVICE_TYPE": "cpu",
         "ARGOS_BEAM_SIZE": "1",  # greedy: the copy model is certain, and the suite stays fast
+        "ARGOS_INTRA_THREADS": "1",  # a tiny model: thread hand-offs cost more than they save
     }
     # With ARGOS_CHUNK_TYPE=SPACY argos caches a multilingual spacy model at import and would try to
     # download it; a blank one in place keeps the whole run offline.

@@ -1,0 +1,116 @@
+"""Matrix's text rules without nio: message content, HTML escaping, reply fallbacks and `!` commands.
+
+Kept apart from `channels/matrix.py` so the relay core and the bridge can use them without importing
+the SDK, and so they can be tested as plain functions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import NamedTuple
+
+HTML_FORMAT = "org.matrix.custom.html"
+# The spec caps a whole event at 65536 bytes of canonical JSON; the text travels twice (body and
+# formatted_body), escaped, inside an envelope of ids and signatures. This leaves room for all of it.
+MAX_TEXT_BYTES = 24_000
+
+_REPLY_FALLBACK = re.compile(r"\A(?:>[^\n]*\n)+\n?", re.MULTILINE)
+
+
+def format_html(text: str) -> str:
+    """User text as `formatted_body`: `<b>` typed by a person shows as `<b>`, and line breaks survive.
+
+    Clients render `formatted_body` as HTML and collapse plain newlines, so each one becomes `<br>`.
+    """
+    return html.escape(text, quote=False).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def message_content(text: str, msgtype: str = "m.text") -> dict[str, str]:
+    """The `m.room.message` content for `text`: the plain `body` plus the escaped HTML rendering.
+
+    Raises ValueError for an empty text or one too large for a Matrix event.
+    """
+    if not text.strip():
+        raise ValueError("message text is empty: Matrix clients show nothing for an empty body")
+    size = len(text.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise ValueError(f"message text is {size} bytes; a Matrix event carries at most {MAX_TEXT_BYTES}")
+    return {"msgtype": msgtype, "body": text, "format": HTML_FORMAT, "formatted_body": format_html(text)}
+
+
+def edit_content(event_id: str, text: str) -> dict[str, object]:
+    """The content that replaces the text of `event_id` (an `m.replace` relation).
+
+    Clients that understand edits show `m.new_content`; older ones show the `* text` fallback.
+    """
+    new = message_content(text)
+    fallback = message_content(f"* {text}")
+    return {**fallback, "m.new_content": new, "m.relates_to": {"rel_type": "m.replace", "event_id": event_id}}
+
+
+def strip_reply_fallback(body: str) -> str:
+    """The person's own words of a reply: clients prefix replies with the quoted original (`> ...`).
+
+    Only the leading block of `>` lines and the blank line after it are removed.
+    """
+    return _REPLY_FALLBACK.sub("", body, count=1) if body.startswith(">") else body
+
+
+# -- chat commands -------------------------------------------------------------------------------------
+
+COMMANDS = frozenset({"start", "stop", "lang", "help", "ack", "verify", "broadcast"})
+_COMMAND = re.compile(r"^!([A-Za-z0-9_]{1,32})(?=\s|$)(.*)$", re.DOTALL)
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+_CODE = re.compile(r"^[A-Za-z0-9_-]{3,64}$")
+
+
+class Command(NamedTuple):
+    """A chat command: its name (lower case, without `!`) and its argument text, stripped.
+
+    The same shape as Telegram's `/` commands, so the router handles both alike.
+    """
+
+    name: str
+    args: str
+
+
+class CommandError(ValueError):
+    """A known command with unusable arguments; the message is written to be sent back to the person."""
+
+
+def parse_command(text: str) -> Command | None:
+    """`!lang es` → `Command("lang", "es")`; None when the text is no `!` command.
+
+    A reply's quoted fallback is ignored, so replying `!ack A7K2` to an alert works. Arguments are
+    checked for the commands that take them, raising `CommandError` with a reply-ready message: `!lang`
+    needs a language code, `!ack` and `!verify` a code, `!broadcast` a text; `!start` accepts an
+    optional language code. Language codes come back lower case with `-` (`pt_BR` → `pt-br`). An
+    unknown `!word` also raises `CommandError`, pointing at `!help`.
+    """
+    match = _COMMAND.match(strip_reply_fallback(text).strip())
+    if match is None:
+        return None
+    name, rest = match.group(1).lower(), match.group(2).strip()
+    if name not in COMMANDS:
+        raise CommandError(f"Unknown command !{name}. Send !help for the list of commands.")
+    if name in ("start", "lang"):
+        if not rest:
+            if name == "lang":
+                raise CommandError("!lang needs a language code, for example: !lang es")
+            return Command(name, "")
+        language = rest.replace("_", "-").lower()
+        if not _LANGUAGE.match(language):
+            raise CommandError(f"!{name}: {rest!r} is not a language code; use two letters, for example: !{name} es")
+        return Command(name, language)
+    if name in ("ack", "verify"):
+        if not _CODE.match(rest):
+            what = "is missing" if not rest else f"{rest!r} is not a valid code"
+            raise CommandError(f"!{name} needs the code from the message: the code {what}, e.g. !{name} A7K2")
+        return Command(name, rest)
+    if name == "broadcast":
+        if not rest:
+            raise CommandError("!broadcast needs the text to send, for example: !broadcast Shelter open at the school")
+        return Command(name, rest)
+    # `!stop now please` must still unsubscribe: stray words after !stop and !help are ignored.
+    return Command(name, "")
