@@ -32,6 +32,7 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/translation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -24,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_subscribers.app, name="subscribers")
 app.add_typer(cli_broadcast.app, name="broadcast")
 
+_current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
+
 INIT_CONFIG = """\
 # relay configuration. Every key is documented in config/relay.example.toml.
 # Secrets (auth tokens) never go here: use RELAY_SMS__AUTH_TOKEN or RELAY_SECRETS_FILE.
@@ -50,6 +52,7 @@ def main_options(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = CliContext(config_path=resolve_config_path(config))
+    _current["cli"] = ctx.obj
 
 
 @app.command()
@@ -133,7 +136,7 @@ def _register_optional() -> None:
         from relay import translation_cli
     except ImportError:  # translation is optional in a small install
         return
-    translation_cli.register(app, lambda: typer.get_current_context().obj.settings.translation)
+    translation_cli.register(app, lambda: _current["cli"].settings.translation)
 
 
 _register_optional()
