@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import uvloop
 
 from relay import cli_broadcast, cli_subscribers, migrate
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
@@ -96,7 +97,7 @@ def check_config(ctx: typer.Context) -> None:
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
     program = Program(ctx.obj.settings, sandbox=sandbox)
-    asyncio.run(program.run_until_signal())
+    uvloop.run(program.run_until_signal())  # libuv's loop: webhooks and dispatcher share one core
 
 
 @app.command("sandbox")

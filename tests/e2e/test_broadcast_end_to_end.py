@@ -29,7 +29,9 @@ def test_500_subscribers_each_get_exactly_one_message_and_reach_delivered(site):
     broadcast_id = json.loads(sent.stdout.splitlines()[0])["id"]
     report = statuses(s, broadcast_id)
     assert report["total"] == 500 and report["by_status"] == {"delivered": 500}
-    received = Counter(m["to"] for m in s.sms_log() if m["body"].endswith(body) or body in m["body"])
+    # Each person gets it in their language (es by Apertium where installed, the others with a note):
+    # count every message the relay sent through the API.
+    received = Counter(m["to"] for m in s.sms_log() if m["direction"] == "outbound-api")
     assert set(received) == set(phones)
     assert set(received.values()) == {1}
     assert {m["from"] for m in s.sms_log()} <= set(POOL)
