@@ -97,7 +97,12 @@ def check_config(ctx: typer.Context) -> None:
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
     program = Program(ctx.obj.settings, sandbox=sandbox)
-    uvloop.run(program.run_until_signal())  # libuv's loop: webhooks and dispatcher share one core
+    def started(lines: list[str]) -> None:
+        for line in lines:
+            console.print(line, highlight=False)
+        console.print("stop with Ctrl-C (SIGINT) or SIGTERM")
+
+    uvloop.run(program.run_until_signal(started))  # libuv's loop: webhooks and dispatcher share one core
 
 
 @app.command("sandbox")

@@ -11,7 +11,7 @@ import logging
 import secrets
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from channels.base import Channel
 from channels.sms import SmsSettings
@@ -119,12 +119,23 @@ class Program:
             self.database.close()
         self._stopped.set()
 
-    async def run_until_signal(self) -> None:
+    def describe(self) -> list[str]:
+        """What is running where, for the person who started it."""
+        lines = [f"relay listening on {self.settings.public_url} (database {self.settings.resolved_database_url})"]
+        for name, channel in self.channels.items():
+            lines.append(f"{name}: sending from {', '.join(channel.senders())}")
+        if self.simulator is not None:
+            lines.append(f"sandbox: Twilio simulator at {self.simulator.base_url}; what it accepts is in "
+                         f"{self.simulator.jsonl_path}")
+        return lines
+
+    async def run_until_signal(self, on_started: Callable[[list[str]], None] = lambda lines: None) -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        on_started(self.describe())
         try:
             await stop.wait()
         finally:
