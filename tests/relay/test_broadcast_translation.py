@@ -42,9 +42,14 @@ def crowd(database: Database, per_language: int) -> None:
              "opted_out": False, "unreachable": False, "created_at": now} for i in range(1, count + 1)])
 
 
+# Only Apertium here: argos reads its directories once per process at import, and tests/translation owns
+# that import (its fixture installs the test packages first).
+APERTIUM_ONLY = {"engines": ["apertium"]}
+
+
 @pytest.fixture
 def database(tmp_path):
-    settings = load_settings(None, overrides={"data_dir": str(tmp_path)})
+    settings = load_settings(None, overrides={"data_dir": str(tmp_path), "translation": APERTIUM_ONLY})
     db = Database.open(settings, upgrade=True)
     yield settings, db
     db.close()
@@ -122,7 +127,7 @@ def test_a_broken_engine_never_silences_a_language(tmp_path):
 
 def _approval_settings(tmp_path, send_original: bool):
     return load_settings(None, overrides={"data_dir": str(tmp_path), "translation": {
-        "require_approval": ["es"], "send_original_while_pending": send_original}})
+        **APERTIUM_ONLY, "require_approval": ["es"], "send_original_while_pending": send_original}})
 
 
 def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
