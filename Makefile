@@ -25,8 +25,11 @@ $(TEST_STAMP): pyproject.toml $(RUN_STAMP)
 demo: $(RUN_STAMP)
 	$(BIN)/relay demo
 
+# Synapse (the real Matrix homeserver the tests talk to) lives in its own virtual environment, kept in
+# .cache/ between runs.
 test: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
+	bash scripts/ensure-synapse.sh
 	bash scripts/run-tests.sh
 
 bench: $(TEST_STAMP)
