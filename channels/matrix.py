@@ -18,7 +18,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -53,9 +52,9 @@ from channels.base import (
     SenderLimit,
     TransientError,
 )
-from channels.matrix_text import edit_content, message_content, strip_reply_fallback
+from channels.matrix_text import CHANNEL, after_own_join, display_names, edit_content, message_content, parse_event
 
-__all__ = ["MatrixSettings", "MatrixChannel", "SyncBatch", "login_with_password", "transaction_id", "parse_event"]
+__all__ = ["MatrixSettings", "MatrixChannel", "SyncBatch", "login_with_password", "transaction_id"]
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +231,7 @@ async def login_with_password(settings: MatrixSettings, device_name: str = "rela
 class MatrixChannel:
     """A Matrix bot account as a `Channel`: one sender (its user id), rooms and direct rooms as endpoints."""
 
-    name = "matrix"
+    name = CHANNEL
 
     def __init__(
         self,
@@ -403,6 +402,10 @@ class MatrixChannel:
         start ever) the sync only sets the starting point: history from before it is not replayed.
         A timeline the server cut short ("limited") is filled from `/messages` back to `since`, so a
         long downtime misses nothing. Messages from before the bot joined a room are not reported.
+
+        Synapse answers a repeated request (same device, token, filter, timeout) from a 2-minute
+        cache: a restart that syncs again from a token it already used gets that same batch back,
+        then continues where it ended, so a replay is consistent and nothing is skipped.
         """
         client = self._require_client()
         timeout = max(1, self.settings.sync_timeout_ms if timeout_ms is None else timeout_ms)
@@ -418,11 +421,12 @@ class MatrixChannel:
         if since is not None:
             for room_id, info in response.rooms.join.items():
                 events = [event.source for event in info.timeline.events]
-                if info.timeline.limited and info.timeline.prev_batch:
+                joined_here = len(after_own_join(events, self.user_id)) < len(events)
+                if info.timeline.limited and info.timeline.prev_batch and not joined_here:
                     events = await self._fill_gap(room_id, info.timeline.prev_batch, since) + events
-                names = _display_names([*(event.source for event in info.state), *events])
+                names = display_names([*(event.source for event in info.state), *events])
                 room = client.rooms.get(room_id)
-                for source in _after_own_join(events, self.user_id):
+                for source in after_own_join(events, self.user_id):
                     sender = str(source.get("sender", ""))
                     name = names.get(sender) or (room.user_name(sender) if room is not None else None)
                     parsed = parse_event(source, room_id, self.user_id, name)
@@ -434,7 +438,9 @@ class MatrixChannel:
         """Sync until cancelled: each message goes to `on_inbound`, then the batch's token to `on_next_batch`.
 
         The token is reported only after every message of its batch was handed over, so persisting it
-        in `on_next_batch` means a restart neither handles an event twice nor misses one. The loop
+        in `on_next_batch` means a restart misses nothing and re-handles at most the one batch whose
+        token was not yet stored: handle each event id once (`provider_message_id`) and none is
+        handled twice. The loop
         ends with the first `ChannelError` (or an exception from a handler); it never retries or
         sleeps: the caller decides when to start it again, from the last token it stored.
         """
@@ -508,85 +514,6 @@ class MatrixChannel:
         return self._client
 
 
-# -- event parsing (pure) ------------------------------------------------------------------------------
-
-
-def parse_event(source: Mapping[str, Any], room_id: str, own_user_id: str, display_name: str | None = None) -> Inbound | None:
-    """A raw timeline event as `Inbound`, or None when it is not a person's message.
-
-    Reported: `m.text` and `m.emote` messages (an edit carries `raw["edit_of"]` and the new text, a
-    reply `raw["in_reply_to"]` and the text without its quoted fallback) and redactions (empty text,
-    `raw["redacts"]`). Never reported: our own events, `m.notice` (by Matrix convention what bots
-    send, so bots do not answer each other), media, and messages already redacted.
-    """
-    sender = source.get("sender")
-    event_id = source.get("event_id")
-    if not isinstance(sender, str) or not isinstance(event_id, str) or sender == own_user_id:
-        return None
-    content = source.get("content")
-    content = content if isinstance(content, Mapping) else {}
-    raw = {"room_id": room_id, "event_id": event_id, "display_name": display_name or _localpart(sender)}
-    kind = source.get("type")
-    if kind == "m.room.redaction":
-        target = content.get("redacts") or source.get("redacts")
-        if not isinstance(target, str):
-            return None
-        text = ""
-        raw.update(kind="redaction", redacts=target)
-    elif kind == "m.room.message":
-        relates = content.get("m.relates_to")
-        relates = relates if isinstance(relates, Mapping) else {}
-        msgtype = content.get("msgtype")
-        if relates.get("rel_type") == "m.replace" and isinstance(content.get("m.new_content"), Mapping):
-            content = content["m.new_content"]
-            msgtype = content.get("msgtype", msgtype)
-            raw.update(kind="edit", edit_of=str(relates.get("event_id", "")))
-        else:
-            raw["kind"] = "message"
-        body = content.get("body")
-        if msgtype not in ("m.text", "m.emote") or not isinstance(body, str):
-            return None
-        reply = relates.get("m.in_reply_to")
-        if isinstance(reply, Mapping) and isinstance(reply.get("event_id"), str):
-            raw["in_reply_to"] = reply["event_id"]
-            body = strip_reply_fallback(body)
-        text = body
-        raw["msgtype"] = msgtype
-    else:
-        return None
-    return Inbound(
-        channel=MatrixChannel.name,
-        provider_message_id=event_id,
-        sender=sender,
-        recipient=room_id,
-        text=text,
-        received_at=_timestamp(source.get("origin_server_ts")),
-        raw=raw,
-    )
-
-
-def _after_own_join(events: Sequence[Mapping[str, Any]], own_user_id: str) -> Sequence[Mapping[str, Any]]:
-    """The events after our latest join in this list (all of them when we did not join in it)."""
-    for index in range(len(events) - 1, -1, -1):
-        event = events[index]
-        if event.get("type") == "m.room.member" and event.get("state_key") == own_user_id:
-            content = event.get("content") or {}
-            previous = (event.get("unsigned") or {}).get("prev_content") or {}
-            if content.get("membership") == "join" and previous.get("membership") != "join":
-                return events[index + 1 :]
-    return events
-
-
-def _display_names(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for event in events:
-        if event.get("type") == "m.room.member" and isinstance(event.get("state_key"), str):
-            name = (event.get("content") or {}).get("displayname")
-            if isinstance(name, str) and name.strip():
-                names[event["state_key"]] = name
-    return names
-
-
 def _inviter(invite_state: Iterable[Any], own_user_id: str) -> str | None:
     # nio's invite events keep `membership` as an attribute (their `source` loses its content).
     for event in invite_state:
@@ -594,16 +521,6 @@ def _inviter(invite_state: Iterable[Any], own_user_id: str) -> str | None:
             sender = getattr(event, "sender", None)
             return sender if isinstance(sender, str) else None
     return None
-
-
-def _localpart(user_id: str) -> str:
-    return user_id[1:].partition(":")[0] if user_id.startswith("@") else user_id
-
-
-def _timestamp(value: object) -> datetime:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    return datetime.now(timezone.utc)
 
 
 # -- the SDK boundary ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Matrix's text rules without nio: message content, HTML escaping, reply fallbacks and `!` commands.
+"""Matrix's wire format without nio: message content, HTML escaping, events as `Inbound`, `!` commands.
 
 Kept apart from `channels/matrix.py` so the relay core and the bridge can use them without importing
 the SDK, and so they can be tested as plain functions.
@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+from channels.base import Inbound
+
+CHANNEL = "matrix"
 
 HTML_FORMAT = "org.matrix.custom.html"
 # The spec caps a whole event at 65536 bytes of canonical JSON; the text travels twice (body and
@@ -55,6 +61,96 @@ def strip_reply_fallback(body: str) -> str:
     Only the leading block of `>` lines and the blank line after it are removed.
     """
     return _REPLY_FALLBACK.sub("", body, count=1) if body.startswith(">") else body
+
+
+# -- timeline events as Inbound ----------------------------------------------------------------------
+
+
+def parse_event(source: Mapping[str, Any], room_id: str, own_user_id: str, display_name: str | None = None) -> Inbound | None:
+    """A raw timeline event as `Inbound`, or None when it is not a person's message.
+
+    Reported: `m.text` and `m.emote` messages (an edit carries `raw["edit_of"]` and the new text, a
+    reply `raw["in_reply_to"]` and the text without its quoted fallback) and redactions (empty text,
+    `raw["redacts"]`). Never reported: our own events, `m.notice` (by Matrix convention what bots
+    send, so bots do not answer each other), media, and messages already redacted.
+    """
+    sender = source.get("sender")
+    event_id = source.get("event_id")
+    if not isinstance(sender, str) or not isinstance(event_id, str) or sender == own_user_id:
+        return None
+    content = source.get("content")
+    content = content if isinstance(content, Mapping) else {}
+    raw = {"room_id": room_id, "event_id": event_id, "display_name": display_name or _localpart(sender)}
+    kind = source.get("type")
+    if kind == "m.room.redaction":
+        target = content.get("redacts") or source.get("redacts")
+        if not isinstance(target, str):
+            return None
+        text = ""
+        raw.update(kind="redaction", redacts=target)
+    elif kind == "m.room.message":
+        relates = content.get("m.relates_to")
+        relates = relates if isinstance(relates, Mapping) else {}
+        msgtype = content.get("msgtype")
+        if relates.get("rel_type") == "m.replace" and isinstance(content.get("m.new_content"), Mapping):
+            content = content["m.new_content"]
+            msgtype = content.get("msgtype", msgtype)
+            raw.update(kind="edit", edit_of=str(relates.get("event_id", "")))
+        else:
+            raw["kind"] = "message"
+        body = content.get("body")
+        if msgtype not in ("m.text", "m.emote") or not isinstance(body, str):
+            return None
+        reply = relates.get("m.in_reply_to")
+        if isinstance(reply, Mapping) and isinstance(reply.get("event_id"), str):
+            raw["in_reply_to"] = reply["event_id"]
+            body = strip_reply_fallback(body)
+        text = body
+        raw["msgtype"] = msgtype
+    else:
+        return None
+    return Inbound(
+        channel=CHANNEL,
+        provider_message_id=event_id,
+        sender=sender,
+        recipient=room_id,
+        text=text,
+        received_at=_timestamp(source.get("origin_server_ts")),
+        raw=raw,
+    )
+
+
+def after_own_join(events: Sequence[Mapping[str, Any]], own_user_id: str) -> Sequence[Mapping[str, Any]]:
+    """The events after our latest join in this list (all of them when we did not join in it)."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("type") == "m.room.member" and event.get("state_key") == own_user_id:
+            content = event.get("content") or {}
+            previous = (event.get("unsigned") or {}).get("prev_content") or {}
+            if content.get("membership") == "join" and previous.get("membership") != "join":
+                return events[index + 1 :]
+    return events
+
+
+def display_names(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """User id → display name from the `m.room.member` events among `events` (later ones win)."""
+    names: dict[str, str] = {}
+    for event in events:
+        if event.get("type") == "m.room.member" and isinstance(event.get("state_key"), str):
+            name = (event.get("content") or {}).get("displayname")
+            if isinstance(name, str) and name.strip():
+                names[event["state_key"]] = name
+    return names
+
+
+def _localpart(user_id: str) -> str:
+    return user_id[1:].partition(":")[0] if user_id.startswith("@") else user_id
+
+
+def _timestamp(value: object) -> datetime:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    return datetime.now(timezone.utc)
 
 
 # -- chat commands -------------------------------------------------------------------------------------

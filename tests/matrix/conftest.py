@@ -1,31 +1,16 @@
-"""Fixtures: one real Synapse per test session (rate limits raised), accounts, the bot and people.
-
-With CI=true a Synapse that cannot be built or started fails the tests; elsewhere they are skipped
-with the reason, so a laptop without the venv still runs the rest of the suite.
-"""
+"""Fixtures: one real Synapse per test session (rate limits raised), accounts, the bot and people."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from channels.matrix import MatrixChannel, MatrixSettings
 from tests.matrix.support import Person
-from tests.matrix.synapse_server import RAISED_LIMITS, SynapseError, SynapseServer, User, launch
-
-
-def launch_or_skip(workdir: Path, overrides: dict[str, Any] | None = None) -> SynapseServer:
-    try:
-        return launch(workdir, overrides)
-    except (SynapseError, OSError) as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Synapse could not start and CI=true: {exc}")
-        pytest.skip(f"Synapse could not start: {exc}")
+from tests.matrix.synapse_server import RAISED_LIMITS, SynapseServer, User, launch_or_skip
 
 
 @pytest.fixture(scope="session")
