@@ -52,6 +52,7 @@ from channels.base import (
     SenderLimit,
     TransientError,
 )
+from channels.settings_rules import Positive, Rate, is_placeholder
 from channels.matrix_text import CHANNEL, after_own_join, display_names, edit_content, message_content, parse_event
 
 __all__ = ["MatrixSettings", "MatrixChannel", "SyncBatch", "login_with_password", "transaction_id"]
@@ -61,10 +62,6 @@ log = logging.getLogger(__name__)
 _USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
 _ROOM_ID = re.compile(r"^![^\s]+$")  # room versions 12+ drop the ":server" part
 _SERVER_SUFFIX = re.compile(r"^:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
-_PLACEHOLDER_WORDS = (
-    "changeme", "change-me", "change_me", "placeholder", "yourtoken", "your-token", "your_token",
-    "your-password", "your_password", "replaceme", "replace-me", "replace_me", "xxxxxx", "todo",
-)  # fmt: skip
 _EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^(your|my)[-_.]?(homeserver|server)", re.IGNORECASE)
 # Error codes that say "this room or person cannot be reached by us", whatever the HTTP status.
 _UNREACHABLE = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_ROOM", "M_INVALID_PARAM"}
@@ -75,11 +72,6 @@ InboundHandler = Callable[[Inbound], Awaitable[None]]
 TokenHandler = Callable[[str], Awaitable[None]]
 DirectRoomHook = Callable[[str, str], Awaitable[None]]
 _R = TypeVar("_R")
-
-
-def _placeholder(value: str) -> bool:
-    lowered = value.strip().lower()
-    return not lowered or lowered.startswith("<") or any(word in lowered for word in _PLACEHOLDER_WORDS)
 
 
 class MatrixSettings(BaseModel):
@@ -93,8 +85,8 @@ class MatrixSettings(BaseModel):
     password: SecretStr | None = None  # used once to obtain a token when none is given
     device_id: str | None = None
     allowed_inviters: list[str] = []  # "@user:server" or ":server"; invites from others are ignored
-    messages_per_second: float = 0.2  # Synapse's default rc_message
-    burst: float = 10
+    messages_per_second: Rate = 0.2  # Synapse's default rc_message
+    burst: Positive = 10
     sync_timeout_ms: int = 30000
 
     @field_validator("homeserver")
@@ -103,7 +95,7 @@ class MatrixSettings(BaseModel):
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"homeserver must be an http(s) URL such as https://matrix.org, got {value!r}")
-        if _EXAMPLE_HOST.search(parts.hostname) or _placeholder(parts.hostname):
+        if _EXAMPLE_HOST.search(parts.hostname) or is_placeholder(parts.hostname):
             raise ValueError(f"homeserver {value!r} is a placeholder: give your homeserver's real URL")
         return value.strip().rstrip("/")
 
@@ -114,7 +106,7 @@ class MatrixSettings(BaseModel):
         if not _USER_ID.match(value):
             raise ValueError(f"user_id must look like @bot:server, got {value!r}")
         host = re.sub(r":\d+$", "", value.partition(":")[2])
-        if _EXAMPLE_HOST.search(host) or _placeholder(value[1:].partition(":")[0]):
+        if _EXAMPLE_HOST.search(host) or is_placeholder(value[1:].partition(":")[0]):
             raise ValueError(f"user_id {value!r} is a placeholder: give the bot account's real user id")
         return value
 
@@ -124,14 +116,14 @@ class MatrixSettings(BaseModel):
         if value is None:
             return None
         secret = value.get_secret_value().strip()
-        if _placeholder(secret) or len(set(secret)) < 4:
+        if is_placeholder(secret) or len(set(secret)) < 4:
             raise ValueError(f"{info.field_name} is a placeholder or empty: give the real {info.field_name}")
         return SecretStr(secret)
 
     @field_validator("device_id")
     @classmethod
     def _device_id(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or _placeholder(value)):
+        if value is not None and (not value.strip() or is_placeholder(value)):
             raise ValueError("device_id is empty or a placeholder: leave it out to let the homeserver choose")
         return value
 
@@ -141,20 +133,6 @@ class MatrixSettings(BaseModel):
         for entry in value:
             if not (_USER_ID.match(entry) or _SERVER_SUFFIX.match(entry)):
                 raise ValueError(f"allowed_inviters entry {entry!r} is neither a user id (@user:server) nor :server")
-        return value
-
-    @field_validator("messages_per_second")
-    @classmethod
-    def _rate(cls, value: float) -> float:
-        if value < 0:
-            raise ValueError(f"messages_per_second must be >= 0 (0 = unlimited), got {value}")
-        return value
-
-    @field_validator("burst")
-    @classmethod
-    def _burst(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"burst must be > 0, got {value}")
         return value
 
     @field_validator("sync_timeout_ms")

@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import BaseModel, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -41,13 +41,12 @@ from channels.base import (
     TransientError,
 )
 from channels.phone import normalise_e164
+from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate, is_placeholder
 from channels.sms_text import segment_count
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-_PLACEHOLDER_TOKENS = {
-    "changeme", "change-me", "change_me", "your-token", "your_token", "your-auth-token",
-    "your_auth_token", "auth-token", "auth_token", "token", "secret", "placeholder", "xxx", "todo",
-}  # fmt: skip
+# Beyond the shared template words: whole values seen in Twilio quick-starts.
+_PLACEHOLDER_TOKENS = {"auth-token", "auth_token", "token", "secret", "xxx"}
 _OPTED_OUT = {21610}
 _UNREACHABLE = {21211, 21612, 21614}
 _RATE_LIMIT_CODE = 20429
@@ -62,14 +61,16 @@ _retry_after: contextvars.ContextVar[str | None] = contextvars.ContextVar("twili
 class SmsSettings(BaseModel):
     """One Twilio account and the numbers the relay sends from."""
 
+    model_config = ConfigDict(extra="forbid")
+
     account_sid: str
     auth_token: SecretStr
     numbers: list[str]
-    segments_per_second: float = 1.0  # Twilio long code: one segment per second; 0 = unlimited
-    burst: float = 1.0
-    api_base_url: str | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
-    status_callback_url: str | None = None  # the public URL of the relay's status webhook
-    timeout_seconds: float = 10.0
+    segments_per_second: Rate = 1.0  # Twilio long code: one segment per second; 0 = unlimited
+    burst: Positive = 1.0
+    api_base_url: BaseUrl | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
+    status_callback_url: HttpUrl | None = None  # the public URL of the relay's status webhook
+    timeout_seconds: Positive = 10.0
 
     @field_validator("account_sid")
     @classmethod
@@ -86,7 +87,7 @@ class SmsSettings(BaseModel):
         token = value.get_secret_value().strip()
         if not token:
             raise ValueError("auth_token is empty: copy the Auth Token from the Twilio Console")
-        if token.lower() in _PLACEHOLDER_TOKENS or token.startswith("<") or set(token) <= {"x", "X"}:
+        if token.lower() in _PLACEHOLDER_TOKENS or is_placeholder(token) or set(token) <= {"x", "X"}:
             raise ValueError("auth_token is a placeholder: copy the Auth Token from the Twilio Console")
         return SecretStr(token)
 
@@ -100,29 +101,6 @@ class SmsSettings(BaseModel):
             raise ValueError(f"numbers lists the same number twice: {numbers}")
         return numbers
 
-    @field_validator("segments_per_second")
-    @classmethod
-    def _rate(cls, value: float) -> float:
-        if value < 0:
-            raise ValueError(f"segments_per_second must be >= 0 (0 = unlimited), got {value}")
-        return value
-
-    @field_validator("burst", "timeout_seconds")
-    @classmethod
-    def _positive(cls, value: float, info: ValidationInfo) -> float:
-        if value <= 0:
-            raise ValueError(f"{info.field_name} must be > 0, got {value}")
-        return value
-
-    @field_validator("api_base_url", "status_callback_url")
-    @classmethod
-    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{info.field_name} must be an http(s) URL with a host, got {value!r}")
-        return value.rstrip("/") if info.field_name == "api_base_url" else value
 
 
 class _PooledTwilioHttp(AsyncTwilioHttpClient):

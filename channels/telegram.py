@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -40,7 +39,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from pydantic import BaseModel, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
 from channels.base import (
     ChannelError,
@@ -54,6 +53,7 @@ from channels.base import (
     SenderLimit,
     TransientError,
 )
+from channels.settings_rules import BaseUrl, Positive, Rate, is_placeholder
 from channels.telegram_text import MAX_MESSAGE_UNITS, escape_html, split_text
 
 __all__ = [
@@ -68,11 +68,6 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$|^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 # The token in Telegram's own documentation, and words that only appear in examples.
 _EXAMPLE_TOKENS = {"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
-# Long enough that a real (random) token contains one with negligible probability.
-_PLACEHOLDER_WORDS = (
-    "changeme", "change-me", "change_me", "yourtoken", "your-token", "your_token", "bottoken", "bot-token",
-    "bot_token", "placeholder", "example", "replaceme", "replace-me", "replace_me", "xxxxxxxx",
-)  # fmt: skip
 # Descriptions (lower case) that mean "this chat cannot receive from the bot", whatever the status.
 _UNREACHABLE = (
     "bot was blocked by the user", "user is deactivated", "chat not found", "bot was kicked",
@@ -86,14 +81,16 @@ _NOT_MODIFIED = "message is not modified"
 class TelegramSettings(BaseModel):
     """One Telegram bot: its token, where the Bot API is, and the limits Telegram publishes."""
 
+    model_config = ConfigDict(extra="forbid")
+
     token: SecretStr
-    api_base_url: str | None = None  # None = the real Telegram; the simulator's "http://127.0.0.1:PORT"
-    messages_per_second: float = 30.0  # bot-wide; 0 = unlimited
-    per_chat_per_second: float = 1.0  # one private chat
-    per_group_per_minute: float = 20.0  # one group or channel
+    api_base_url: BaseUrl | None = None  # None = the real Telegram; the simulator's "http://127.0.0.1:PORT"
+    messages_per_second: Rate = 30.0  # bot-wide; 0 = unlimited
+    per_chat_per_second: Rate = 1.0  # one private chat
+    per_group_per_minute: Rate = 20.0  # one group or channel
     inbound: Literal["polling", "webhook"] = "polling"
     webhook_secret: SecretStr | None = None  # sent back by Telegram in X-Telegram-Bot-Api-Secret-Token
-    timeout_seconds: float = 10.0
+    timeout_seconds: Positive = 10.0
 
     @field_validator("token")
     @classmethod
@@ -101,8 +98,7 @@ class TelegramSettings(BaseModel):
         token = value.get_secret_value().strip()
         if not token:
             raise ValueError("token is empty: copy the bot token that @BotFather gave you")
-        lowered = token.lower()
-        if token in _EXAMPLE_TOKENS or any(word in lowered for word in _PLACEHOLDER_WORDS) or token.startswith("<"):
+        if token in _EXAMPLE_TOKENS or is_placeholder(token):
             raise ValueError("token is a placeholder: copy the bot token that @BotFather gave you")
         if not _TOKEN.match(token):
             raise ValueError(
@@ -122,29 +118,6 @@ class TelegramSettings(BaseModel):
             raise ValueError("webhook_secret must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
         return value
 
-    @field_validator("api_base_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"api_base_url must be an http(s) URL with a host, got {value!r}")
-        return value.rstrip("/")
-
-    @field_validator("messages_per_second", "per_chat_per_second", "per_group_per_minute")
-    @classmethod
-    def _rate(cls, value: float, info: ValidationInfo) -> float:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0 (0 = unlimited), got {value}")
-        return value
-
-    @field_validator("timeout_seconds")
-    @classmethod
-    def _timeout(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"timeout_seconds must be > 0, got {value}")
-        return value
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> TelegramSettings:

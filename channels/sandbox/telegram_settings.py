@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from channels.settings_rules import Rate
+
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
@@ -59,10 +61,10 @@ class TelegramSimSettings(BaseModel):
     users: list[SimUser] = Field(default_factory=list)
     groups: list[SimGroup] = Field(default_factory=list)
     auto_users: bool = False  # any other positive chat id is a user who pressed Start (for benchmarks)
-    messages_per_second: float = 30.0  # bot-wide; 0 = off
-    per_chat_per_second: float = 1.0  # each private chat; 0 = off
-    per_group_per_minute: float = 20.0  # each group; 0 = off
-    burst_tolerance: float = 3.0  # messages beyond the pace admitted at once (a 4-part text after a pause)
+    messages_per_second: Rate = 30.0  # bot-wide; 0 = off
+    per_chat_per_second: Rate = 1.0  # each private chat; 0 = off
+    per_group_per_minute: Rate = 20.0  # each group; 0 = off
+    burst_tolerance: Rate = 3.0  # messages beyond the pace admitted at once (a 4-part text after a pause)
     webhook_max_attempts: int = 5  # then the update is dropped and counted
     webhook_retry_delay_ms: int = 200
     first_update_id: int = 1
@@ -73,13 +75,6 @@ class TelegramSimSettings(BaseModel):
         if not _TOKEN.match(value.strip()):
             raise ValueError("token must look like a bot token: digits, ':', then letters, digits, _ or -")
         return value.strip()
-
-    @field_validator("messages_per_second", "per_chat_per_second", "per_group_per_minute", "burst_tolerance")
-    @classmethod
-    def _not_negative(cls, value: float, info: ValidationInfo) -> float:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0 (0 = off), got {value}")
-        return value
 
     @field_validator("webhook_max_attempts", "first_update_id")
     @classmethod
