@@ -87,4 +87,25 @@ def sqlite_settings(tmp_path) -> Settings:
     return load_settings(None, overrides={"data_dir": str(tmp_path / "data")})
 
 
+@pytest.fixture
+async def start_sim(tmp_path: Path):
+    """Start a Twilio simulator with defaults overridden by keyword arguments; stopped after the test."""
+    from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
+    from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TOKEN
+
+    started: list[TwilioSimulator] = []
+
+    async def start(**overrides: object) -> TwilioSimulator:
+        values = {"account_sid": SID, "auth_token": TOKEN, "numbers": [FROM, OTHER_FROM], "segments_per_second": 0}
+        values.update(overrides)
+        simulator = TwilioSimulator(TwilioSimSettings(**values), tmp_path / f"data{len(started)}")
+        started.append(simulator)
+        await simulator.start()
+        return simulator
+
+    yield start
+    for simulator in started:
+        await simulator.stop()
+
+
 __all__ = ["make_sessionmaker", "DATA", "ROOT"]

@@ -1,32 +1,15 @@
-"""Fixtures for the channel adapters: a Twilio simulator on port 0 and an `SmsChannel` pointed at it."""
+"""Fixtures for the channel adapters: an `SmsChannel` pointed at a simulator (`start_sim`, in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
-from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
+from channels.sandbox.twilio_sim import TwilioSimulator
 from channels.sms import SmsChannel, SmsSettings
-from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TOKEN, Webhooks, running_webhooks
-
-
-@pytest.fixture
-async def sim_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[TwilioSimulator]]]:
-    started: list[TwilioSimulator] = []
-
-    async def start(**overrides: object) -> TwilioSimulator:
-        values = {"account_sid": SID, "auth_token": TOKEN, "numbers": [FROM, OTHER_FROM], "segments_per_second": 0}
-        values.update(overrides)
-        simulator = TwilioSimulator(TwilioSimSettings(**values), tmp_path / f"sim{len(started)}")
-        started.append(simulator)
-        await simulator.start()
-        return simulator
-
-    yield start
-    for simulator in started:
-        await simulator.stop()
+from tests.sandbox.twilio_sim_support import FROM, SID, TOKEN, Webhooks, running_webhooks
 
 
 @pytest.fixture

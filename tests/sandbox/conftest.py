@@ -1,42 +1,15 @@
-"""Fixtures for the Twilio simulator: the simulator itself on port 0, the stock twilio client pointed at
-it, and a tiny aiohttp server standing in for the relay's webhooks."""
+"""Fixtures for the Twilio simulator (started by `start_sim`, in tests/conftest.py): the stock twilio
+client pointed at it, and a tiny aiohttp server standing in for the relay's webhooks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from twilio.rest import Client
 
-from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from tests.sandbox.twilio_sim_support import (
-    FROM,
-    OTHER_FROM,
-    SID,
-    TOKEN,
-    SimHttpClient,
-    Webhooks,
-    running_webhooks,
-)
-
-
-@pytest.fixture
-async def start_sim(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[TwilioSimulator]]]:
-    """Start a simulator with defaults overridden by keyword arguments; stopped after the test."""
-    started: list[TwilioSimulator] = []
-
-    async def start(**overrides: object) -> TwilioSimulator:
-        values = {"account_sid": SID, "auth_token": TOKEN, "numbers": [FROM, OTHER_FROM], "segments_per_second": 0}
-        values.update(overrides)
-        simulator = TwilioSimulator(TwilioSimSettings(**values), tmp_path / f"data{len(started)}")
-        started.append(simulator)
-        await simulator.start()
-        return simulator
-
-    yield start
-    for simulator in started:
-        await simulator.stop()
+from channels.sandbox.twilio_sim import TwilioSimulator
+from tests.sandbox.twilio_sim_support import SID, TOKEN, SimHttpClient, Webhooks, running_webhooks
 
 
 @pytest.fixture

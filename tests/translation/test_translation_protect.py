@@ -8,7 +8,6 @@ from typing import Sequence
 import pytest
 
 from tests.translation.conftest import ARGOS_TARGETS
-from translation.glossary import Glossary, GlossaryEntry, GlossaryError
 from translation.protect import ProtectingTranslator, Protector
 from translation.errors import TranslationError
 
