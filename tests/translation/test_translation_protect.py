@@ -8,6 +8,7 @@ from typing import Sequence
 import pytest
 
 from tests.translation.conftest import ARGOS_TARGETS
+from translation.glossary import Glossary, GlossaryError
 from translation.protect import ProtectingTranslator, Protector
 from translation.errors import TranslationError
 
