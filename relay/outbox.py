@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Sequence
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, insert, literal, select
+from sqlalchemy import and_, case, exists, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relay import audit
@@ -193,15 +193,15 @@ def texts_for_languages(
 
 
 def _sender_expression(senders: Mapping[str, Sequence[str]]):
-    """Spread each channel's endpoints over its senders; the same endpoint always gets the same sender
-    (sticky sender: a person sees one number), and the choice is made in SQL, not in Python."""
-    # A multiplicative hash first, so that an audience of every other id still uses the whole pool.
-    mixed = (cast(Endpoint.id, BigInteger) * literal(2654435761, BigInteger)) % 1000003
+    """Deal each channel's recipients over its senders in turn, so that every number of a pool carries the
+    same share and the broadcast ends when all of them do (a hash would leave one number a few percent
+    busier than the rest, and the whole broadcast waits for it). Decided in SQL, not in Python."""
+    turn = func.row_number().over(partition_by=Endpoint.channel, order_by=Endpoint.id) - 1
     per_channel = {}
     for channel, keys in senders.items():
         if not keys:
             raise BroadcastError(f"channel {channel} has no sender configured")
-        per_channel[channel] = case({i: key for i, key in enumerate(keys)}, value=mixed % len(keys))
+        per_channel[channel] = case({i: key for i, key in enumerate(keys)}, value=turn % len(keys))
     return case({channel: expr for channel, expr in per_channel.items()}, value=Endpoint.channel)
 
 
