@@ -117,6 +117,15 @@ def release_orphans(session: Session, sender: str, now: datetime) -> int:
     ).rowcount
 
 
+def give_back(session: Session, worker: str, ids: Sequence[int]) -> int:
+    """Claimed rows this worker never handed to the provider go back to pending, untouched."""
+    return session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.status == SENDING, Delivery.claimed_by == worker)
+        .values(status=PENDING, claimed_by=None, attempts=Delivery.attempts - 1)
+    ).rowcount
+
+
 def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
     """The text of each (broadcast, language); a language with no row falls back to the original."""
     wanted = set(pairs)

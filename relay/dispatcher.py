@@ -95,7 +95,8 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._texts: dict[tuple[int, str], str] = {}
         self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
-        self._tasks = TaskSet()
+        self._tasks = TaskSet()  # sends, the recorder, housekeeping
+        self._senders = TaskSet()  # one loop per sender
         self.sent_count = 0
 
     # -- database calls run in worker threads: the event loop never blocks on I/O -------------------
@@ -109,13 +110,21 @@ class Dispatcher:
         """Drive every sender of every channel until `stop()`."""
         for channel in self.channels.values():
             for sender in channel.senders():
-                self._tasks.spawn(self._sender_loop(channel, sender), name=f"sender:{channel.name}:{sender}")
+                self._senders.spawn(self._sender_loop(channel, sender), name=f"sender:{channel.name}:{sender}")
         self._tasks.spawn(self._recorder(), name="recorder")
         self._tasks.spawn(self._housekeeping(), name="housekeeping")
         await self._stopping.wait()
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Stop claiming, give back what was claimed but not sent, let the sends in flight finish and
+        their outcomes be written (within `drain_seconds`): a clean stop resends nothing."""
         self._stopping.set()
+        await self._senders.cancel_all()
+        deadline = time.monotonic() + drain_seconds
+        while self.in_flight.used > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self.in_flight.used:
+            log.warning("stopping with %d deliveries in flight; the next start resends them", self.in_flight.used)
         await self._tasks.cancel_all()
         self.leases.release_all()
 
@@ -125,7 +134,7 @@ class Dispatcher:
 
     @property
     def failures(self) -> list[BaseException]:
-        return self._tasks.failures
+        return self._tasks.failures + self._senders.failures
 
     # -- one loop per sender ----------------------------------------------------------------------
 
@@ -139,29 +148,44 @@ class Dispatcher:
 
     async def _sender_loop(self, channel: Channel, sender: str) -> None:
         key = f"{channel.name}:{sender}"
-        await self.leases.acquire(key)
-        orphans = await self._db(deliveries.release_orphans, sender, self.clock())
-        if orphans:
-            log.warning("sender %s: %d deliveries left in flight by a previous process will be resent", key, orphans)
         limiter, batch = self._limiter(channel, sender)
         while not self._stopping.is_set():
-            if not self.leases.held(key):
-                log.error("sender %s: lease lost; waiting to take it back", key)
-                await self.leases.acquire(key)
-                await self._db(deliveries.release_orphans, sender, self.clock())
-            wait = self._paused.get(key, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            granted = await self.in_flight.reserve(batch)
+            try:
+                if not self.leases.held(key):
+                    await self.leases.acquire(key)
+                    orphans = await self._db(deliveries.release_orphans, sender, self.clock())
+                    if orphans:
+                        log.warning("sender %s: %d deliveries left in flight by a previous holder will be resent",
+                                    key, orphans)
+                await self._one_batch(channel, sender, key, limiter, batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not stop this sender for good
+                log.exception("sender %s: a batch failed; trying again in 1 s", key)
+                await asyncio.sleep(1.0)
+
+    async def _one_batch(self, channel: Channel, sender: str, key: str, limiter: AsyncLimiter | None,
+                         batch: int) -> None:
+        wait = self._paused.get(key, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        granted = await self.in_flight.reserve(batch)
+        try:
             claimed = await self._db(deliveries.claim, sender, self.worker_id, granted, self.clock())
-            await self.in_flight.release(granted - len(claimed))
-            if not claimed:
-                await self._idle()
-                continue
+        except BaseException:
+            await self.in_flight.release(granted)
+            raise
+        await self.in_flight.release(granted - len(claimed))
+        if not claimed:
+            await self._idle()
+            return
+        unsent = {c.id for c in claimed}  # claimed, not yet handed to the provider
+        try:
             reachable = await self._db(deliveries.still_reachable, [c.endpoint_id for c in claimed])
             texts = await self._texts_for(claimed)
             for item in claimed:
                 if item.endpoint_id not in reachable:
+                    unsent.discard(item.id)
                     self._outcomes.put_nowait(Outcome(item.id, "cancelled", error="recipient opted out"))
                     continue
                 text = texts[(item.broadcast_id, item.language)]
@@ -169,7 +193,18 @@ class Dispatcher:
                     for _ in range(channel.cost(text)):
                         await limiter.acquire()
                 await self._concurrency.acquire()
+                unsent.discard(item.id)
                 self._tasks.spawn(self._send(channel, sender, item, text), name=f"send:{item.id}")
+        finally:
+            if unsent:  # an error or a shutdown came between claim and send: these were never sent
+                await self._give_back(unsent)
+
+    async def _give_back(self, ids: set[int]) -> None:
+        try:
+            await self._db(deliveries.give_back, self.worker_id, sorted(ids))
+        except Exception:  # they stay `sending`; the next holder of the lease puts them back
+            log.exception("could not give back %d unsent deliveries", len(ids))
+        await self.in_flight.release(len(ids))
 
     async def _idle(self) -> None:
         self._wake.clear()
