@@ -179,3 +179,15 @@ def test_original_goes_first_and_the_approved_text_follows_to_the_same_people(tm
         assert follow == original and follow_text == spanish.draft
     finally:
         db.close()
+
+
+def test_an_unknown_language_code_gets_the_original_and_the_others_still_translate(database):
+    settings, db = database
+    crowd(db, 1)
+    with db.engine.begin() as connection:  # a code no engine or catalogue knows
+        connection.execute(Subscriber.__table__.update().where(Subscriber.id == 3).values(language="zz"))
+    planned = plan(settings, db)
+    by_language = texts(db, planned.id)
+    assert by_language["zz"].origin == "untranslated" and by_language["zz"].text == BODY  # no note for zz
+    assert by_language["es"].origin == "machine"
+    assert planned.deliveries == 8
