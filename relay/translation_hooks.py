@@ -17,8 +17,10 @@ from relay.outbox import ApprovalPolicy, MachineTranslate
 from relay.translation_memory import DatabaseMemory
 from translation.errors import TranslationError, UnknownLanguage, UnsupportedPair
 from translation.factory import build_protected
-from translation.fallback import untranslated_note as _note
+from translation.fallback import untranslated_note  # the outbox's note hook, re-exported
 from translation.memory import MemoryTranslator
+
+__all__ = ["approval_policy", "engine_calls", "machine_translator", "untranslated_note"]
 
 log = logging.getLogger("relay.translation")
 
@@ -51,10 +53,6 @@ def machine_translator(settings: Settings, sessions: sessionmaker[Session]) -> M
         return texts[0], engine
 
     return translate
-
-
-def untranslated_note(language: str) -> str | None:
-    return _note(language)
 
 
 def engine_calls(settings: Settings, sessions: sessionmaker[Session]) -> int:
