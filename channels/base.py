@@ -112,6 +112,12 @@ class Channel(Protocol):
     """What the dispatcher drives. One instance per provider account; it may own several senders."""
 
     name: str
+    # Whether the provider later pushes a delivery receipt (Twilio's status callbacks). When it does not
+    # (Telegram, Matrix), a send the provider accepted is final: the dispatcher records it as delivered.
+    reports_delivery: bool
+
+    # Optional: `recipient_limit(to) -> SenderLimit | None`, a limit per recipient on top of the sender's
+    # (Telegram: one message per second per private chat, twenty per minute per group).
 
     def senders(self) -> Sequence[str]:
         """The sender keys this channel can send from (each is rate limited on its own)."""

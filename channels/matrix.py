@@ -210,6 +210,7 @@ class MatrixChannel:
     """A Matrix bot account as a `Channel`: one sender (its user id), rooms and direct rooms as endpoints."""
 
     name = CHANNEL
+    reports_delivery = False  # an accepted event is in the room; there is no later receipt
 
     def __init__(
         self,

@@ -162,6 +162,7 @@ class SmsChannel:
     """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
 
     name = "sms"
+    reports_delivery = True  # status callbacks
     max_body_chars: ClassVar[int] = 1600  # Twilio refuses longer bodies (21617); limits are data
 
     def __init__(self, settings: SmsSettings) -> None:

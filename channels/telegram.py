@@ -147,6 +147,7 @@ class TelegramChannel:
     """A Telegram bot as a `Channel`: one sender (the bot id), HTML messages, long polling or webhook."""
 
     name = "telegram"
+    reports_delivery = False  # an accepted message is in the chat; there is no later receipt
     max_message_chars: ClassVar[int] = MAX_MESSAGE_UNITS  # limits are data (STYLE.md, 3)
 
     def __init__(self, settings: TelegramSettings) -> None:

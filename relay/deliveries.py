@@ -47,7 +47,9 @@ class Outcome:
     """What happened to one send, to be written by the recorder in a batch."""
 
     delivery_id: int
-    kind: str  # sent | retry | requeue (retry without using up an attempt) | failed | unreachable | opted_out | cancelled
+    # sent | delivered (the channel has no later receipt) | retry | requeue (retry without using up an
+    # attempt) | failed | unreachable | opted_out | cancelled
+    kind: str
     provider_message_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
@@ -145,13 +147,15 @@ def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: date
     """Write a batch of outcomes in one transaction (the dispatcher's hot path: executemany, no ORM)."""
     table = Delivery.__table__
     guard = and_(table.c.id == bindparam("b_id"), table.c.status == SENDING, table.c.claimed_by == worker)
-    sent = [o for o in outcomes if o.kind == "sent"]
+    sent = [o for o in outcomes if o.kind in ("sent", "delivered")]
     if sent:
         session.execute(
             update(table).where(guard).values(
-                status=SENT, provider_message_id=bindparam("b_pmid"), sent_at=now, last_error=None, claimed_by=None
+                status=bindparam("b_status"), provider_message_id=bindparam("b_pmid"), sent_at=now,
+                finished_at=bindparam("b_done"), last_error=None, claimed_by=None,
             ),
-            [{"b_id": o.delivery_id, "b_pmid": o.provider_message_id} for o in sent],
+            [{"b_id": o.delivery_id, "b_pmid": o.provider_message_id, "b_status": o.kind,
+              "b_done": now if o.kind == "delivered" else None} for o in sent],
         )
     retry = [o for o in outcomes if o.kind in ("retry", "requeue")]
     if retry:

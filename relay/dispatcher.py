@@ -94,6 +94,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._texts: dict[tuple[int, str], str] = {}
+        self._recipients: dict[tuple[str, str], AsyncLimiter] = {}
         self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
         self._tasks = TaskSet()  # sends, the recorder, housekeeping
         self._senders = TaskSet()  # one loop per sender
@@ -189,15 +190,44 @@ class Dispatcher:
                     self._outcomes.put_nowait(Outcome(item.id, "cancelled", error="recipient opted out"))
                     continue
                 text = texts[(item.broadcast_id, item.language)]
+                cost = channel.cost(text)
+                per_recipient = self._recipient_limiter(channel, item.address)
+                if per_recipient is not None and not per_recipient.has_capacity(min(cost, per_recipient.max_rate)):
+                    # This chat (or group) had its share: try it again when it has, and serve the others now
+                    # instead of holding up the whole sender behind one busy group.
+                    unsent.discard(item.id)
+                    delay = min(cost, per_recipient.max_rate) * per_recipient.time_period / per_recipient.max_rate
+                    self._outcomes.put_nowait(Outcome(item.id, "requeue", error="recipient's own limit",
+                                                      retry_at=deliveries.retry_time(self.clock(), delay)))
+                    continue
                 if limiter is not None:
-                    for _ in range(channel.cost(text)):
+                    for _ in range(cost):
                         await limiter.acquire()
+                if per_recipient is not None:
+                    await per_recipient.acquire(min(cost, per_recipient.max_rate))
                 await self._concurrency.acquire()
                 unsent.discard(item.id)
                 self._tasks.spawn(self._send(channel, sender, item, text), name=f"send:{item.id}")
         finally:
             if unsent:  # an error or a shutdown came between claim and send: these were never sent
                 await self._give_back(unsent)
+
+    def _recipient_limiter(self, channel: Channel, address: str) -> AsyncLimiter | None:
+        """The channel's own limit for one recipient, if it has one (Telegram: per chat, per group)."""
+        limit_for = getattr(channel, "recipient_limit", None)
+        if limit_for is None or not self.settings.rate_limits:
+            return None
+        key = (channel.name, address)
+        limiter = self._recipients.get(key)
+        if limiter is None:
+            limit = limit_for(address)
+            if limit is None or limit.rate <= 0:
+                return None
+            if len(self._recipients) > 100_000:  # idle ones are full again anyway: forget them
+                self._recipients.clear()
+            burst = max(1.0, limit.burst)
+            limiter = self._recipients[key] = AsyncLimiter(burst, burst / limit.rate)
+        return limiter
 
     async def _give_back(self, ids: set[int]) -> None:
         try:
@@ -251,7 +281,8 @@ class Dispatcher:
             log.exception("channel %s raised an unclassified error for delivery %s", channel.name, item.id)
             return self._retry(item, f"unexpected {type(exc).__name__}: {exc}", None)
         self.sent_count += 1
-        return Outcome(item.id, "sent", provider_message_id=receipt.provider_message_id)
+        kind = "sent" if channel.reports_delivery else "delivered"
+        return Outcome(item.id, kind, provider_message_id=receipt.provider_message_id)
 
     def _retry(self, item: Claimed, error: str, delay: float | None) -> Outcome:
         if item.attempts >= self.settings.max_attempts:
