@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from channels.sms import SmsSettings
+from channels.telegram import TelegramSettings
 from translation.config import TranslationSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
@@ -71,6 +72,11 @@ class SandboxSettings(Section):
     )
     segments_per_second: float = Field(1.0, ge=0, description="Simulated per-number throughput (0 = unlimited).")
     port: int = Field(0, ge=0, le=65535, description="Port of the SMS simulator (0 picks a free one).")
+    telegram_groups: list[int] = Field(
+        default_factory=list,
+        description="Group chat ids (negative) the Telegram simulator knows, with the bot as a member. "
+        "Any positive chat id is a user who pressed Start.",
+    )
 
 
 class Settings(BaseSettings):
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
     dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     sms: SmsSettings | None = None
+    telegram: TelegramSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
 
     @model_validator(mode="after")

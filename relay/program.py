@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 from channels.base import Channel
 from channels.sms import SmsSettings
-from relay.channel_registry import build_channels
+from relay.channel_registry import SANDBOX_TELEGRAM_BOT_ID, build_channels
 from relay.config import Settings
 from relay.db import Database, SetupError
 from relay.dispatcher import Dispatcher
@@ -24,6 +24,7 @@ from relay.web import EmbeddedServer, bind, create_app, serve
 from relay.web import close as close_web
 
 if TYPE_CHECKING:
+    from channels.sandbox.telegram_sim import TelegramSimulator
     from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 
 log = logging.getLogger("relay.program")
@@ -50,6 +51,7 @@ class Program:
     upgrade: bool = False
     database: Database | None = None
     simulator: "TwilioSimulator | None" = None
+    telegram_simulator: "TelegramSimulator | None" = None
     channels: dict[str, Channel] = field(default_factory=dict)
     dispatcher: Dispatcher | None = None
     server: EmbeddedServer | None = None
@@ -67,8 +69,8 @@ class Program:
             callback = f"{self.settings.public_url}/webhooks/sms/status"
             sms_settings = self.settings.sms.model_copy(update={"status_callback_url": callback})
             self.settings = self.settings.model_copy(update={"sms": sms_settings})
-        if not any(channel is not None for channel in [self.settings.sms]):
-            raise SetupError("no channel is configured: add an [sms] section, or run with --sandbox")
+        if self.settings.sms is None and self.settings.telegram is None:
+            raise SetupError("no channel is configured: add an [sms] or [telegram] section, or run with --sandbox")
         self.channels = build_channels(self.settings)
         for channel in self.channels.values():
             await channel.start()
@@ -102,6 +104,21 @@ class Program:
             status_callback_url=f"{self.settings.public_url}/webhooks/sms/status",
         )
         self.settings = self.settings.model_copy(update={"sms": sms_settings})
+        await self._start_telegram_sandbox()
+
+    async def _start_telegram_sandbox(self) -> None:
+        from channels.sandbox.telegram_settings import SimGroup, TelegramSimSettings
+        from channels.sandbox.telegram_sim import TelegramSimulator
+        from channels.telegram import TelegramSettings
+
+        token = f"{SANDBOX_TELEGRAM_BOT_ID}:{secrets.token_hex(18)}"
+        groups = [SimGroup(id=gid, title=f"Sandbox group {gid}") for gid in self.settings.sandbox.telegram_groups]
+        self.telegram_simulator = TelegramSimulator(
+            TelegramSimSettings(token=token, auto_users=True, groups=groups), self.settings.data_dir
+        )
+        await self.telegram_simulator.start()
+        telegram = TelegramSettings(token=token, api_base_url=self.telegram_simulator.base_url)
+        self.settings = self.settings.model_copy(update={"telegram": telegram})
 
     async def stop(self) -> None:
         if self.dispatcher is not None:
@@ -113,8 +130,9 @@ class Program:
             await close_web(self.server.config.app)
         for channel in self.channels.values():
             await channel.stop()
-        if self.simulator is not None:
-            await self.simulator.stop()
+        for simulator in (self.simulator, self.telegram_simulator):
+            if simulator is not None:
+                await simulator.stop()
         if self.database is not None:
             self.database.close()
         self._stopped.set()
@@ -124,9 +142,10 @@ class Program:
         lines = [f"relay listening on {self.settings.public_url} (database {self.settings.resolved_database_url})"]
         for name, channel in self.channels.items():
             lines.append(f"{name}: sending from {', '.join(channel.senders())}")
-        if self.simulator is not None:
-            lines.append(f"sandbox: Twilio simulator at {self.simulator.base_url}; what it accepts is in "
-                         f"{self.simulator.jsonl_path}")
+        for simulator in (self.simulator, self.telegram_simulator):
+            if simulator is not None:
+                lines.append(f"sandbox: {type(simulator).__name__} at {simulator.base_url}; what it accepts "
+                             f"is in {simulator.jsonl_path}")
         return lines
 
     async def run_until_signal(self, on_started: Callable[[list[str]], None] = lambda lines: None) -> None:

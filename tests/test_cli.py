@@ -61,14 +61,15 @@ def test_broadcast_send_status_cancel(tmp_path):
                  "--json")
     assert sent.returncode == 0, sent.stderr
     broadcast = json.loads(sent.stdout)
-    assert broadcast["deliveries"] == 3  # three people with a phone; Telegram and Matrix are not configured here
+    # Three phones and one Telegram chat (both sandboxed without a config section); Matrix is not built in.
+    assert broadcast["deliveries"] == 4
     status = json.loads(relay(tmp_path, "broadcast", "status", str(broadcast["id"]), "--json").stdout)
-    assert status["by_status"] == {"pending": 3}
+    assert status["by_status"] == {"pending": 4} and status["by_channel"]["telegram"] == {"pending": 1}
     assert set(status["by_language"]) == {"en", "es", "ht"}
     cancelled = relay(tmp_path, "broadcast", "cancel", str(broadcast["id"]))
-    assert "3 queued deliveries stopped" in cancelled.stdout
+    assert "4 queued deliveries stopped" in cancelled.stdout
     status = json.loads(relay(tmp_path, "broadcast", "status", str(broadcast["id"]), "--json").stdout)
-    assert status["by_status"] == {"cancelled": 3}
+    assert status["by_status"] == {"cancelled": 4}
     missing = relay(tmp_path, "broadcast", "status", "999")
     assert missing.returncode == 2 and "no broadcast 999" in missing.stderr
 

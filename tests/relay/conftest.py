@@ -16,11 +16,12 @@ from relay.program import Program
 NUMBER = "+12015550100"
 
 
-def make_program(tmp_path: Path, *, numbers=(NUMBER,), rate: float = 0.0, **overrides) -> Program:
+def make_program(tmp_path: Path, *, numbers=(NUMBER,), rate: float = 0.0, sandbox: dict | None = None,
+                 **overrides) -> Program:
     settings = load_settings(None, overrides={
         "data_dir": str(tmp_path / "data"),
         "http": {"port": 0},
-        "sandbox": {"sms_numbers": list(numbers), "segments_per_second": rate},
+        "sandbox": {"sms_numbers": list(numbers), "segments_per_second": rate, **(sandbox or {})},
         **overrides,
     })
     return Program(settings, sandbox=True, upgrade=True)
