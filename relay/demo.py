@@ -1,8 +1,8 @@
 """`relay demo`: the whole path on embedded defaults, in a temporary data directory.
 
 SQLite, the local Twilio simulator at Twilio's real pace (1 segment per second per number, a pool of
-ten numbers), a crisis alert and a webinar notice, two citizens texting keywords meanwhile, and the
-delivery report. Nothing leaves this machine.
+ten numbers) and the Telegram Bot API simulator (users and a group), a crisis alert and a webinar
+notice, two citizens texting keywords meanwhile, and the delivery report. Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def demo_settings(data_dir: Path) -> Settings:
     return load_settings(None, overrides={
         "data_dir": str(data_dir),
         "http": {"port": 0},
-        "sandbox": {"sms_numbers": DEMO_NUMBERS, "segments_per_second": 1.0},
+        "sandbox": {"sms_numbers": DEMO_NUMBERS, "segments_per_second": 1.0, "telegram_groups": [-1009001]},
     })
 
 
@@ -106,11 +106,16 @@ async def _demo(settings: Settings) -> int:
         await asyncio.sleep(0.5)  # the last status callbacks
         for broadcast_id in (crisis.id, webinar.id):
             print_report(await program.database.run(lambda s, b=broadcast_id: deliveries.report(s, b)))
-        log = program.settings.data_dir / "sandbox" / "sms.jsonl"
+        log = program.simulator.jsonl_path
         lines = [json.loads(line) for line in log.read_text().splitlines()]
-        console.print(f"the simulator accepted {len(lines)} messages ({log}); the first three:")
+        console.print(f"the SMS simulator accepted {len(lines)} messages ({log}); the first three:")
         for line in lines[:3]:
             console.print(f"  {line['from']} -> {line['to']}: {line['body'][:70]}", highlight=False)
+        log = program.telegram_simulator.jsonl_path
+        chats = [json.loads(line) for line in log.read_text().splitlines()]
+        console.print(f"the Telegram simulator accepted {len(chats)} messages ({log}); the first two:")
+        for line in chats[:2]:
+            console.print(f"  chat {line['chat_id']}: {line['text'][:70]}", highlight=False)
         failures = program.dispatcher.failures
         return 1 if failures else 0
     finally:
