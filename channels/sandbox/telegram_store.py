@@ -8,11 +8,9 @@ whole with one `os.write` on an O_APPEND descriptor before the API answers. Coun
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from channels.sandbox.jsonl import JsonlLog
 from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSettings
 
 
@@ -106,23 +104,5 @@ class World:
         return result
 
 
-class MessageLog:
+class MessageLog(JsonlLog):
     """`telegram.jsonl`: one JSON object per accepted outgoing operation, written before the answer."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-
-    def append(self, record: dict[str, object]) -> None:
-        if self._fd is None:
-            raise RuntimeError(f"{self.path} is closed")
-        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # only on a full disk or a signal; finish the line rather than cut it
-            written += os.write(self._fd, data[written:])
-
-    def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)

@@ -10,12 +10,12 @@ last line: the kernel may cut a multi-page write short if the process dies insid
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from pathlib import Path
+
+from channels.sandbox.jsonl import JsonlLog
 
 API_VERSION = "2010-04-01"
 
@@ -80,18 +80,11 @@ class SimMessage:
         }
 
 
-class MessageLog:
+class MessageLog(JsonlLog):
     """`sms.jsonl`: one JSON object per accepted message, written whole before the API answers."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-
-    def append(self, message: SimMessage) -> None:
-        if self._fd is None:
-            raise RuntimeError(f"{self.path} is closed")
-        record = {
+    def append(self, message: SimMessage) -> None:  # type: ignore[override]
+        super().append({
             "sid": message.sid,
             "to": message.to,
             "from": message.from_,
@@ -99,14 +92,4 @@ class MessageLog:
             "segments": message.segments,
             "direction": message.direction,
             "at": message.created.isoformat(),
-        }
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        data = line.encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # only on a full disk or a signal; finish the line rather than cut it
-            written += os.write(self._fd, data[written:])
-
-    def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
+        })
