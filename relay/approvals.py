@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from relay import audit
 from relay.models import Broadcast, BroadcastText, Delivery, DeliveryStatus
-from relay.outbox import BroadcastError
+from relay.outbox import DELIVERY_COLUMNS, BroadcastError
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,6 @@ def _follow_up(session: Session, original: Broadcast, language: str, text: str, 
         .where(Delivery.broadcast_id == original.id, Delivery.language == language,
                Delivery.status.not_in([DeliveryStatus.cancelled.value, DeliveryStatus.expired.value]))
     )
-    columns = ["broadcast_id", "endpoint_id", "channel", "sender", "language", "priority", "status", "attempts",
-               "next_attempt_at"]
-    session.execute(insert(Delivery).from_select(columns, reached))
+    session.execute(insert(Delivery).from_select(DELIVERY_COLUMNS, reached))
     count = session.scalar(select(func.count()).where(Delivery.broadcast_id == follow.id)) or 0
     return Approval(language, follow_up=follow.id, follow_up_deliveries=count)

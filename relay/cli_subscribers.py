@@ -11,6 +11,7 @@ from rich.table import Table
 
 from relay import subscribers
 from relay.cli_context import UsageError, console, context
+from relay.models import Subscriber
 from relay.subscribers import SubscriberError
 
 app = typer.Typer(help="Manage the people the relay reaches.", no_args_is_help=True)
@@ -103,8 +104,6 @@ def forget(
         raise UsageError("give exactly one of --id or --phone")
     with cli.database().sessions.begin() as session:
         if subscriber_id is not None:
-            from relay.models import Subscriber
-
             subscriber = session.get(Subscriber, subscriber_id)
         else:
             try:

@@ -238,10 +238,6 @@ def store_receipts(session: Session, updates: Sequence[StatusUpdate], now: datet
     _apply(session, updates, now)
 
 
-def store_receipt(session: Session, update_: StatusUpdate, now: datetime) -> None:
-    store_receipts(session, [update_], now)
-
-
 def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:
     if not provider_ids:
         return

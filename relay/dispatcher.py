@@ -27,6 +27,7 @@ from channels.base import (
     PermanentError,
     RateLimited,
     RecipientUnreachable,
+    SenderLimit,
 )
 from relay import deliveries
 from relay.backoff import Backoff
@@ -43,6 +44,12 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _bucket(limit: SenderLimit) -> AsyncLimiter:
+    """A token bucket holding `burst` units (at least one message), refilled at the provider's rate."""
+    burst = max(1.0, limit.burst)
+    return AsyncLimiter(burst, burst / limit.rate)
 
 
 class InFlight:
@@ -143,9 +150,8 @@ class Dispatcher:
         limit = channel.limit(sender)
         if not self.settings.rate_limits or limit.rate <= 0:
             return None, 200
-        burst = max(1.0, limit.burst)
         # Claim about one second of work at a time: a STOP or a cancel then catches the rest still queued.
-        return AsyncLimiter(burst, burst / limit.rate), max(1, math.ceil(limit.rate))
+        return _bucket(limit), max(1, math.ceil(limit.rate))
 
     async def _sender_loop(self, channel: Channel, sender: str) -> None:
         key = f"{channel.name}:{sender}"
@@ -225,8 +231,7 @@ class Dispatcher:
                 return None
             if len(self._recipients) > 100_000:  # idle ones are full again anyway: forget them
                 self._recipients.clear()
-            burst = max(1.0, limit.burst)
-            limiter = self._recipients[key] = AsyncLimiter(burst, burst / limit.rate)
+            limiter = self._recipients[key] = _bucket(limit)
         return limiter
 
     async def _give_back(self, ids: set[int]) -> None:

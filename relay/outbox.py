@@ -39,6 +39,11 @@ MachineTranslate = Callable[[str, str, str], "tuple[str, str] | None"]
 UntranslatedNote = Callable[[str], "str | None"]
 
 
+# The columns every INSERT ... SELECT of delivery rows fills, in the order its SELECT gives them.
+DELIVERY_COLUMNS = ["broadcast_id", "endpoint_id", "channel", "sender", "language", "priority", "status",
+                    "attempts", "next_attempt_at"]
+
+
 class BroadcastError(ValueError):
     """A broadcast request that cannot be accepted; the message says what is wrong."""
 
@@ -266,9 +271,7 @@ def plan_broadcast(
             .join(Subscriber, Endpoint.subscriber_id == Subscriber.id)
             .where(_audience_filter(request, channels))
         )
-        columns = ["broadcast_id", "endpoint_id", "channel", "sender", "language", "priority", "status",
-                   "attempts", "next_attempt_at"]
-        session.execute(insert(Delivery).from_select(columns, rows))
+        session.execute(insert(Delivery).from_select(DELIVERY_COLUMNS, rows))
         count = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
         pending = tuple(sorted(lang for lang, t in texts.items() if t.status == "pending_approval"))
         audit.record(

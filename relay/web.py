@@ -15,7 +15,7 @@ import logging
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Mapping
+from typing import Awaitable, Callable, Mapping, TypeVar
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -33,6 +33,7 @@ from relay.db import Database
 from relay.group_commit import GroupCommit
 
 log = logging.getLogger("relay.web")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class WebhookServer:
         self.app = app
         self.settings = settings
         self.routes = routes
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # background writers to stop with the server
 
     async def __call__(self, scope, receive, send) -> None:
         route = self.routes.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -113,23 +115,27 @@ class WebhookServer:
         await send({"type": "http.response.body", "body": body})
 
 
-def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[], str | None]) -> dict[str, Webhook]:
+def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[], str | None],
+                 receipts: GroupCommit[StatusUpdate]) -> dict[str, Webhook]:
     """`sms_token` is read per request: in sandbox mode the token exists only once the simulator runs."""
-    receipts: GroupCommit[StatusUpdate] = GroupCommit(
-        database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
-    )
 
-    async def inbound_sms(request: WebhookRequest) -> Reply:
+    def authenticate(parse: Callable[[str, str, Mapping[str, str], str | None], T], request: WebhookRequest) -> T | Reply:
+        """The adapter's parse of a signed request, or the reply that refuses it (nothing stored)."""
         token = sms_token()
         if token is None:
             return Reply(404, "SMS is not configured")
         try:
-            message = sms.parse_inbound(token, request.url, request.form, request.headers.get("x-twilio-signature"))
+            return parse(token, request.url, request.form, request.headers.get("x-twilio-signature"))
         except InvalidSignature:
             log.warning("SMS webhook with an invalid signature refused")
             return Reply(403, "invalid signature")
         except ValueError as exc:
             return Reply(400, f"bad request: {exc}")
+
+    async def inbound_sms(request: WebhookRequest) -> Reply:
+        message = authenticate(sms.parse_inbound, request)
+        if isinstance(message, Reply):
+            return message
         try:
             result = await database.run(inbound.handle, message, settings)
         except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
@@ -137,20 +143,13 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
         return Reply(200, sms.twiml_reply(result.reply), "application/xml")
 
     async def status_sms(request: WebhookRequest) -> Reply:
-        token = sms_token()
-        if token is None:
-            return Reply(404, "SMS is not configured")
-        try:
-            update = sms.parse_status(token, request.url, request.form, request.headers.get("x-twilio-signature"))
-        except InvalidSignature:
-            return Reply(403, "invalid signature")
-        except ValueError as exc:
-            return Reply(400, f"bad request: {exc}")
+        update = authenticate(sms.parse_status, request)
+        if isinstance(update, Reply):
+            return update
         if update.status in deliveries.RECEIPT_STATUS:  # "queued", "sent"...: nothing to record
             await receipts.submit(update)
         return Reply(204)
 
-    status_sms.close = receipts.close  # type: ignore[attr-defined]
     return {"/webhooks/sms/inbound": inbound_sms, "/webhooks/sms/status": status_sms}
 
 
@@ -172,7 +171,12 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
             return JSONResponse({"status": "database unreachable", "error": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    return WebhookServer(app, settings, sms_webhooks(settings, database, sms_token))
+    receipts: GroupCommit[StatusUpdate] = GroupCommit(
+        database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
+    )
+    server = WebhookServer(app, settings, sms_webhooks(settings, database, sms_token, receipts))
+    server.closers.append(receipts.close)
+    return server
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -204,7 +208,5 @@ async def serve(app: WebhookServer, sock: socket.socket) -> EmbeddedServer:
 
 
 async def close(app: WebhookServer) -> None:
-    for route in app.routes.values():
-        closer = getattr(route, "close", None)
-        if closer is not None:
-            await closer()
+    for closer in app.closers:
+        await closer()

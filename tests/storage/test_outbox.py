@@ -93,7 +93,7 @@ def test_outcomes_retries_and_receipts(database):
     a, b, c, d = claimed
     # A receipt that arrives before the send is recorded is kept and applied afterwards.
     with database.sessions.begin() as session:
-        deliveries.store_receipt(session, StatusUpdate("sms", "SM-a", "delivered"), NOW())
+        deliveries.store_receipts(session, [StatusUpdate("sms", "SM-a", "delivered")], NOW())
     with database.sessions.begin() as session:
         deliveries.record(session, "w1", [
             Outcome(a.id, "sent", provider_message_id="SM-a"),
@@ -104,7 +104,7 @@ def test_outcomes_retries_and_receipts(database):
         # A zombie worker's outcome for someone else's claim is ignored.
         deliveries.record(session, "w-other", [Outcome(b.id, "failed", error="zombie")], NOW())
     with database.sessions.begin() as session:
-        deliveries.store_receipt(session, StatusUpdate("sms", "SM-b", "undelivered", "30003"), NOW())
+        deliveries.store_receipts(session, [StatusUpdate("sms", "SM-b", "undelivered", "30003")], NOW())
     with database.sessions() as session:
         status = {r.id: r for r in session.scalars(select(Delivery).where(Delivery.id.in_([a.id, b.id, c.id, d.id])))}
         assert status[a.id].status == "delivered"
