@@ -1,39 +1,96 @@
-"""Keyword commands that people text to the relay (SMS); chat channels map their /commands onto these.
+"""Parsing the commands people send: SMS keywords (`STOP`, `JOIN es`, `ACK 4F2`) and chat commands
+(`/lang es` on Telegram, `!lang es` on Matrix) into one shape, so that every channel shares one
+vocabulary and one set of handlers (`relay/commands.py`).
 
-Parsing is separate from acting on it so that every channel shares one vocabulary.
+Parsing is separate from acting on it. The vocabulary is data: each command declares its words and how
+many words may follow it in a plain SMS. A plain text with more words than that is a message, not a
+command ("stop sending me the flood alerts please" is not a STOP). A text that starts with `/` or `!`
+is always meant as a command: an unknown word there gets the help reply instead of being relayed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 # Carriers and Twilio treat all of these as an unsubscribe; so do we, so that "STOP" always works.
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
+UNKNOWN = "unknown"  # the name of a `/word` or `!word` that is no command of ours
+
+_CHAT_COMMAND = re.compile(r"^[/!](?P<word>[A-Za-z][A-Za-z0-9_]*)(?:@[A-Za-z0-9_]+)?(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One command's vocabulary.
+
+    `max_words`: how many words may follow the command word in a plain (unprefixed) SMS; None for any
+    number (free text such as `/broadcast Shelter open`). With a `/` or `!` prefix any number is taken.
+    `sms`: False for commands that only make sense with a prefix (a plain "broadcast ..." SMS from a
+    stranger must stay a message).
+    """
+
+    name: str
+    words: frozenset[str]
+    max_words: int | None = 0
+    sms: bool = True
+
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # join | stop | start | help | lang
-    argument: str | None = None
+    name: str  # a registered name, or UNKNOWN
+    argument: str | None = None  # the first word after the command word, as typed
+    rest: str = field(default="", compare=False)  # everything after the command word, as typed
+    prefixed: bool = field(default=False, compare=False)  # came as /word or !word
+
+
+_VOCABULARY: dict[str, Spec] = {}
+_BY_WORD: dict[str, Spec] = {}
+
+
+def define(spec: Spec) -> Spec:
+    """Add a command's vocabulary. A word may belong to one command only: a clash is a programming error."""
+    for word in spec.words:
+        owner = _BY_WORD.get(word)
+        if owner is not None and owner.name != spec.name:
+            raise ValueError(f"command word {word} is already taken by {owner.name}")
+    _VOCABULARY[spec.name] = spec
+    for word in spec.words:
+        _BY_WORD[word] = spec
+    return spec
+
+
+def vocabulary() -> dict[str, Spec]:
+    return dict(_VOCABULARY)
 
 
 def parse(text: str) -> Command | None:
-    """The command in a message, or None when the message is not a keyword command."""
-    words = text.strip().split()
-    if not words:
+    """The command in a message, or None when the message is not a command."""
+    stripped = text.strip()
+    if not stripped:
         return None
-    head = words[0].upper().strip(".!")
-    rest = words[1:]
-    if head in STOP_WORDS and len(words) == 1:
-        return Command("stop")
-    if head in START_WORDS and len(words) == 1:
-        return Command("start")
-    if head in HELP_WORDS and len(words) == 1:
-        return Command("help")
-    if head == "JOIN" and len(rest) <= 1:
-        return Command("join", rest[0].lower() if rest else None)
-    if head == "LANG":
-        return Command("lang", rest[0].lower() if len(rest) == 1 else None)
-    return None
+    chat = _CHAT_COMMAND.match(stripped)
+    if chat is not None:
+        rest = stripped[chat.end():].strip()
+        spec = _BY_WORD.get(chat.group("word").upper())
+        words = rest.split()
+        return Command(spec.name if spec else UNKNOWN, words[0] if words else None, rest, prefixed=True)
+    head, _, rest = stripped.partition(" ")
+    spec = _BY_WORD.get(head.upper().strip(".!"))
+    if spec is None or not spec.sms:
+        return None
+    rest = rest.strip()
+    words = rest.split()
+    if spec.max_words is not None and len(words) > spec.max_words:
+        return None
+    return Command(spec.name, words[0] if words else None, rest)
+
+
+define(Spec("stop", STOP_WORDS))
+define(Spec("start", START_WORDS))
+define(Spec("help", HELP_WORDS))
+define(Spec("join", frozenset({"JOIN"}), max_words=1))
+define(Spec("lang", frozenset({"LANG"}), max_words=1))

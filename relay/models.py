@@ -262,6 +262,10 @@ class InboundMessage(Base):
     recipient: Mapped[str] = mapped_column(String(255))
     text: Mapped[str] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)
+    # Chat channels answer with a message of their own, sent after the commit: `reply_to` is the chat or
+    # room, `reply_sent_at` stays empty until the channel accepted it, so a restart sends what is owed.
+    reply_to: Mapped[str | None] = mapped_column(String(255))
+    reply_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

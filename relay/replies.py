@@ -59,3 +59,13 @@ def reply(key: str, language: str | None, **values: str) -> str:
     """The reply in `language`, or in English when we have no human text for that language."""
     catalog = REPLIES[key]
     return catalog.get(language or "en", catalog["en"]).format(**{"code": language or "en", **values})
+
+
+def register(catalog: dict[str, dict[str, str]]) -> None:
+    """Add a feature's replies (each with at least an English text). A key may be defined once."""
+    for key, texts in catalog.items():
+        if key in REPLIES:
+            raise ValueError(f"reply {key!r} is already defined")
+        if "en" not in texts:
+            raise ValueError(f"reply {key!r} has no English text")
+        REPLIES[key] = dict(texts)

@@ -1,0 +1,14 @@
+"""The explicit list of modules that register commands and message handlers: one line per feature."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "relay.commands_basic",  # JOIN, STOP, START, HELP, LANG
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(name)
