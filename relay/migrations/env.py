@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from relay.models import Base
+from relay import schema
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=schema.metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     version_table_schema=context.config.attributes.get("schema"),
 )
