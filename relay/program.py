@@ -11,7 +11,7 @@ import logging
 import secrets
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from channels.base import Channel
 from channels.sms import SmsSettings
@@ -44,6 +44,18 @@ def sandbox_sms_settings(settings: Settings) -> "TwilioSimSettings":
     )
 
 
+class Service(Protocol):
+    """A part of the relay that runs beside the dispatcher (the alerts scheduler, relay-network
+    escalation, inbound chat loops). Started after the channels and the web server, stopped before them.
+    The application assembly (the CLI) decides which services run; the core knows only this shape."""
+
+    name: str
+
+    async def start(self, program: "Program") -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Program:
     settings: Settings
@@ -55,6 +67,7 @@ class Program:
     channels: dict[str, Channel] = field(default_factory=dict)
     dispatcher: Dispatcher | None = None
     server: EmbeddedServer | None = None
+    services: list[Service] = field(default_factory=list)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -87,6 +100,8 @@ class Program:
         )
         self.server = await serve(app, sock)
         self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
+        for service in self.services:
+            await service.start(self)
         log.info("relay listening on %s", self.settings.public_url)
 
     async def _start_sandbox(self) -> None:
@@ -121,6 +136,11 @@ class Program:
         self.settings = self.settings.model_copy(update={"telegram": telegram})
 
     async def stop(self) -> None:
+        for service in reversed(self.services):
+            try:
+                await service.stop()
+            except Exception:  # one service failing to stop must not keep the others running
+                log.exception("service %s failed to stop", service.name)
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self._dispatch_task.cancel()
