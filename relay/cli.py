@@ -96,7 +96,10 @@ def check_config(ctx: typer.Context) -> None:
 @app.command()
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
-    program = Program(ctx.obj.settings, sandbox=sandbox)
+    from relay import assembly
+
+    program = Program(ctx.obj.settings, sandbox=sandbox, services=assembly.services(ctx.obj.settings))
+
     def started(lines: list[str]) -> None:
         for line in lines:
             console.print(line, highlight=False)

@@ -1,0 +1,26 @@
+"""The application assembly: which services run beside the dispatcher in `relay run`.
+
+One line per feature, as "module:function"; each function takes the settings and returns a `Service`
+or None (when its feature is not configured). This is the one place allowed to name `alerts/`: the core
+never imports it, the assembly wires it in.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from relay.config import Settings
+from relay.program import Service
+
+SERVICE_BUILDERS: tuple[str, ...] = (
+)
+
+
+def services(settings: Settings) -> list[Service]:
+    built = []
+    for path in SERVICE_BUILDERS:
+        module, _, function = path.partition(":")
+        service = getattr(importlib.import_module(module), function)(settings)
+        if service is not None:
+            built.append(service)
+    return built
