@@ -269,6 +269,17 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ChannelState(Base):
+    """Small durable facts a channel's inbound loop resumes from: Telegram's update offset, Matrix's
+    `next_batch`, the direct room opened for a Matrix user, an access token obtained by password login."""
+
+    __tablename__ = "channel_state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class AuditEntry(Base):
     """Append-only: who did what, when. Nothing in the code updates or deletes these rows."""
 

@@ -8,6 +8,7 @@ crash after it loses nothing.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Sequence
@@ -219,12 +220,18 @@ def plan_broadcast(
     note: UntranslatedNote | None = None,
     approval: ApprovalPolicy = ApprovalPolicy(),
     actor: str,
+    session: Session | None = None,
 ) -> PlannedBroadcast:
-    """Create the broadcast, its texts and all its deliveries; return only after they are committed."""
+    """Create the broadcast, its texts and all its deliveries; return only after they are committed.
+
+    With `session`, everything happens in that caller's transaction instead (a chat command that
+    broadcasts commits the broadcast together with the inbound message that asked for it).
+    """
     validate(request)
     channels = sorted(senders)
-    with sessions() as session:
-        languages = audience_languages(session, request, channels)
+    own = session is None
+    with (sessions() if own else nullcontext(session)) as reader:
+        languages = audience_languages(reader, request, channels)
     texts = texts_for_languages(request, languages, machine, note)  # slow work outside any transaction
     held: list[str] = []
     for text in texts.values():
@@ -238,7 +245,7 @@ def plan_broadcast(
                 held.append(text.language)
     now = datetime.now(timezone.utc)
     priority = KIND_PRIORITY[BroadcastKind(request.kind)]
-    with sessions.begin() as session:
+    with (sessions.begin() if own else nullcontext(session)) as session:
         broadcast = Broadcast(
             kind=request.kind,
             severity=request.severity,
