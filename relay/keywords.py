@@ -31,12 +31,23 @@ class Spec:
     number (free text such as `/broadcast Shelter open`). With a `/` or `!` prefix any number is taken.
     `sms`: False for commands that only make sense with a prefix (a plain "broadcast ..." SMS from a
     stranger must stay a message).
+    `min_words`: how many words must follow at least. One word may spell two commands when their ranges
+    do not overlap: "CANCEL" alone is a STOP, "CANCEL 4821" cancels citizen report 4821.
     """
 
     name: str
     words: frozenset[str]
     max_words: int | None = 0
     sms: bool = True
+    min_words: int = 0
+
+    def takes(self, count: int) -> bool:
+        return count >= self.min_words and (self.max_words is None or count <= self.max_words)
+
+    def overlaps(self, other: "Spec") -> bool:
+        low = max(self.min_words, other.min_words)
+        highs = [m for m in (self.max_words, other.max_words) if m is not None]
+        return not highs or low <= min(highs)
 
 
 @dataclass(frozen=True)
@@ -48,19 +59,34 @@ class Command:
 
 
 _VOCABULARY: dict[str, Spec] = {}
-_BY_WORD: dict[str, Spec] = {}
+_BY_WORD: dict[str, list[Spec]] = {}  # a word's commands, by min_words (their word-count ranges never overlap)
 
 
 def define(spec: Spec) -> Spec:
-    """Add a command's vocabulary. A word may belong to one command only: a clash is a programming error."""
+    """Add a command's vocabulary. A word may belong to two commands only when their word-count ranges
+    do not overlap; any other clash is a programming error."""
     for word in spec.words:
-        owner = _BY_WORD.get(word)
-        if owner is not None and owner.name != spec.name:
-            raise ValueError(f"command word {word} is already taken by {owner.name}")
+        for owner in _BY_WORD.get(word, []):
+            if owner.name != spec.name and owner.overlaps(spec):
+                raise ValueError(f"command word {word} is already taken by {owner.name}")
     _VOCABULARY[spec.name] = spec
     for word in spec.words:
-        _BY_WORD[word] = spec
+        others = [s for s in _BY_WORD.get(word, []) if s.name != spec.name]
+        _BY_WORD[word] = sorted([*others, spec], key=lambda s: s.min_words)
     return spec
+
+
+def _spec_for(word: str, count: int, *, prefixed: bool) -> Spec | None:
+    """The command `word` spells when `count` words follow it. With a prefix any number may follow, so
+    the command with the most required words that are present wins ("/cancel 4821" is not a STOP)."""
+    specs = _BY_WORD.get(word, [])
+    if prefixed:
+        fitting = [s for s in specs if count >= s.min_words]
+        return fitting[-1] if fitting else (specs[0] if specs else None)
+    for spec in specs:
+        if spec.takes(count):
+            return spec
+    return None
 
 
 def vocabulary() -> dict[str, Spec]:
@@ -75,16 +101,14 @@ def parse(text: str) -> Command | None:
     chat = _CHAT_COMMAND.match(stripped)
     if chat is not None:
         rest = stripped[chat.end():].strip()
-        spec = _BY_WORD.get(chat.group("word").upper())
         words = rest.split()
+        spec = _spec_for(chat.group("word").upper(), len(words), prefixed=True)
         return Command(spec.name if spec else UNKNOWN, words[0] if words else None, rest, prefixed=True)
     head, _, rest = stripped.partition(" ")
-    spec = _BY_WORD.get(head.upper().strip(".!"))
-    if spec is None or not spec.sms:
-        return None
     rest = rest.strip()
     words = rest.split()
-    if spec.max_words is not None and len(words) > spec.max_words:
+    spec = _spec_for(head.upper().strip(".!"), len(words), prefixed=False)
+    if spec is None or not spec.sms:
         return None
     return Command(spec.name, words[0] if words else None, rest)
 
