@@ -57,6 +57,10 @@ class Audience:
     topics: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    # Subscribers' time zones (a webinar notice says the time in each recipient's own zone, so it is
+    # planned once per zone) and explicit endpoints (a crisis reminder goes to its responsible people).
+    timezones: tuple[str, ...] = ()
+    endpoint_ids: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, list[str]]:
         return {k: list(v) for k, v in self.__dict__.items() if v}
@@ -152,6 +156,10 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Subscriber.tier.in_(audience.tiers))
     if audience.languages:
         conditions.append(Subscriber.language.in_(audience.languages))
+    if audience.timezones:
+        conditions.append(Subscriber.timezone.in_(audience.timezones))
+    if audience.endpoint_ids:
+        conditions.append(Endpoint.id.in_(audience.endpoint_ids))
     return and_(*conditions)
 
 
