@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     sms: SmsSettings | None = None
     telegram: TelegramSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    alerts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
+        "validated by alerts.config, which the core does not import.",
+    )
 
     @model_validator(mode="after")
     def _one_list_of_languages(self) -> "Settings":
