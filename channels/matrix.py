@@ -310,6 +310,13 @@ class MatrixChannel:
             raise ValueError(f"expected a user id and a room id, got {user_id!r} and {room_id!r}")
         self._direct[user_id] = room_id
 
+    def is_direct(self, room_id: str) -> bool:
+        """Whether `room_id` is a one-to-one chat (one we opened, or a room of at most two members)."""
+        if room_id in self._direct.values():
+            return True
+        room = self._client.rooms.get(room_id) if self._client is not None else None
+        return room is not None and 0 < room.member_count <= 2
+
     async def _room_for(self, to: str) -> str:
         if _ROOM_ID.match(to):
             return to

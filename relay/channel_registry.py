@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from channels.base import Channel
+from channels.matrix import MatrixChannel
 from channels.sms import SmsChannel
 from channels.telegram import TelegramChannel
 from relay.config import Settings
 
-BUILDERS: dict[str, Callable[[Settings], Channel | None]] = {
-    "sms": lambda settings: SmsChannel(settings.sms) if settings.sms else None,
-    "telegram": lambda settings: TelegramChannel(settings.telegram) if settings.telegram else None,
+# Each builder gets the settings and the channel's own keyword arguments from the running relay (what it
+# restored from the database, such as Matrix's direct rooms and the hook that stores new ones).
+BUILDERS: dict[str, Callable[..., Channel | None]] = {
+    "sms": lambda settings, **_: SmsChannel(settings.sms) if settings.sms else None,
+    "telegram": lambda settings, **_: TelegramChannel(settings.telegram) if settings.telegram else None,
+    "matrix": lambda settings, **kw: MatrixChannel(settings.matrix, **kw) if settings.matrix else None,
 }
 
 # The sandbox's Telegram bot: its id is fixed so that a process that only plans broadcasts (the CLI)
@@ -19,9 +23,10 @@ BUILDERS: dict[str, Callable[[Settings], Channel | None]] = {
 SANDBOX_TELEGRAM_BOT_ID = "7000000001"
 
 
-def build_channels(settings: Settings) -> dict[str, Channel]:
+def build_channels(settings: Settings, extras: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Channel]:
     """The configured channels, not yet started."""
-    built = {name: build(settings) for name, build in BUILDERS.items()}
+    extras = extras or {}
+    built = {name: build(settings, **extras.get(name, {})) for name, build in BUILDERS.items()}
     return {name: channel for name, channel in built.items() if channel is not None}
 
 
@@ -33,7 +38,10 @@ def planned_senders(settings: Settings) -> dict[str, list[str]]:
     """The senders new deliveries are spread over, known from configuration alone (the process that
     plans a broadcast need not run the channels). Without an [sms] or [telegram] section that channel
     goes to the sandbox."""
-    return {
+    planned = {
         "sms": list(settings.sms.numbers if settings.sms else settings.sandbox.sms_numbers),
         "telegram": [settings.telegram.bot_id if settings.telegram else SANDBOX_TELEGRAM_BOT_ID],
     }
+    if settings.matrix is not None:  # Matrix has no sandbox: only a configured account sends
+        planned["matrix"] = [settings.matrix.user_id]
+    return planned

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from channels.sms import SmsSettings
+from channels.matrix import MatrixSettings
 from channels.telegram import TelegramSettings
 from translation.config import TranslationSettings
 
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     sms: SmsSettings | None = None
     telegram: TelegramSettings | None = None
+    matrix: MatrixSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     alerts: dict[str, Any] = Field(
         default_factory=dict,

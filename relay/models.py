@@ -152,6 +152,10 @@ class Endpoint(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable_reason: Mapped[str | None] = mapped_column(String(255))
+    # The person's order of preference for failover (relay/failover.py): among a subscriber's ranked
+    # endpoints a broadcast goes to the lowest-ranked reachable one, and to the next one if that fails.
+    # None (the default): this endpoint gets every broadcast on its own, as before.
+    failover_rank: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="endpoints")
@@ -232,6 +236,8 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A line for this recipient only, sent before the broadcast's text (a relay's header and ACK code).
+    prefix: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from channels.base import Channel
 from channels.sms import SmsSettings
 from relay.channel_registry import SANDBOX_TELEGRAM_BOT_ID, build_channels
+from relay import matrix_state
+from relay.chat_inbound import ChatInbound, chat_loops
 from relay.config import Settings
 from relay.db import Database, SetupError
 from relay.dispatcher import Dispatcher
@@ -68,6 +70,7 @@ class Program:
     dispatcher: Dispatcher | None = None
     server: EmbeddedServer | None = None
     services: list[Service] = field(default_factory=list)
+    chat_inbound: dict[str, ChatInbound] = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -82,11 +85,16 @@ class Program:
             callback = f"{self.settings.public_url}/webhooks/sms/status"
             sms_settings = self.settings.sms.model_copy(update={"status_callback_url": callback})
             self.settings = self.settings.model_copy(update={"sms": sms_settings})
-        if self.settings.sms is None and self.settings.telegram is None:
-            raise SetupError("no channel is configured: add an [sms] or [telegram] section, or run with --sandbox")
-        self.channels = build_channels(self.settings)
+        if self.settings.sms is None and self.settings.telegram is None and self.settings.matrix is None:
+            raise SetupError("no channel is configured: add an [sms], [telegram] or [matrix] section, "
+                             "or run with --sandbox")
+        self.settings, matrix_extras = matrix_state.restore(self.settings, self.database)
+        self.channels = build_channels(self.settings, {"matrix": matrix_extras})
         for channel in self.channels.values():
             await channel.start()
+        if "matrix" in self.channels:
+            await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
+        self.chat_inbound = chat_loops(self.channels, self.database, self.settings)
         self.dispatcher = Dispatcher(
             self.database,
             self.channels,
@@ -97,11 +105,27 @@ class Program:
             self.settings,
             self.database,
             sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
+            chat_inbound=self.chat_inbound,
         )
         self.server = await serve(app, sock)
         self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
+        await self._start_telegram_inbound()
+        for loop in self.chat_inbound.values():
+            if loop.polls:
+                await loop.start(self)
         for service in self.services:
             await service.start(self)
+
+    async def _start_telegram_inbound(self) -> None:
+        """Webhook mode tells Telegram where to post; polling mode makes sure no webhook is set (the Bot
+        API refuses getUpdates while one is)."""
+        telegram = self.channels.get("telegram")
+        if telegram is None:
+            return
+        if self.settings.telegram.inbound == "webhook":
+            await telegram.set_webhook(f"{self.settings.public_url}/webhooks/telegram")
+        else:
+            await telegram.delete_webhook()
         log.info("relay listening on %s", self.settings.public_url)
 
     async def _start_sandbox(self) -> None:
@@ -136,7 +160,7 @@ class Program:
         self.settings = self.settings.model_copy(update={"telegram": telegram})
 
     async def stop(self) -> None:
-        for service in reversed(self.services):
+        for service in [*reversed(self.services), *self.chat_inbound.values()]:
             try:
                 await service.stop()
             except Exception:  # one service failing to stop must not keep the others running

@@ -12,6 +12,7 @@ from relay.models import Base
 
 MODEL_MODULES = (
     "relay.models",
+    "relay.network_models",  # relay networks, polls, failover
 )
 
 

@@ -15,7 +15,7 @@ import logging
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, TypeVar
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -32,6 +32,9 @@ from relay.config import Settings
 from relay.db import Database
 from relay.group_commit import GroupCommit
 
+if TYPE_CHECKING:
+    from relay.chat_inbound import ChatInbound
+
 log = logging.getLogger("relay.web")
 T = TypeVar("T")
 
@@ -47,7 +50,8 @@ class Reply:
 class WebhookRequest:
     url: str  # the public URL the provider called (what it signed)
     headers: Mapping[str, str]  # lower-case names
-    form: dict[str, str]
+    form: dict[str, str]  # empty unless the body is form data
+    body: bytes = b""
 
 
 Webhook = Callable[[WebhookRequest], Awaitable[Reply]]
@@ -75,15 +79,17 @@ class WebhookServer:
         if body is None:
             await self._send(send, Reply(413, "request body too large"))
             return
-        try:
-            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-        except UnicodeDecodeError:
-            await self._send(send, Reply(400, "request body is not UTF-8 form data"))
-            return
+        form: dict[str, str] = {}
+        if not headers.get("content-type", "").startswith("application/json"):
+            try:
+                form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError:
+                await self._send(send, Reply(400, "request body is not UTF-8 form data"))
+                return
         query = scope.get("query_string", b"").decode("latin-1")
         url = f"{self.settings.public_url}{scope['path']}" + (f"?{query}" if query else "")
         try:
-            reply = await route(WebhookRequest(url, headers, form))
+            reply = await route(WebhookRequest(url, headers, form, body))
         except Exception:
             log.exception("webhook %s failed", scope["path"])
             reply = Reply(500, "internal error; the provider will retry")
@@ -153,7 +159,32 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
     return {"/webhooks/sms/inbound": inbound_sms, "/webhooks/sms/status": status_sms}
 
 
-def create_app(settings: Settings, database: Database, *, sms_token: Callable[[], str | None]) -> WebhookServer:
+def telegram_webhooks(settings: Settings, chat_inbound: Mapping[str, "ChatInbound"]) -> dict[str, Webhook]:
+    """Telegram's webhook (inbound = "webhook"): the secret header is checked before anything is stored;
+    the update is handled (once per update_id) and committed before Telegram gets its 200."""
+    from channels import telegram
+
+    async def inbound_telegram(request: WebhookRequest) -> Reply:
+        loop = chat_inbound.get("telegram")
+        if loop is None or settings.telegram is None:
+            return Reply(404, "Telegram is not configured")
+        try:
+            message = telegram.parse_webhook(request.headers.get(telegram.SECRET_HEADER.lower()), request.body,
+                                             settings.telegram)
+        except InvalidSignature:
+            log.warning("Telegram webhook with a wrong secret token refused")
+            return Reply(403, "wrong secret token")
+        except ValueError as exc:
+            return Reply(400, f"bad request: {exc}")
+        if message is not None:
+            await loop.handle(message)
+        return Reply(200, "{}", "application/json")
+
+    return {"/webhooks/telegram": inbound_telegram}
+
+
+def create_app(settings: Settings, database: Database, *, sms_token: Callable[[], str | None],
+               chat_inbound: Mapping[str, "ChatInbound"] | None = None) -> WebhookServer:
     app = FastAPI(title="relay", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
@@ -174,7 +205,8 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
     )
-    server = WebhookServer(app, settings, sms_webhooks(settings, database, sms_token, receipts))
+    routes = {**sms_webhooks(settings, database, sms_token, receipts), **telegram_webhooks(settings, chat_inbound or {})}
+    server = WebhookServer(app, settings, routes)
     server.closers.append(receipts.close)
     return server
 
