@@ -20,6 +20,7 @@ from channels.sms import SmsSettings
 from channels.matrix import MatrixSettings
 from channels.telegram import TelegramSettings
 from translation.config import TranslationSettings
+from relay.network_settings import FailoverSettings, NetworkSettings, PollSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
 SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password")}
@@ -100,6 +101,9 @@ class Settings(BaseSettings):
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    polls: PollSettings = Field(default_factory=PollSettings)
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
     alerts: dict[str, Any] = Field(
         default_factory=dict,
         description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
