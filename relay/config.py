@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     polls: PollSettings = Field(default_factory=PollSettings)
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     alerts: dict[str, Any] = Field(
         default_factory=dict,
         description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
