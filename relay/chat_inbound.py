@@ -187,7 +187,8 @@ def _mark_replied(session: Session, channel: str, provider_message_id: str) -> N
         row.reply_sent_at = datetime.now(timezone.utc)
 
 
-def chat_loops(channels: dict[str, Channel], database: Database, settings: Settings) -> dict[str, ChatInbound]:
+def chat_loops(channels: dict[str, Channel], database: Database, settings: Settings,
+               extras: dict | None = None) -> dict[str, ChatInbound]:
     """One inbound handler per chat channel. Telegram in webhook mode gets one too (the webhook route
     hands it the updates) but does not poll."""
     from relay.leases import leases_for
@@ -195,10 +196,10 @@ def chat_loops(channels: dict[str, Channel], database: Database, settings: Setti
     loops: dict[str, ChatInbound] = {}
     if "telegram" in channels:
         loop = ChatInbound(TelegramSource(channels["telegram"]), database, settings,
-                           leases_for(database.engine, settings.data_dir))
+                           leases_for(database.engine, settings.data_dir), extras=extras)
         loop.polls = settings.telegram.inbound == "polling"
         loops["telegram"] = loop
     if "matrix" in channels:
         loops["matrix"] = ChatInbound(MatrixSource(channels["matrix"]), database, settings,
-                                      leases_for(database.engine, settings.data_dir))
+                                      leases_for(database.engine, settings.data_dir), extras=extras)
     return loops

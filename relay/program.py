@@ -58,6 +58,24 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
+def inbound_extras(settings: Settings, database: Database, channels: dict[str, Channel]) -> dict:
+    """What command and message handlers may use in this process: the started channels (a bridge edits
+    its copies through them), the machine translator, and the misinformation screen when installed."""
+    from relay import bridge
+    from relay.translation_hooks import machine_translator
+
+    machine = machine_translator(settings, database.sessions)
+    extras: dict = {"channels": channels, "machine": machine}
+    try:
+        from relay.integrity import on_release, screen
+    except ImportError:  # the integrity package is not part of this install
+        return extras
+    extras["screen"] = screen
+    on_release("bridge", lambda session, origin, warning: bridge.release(
+        session, origin, warning, settings=settings, machine=machine))
+    return extras
+
+
 @dataclass
 class Program:
     settings: Settings
@@ -71,6 +89,7 @@ class Program:
     server: EmbeddedServer | None = None
     services: list[Service] = field(default_factory=list)
     chat_inbound: dict[str, ChatInbound] = field(default_factory=dict)
+    inbound_extras: dict = field(default_factory=dict)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -94,7 +113,8 @@ class Program:
             await channel.start()
         if "matrix" in self.channels:
             await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
-        self.chat_inbound = chat_loops(self.channels, self.database, self.settings)
+        self.inbound_extras = inbound_extras(self.settings, self.database, self.channels)
+        self.chat_inbound = chat_loops(self.channels, self.database, self.settings, self.inbound_extras)
         self.dispatcher = Dispatcher(
             self.database,
             self.channels,
@@ -106,6 +126,7 @@ class Program:
             self.database,
             sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
             chat_inbound=self.chat_inbound,
+            extras=self.inbound_extras,
         )
         self.server = await serve(app, sock)
         self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")

@@ -12,6 +12,7 @@ from relay.models import Base
 
 MODEL_MODULES = (
     "relay.models",
+    "relay.bridge_models",
     "relay.network_models",  # relay networks, polls, failover
     "relay.report_models",  # citizen reports, volunteer translators
 )

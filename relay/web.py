@@ -122,7 +122,7 @@ class WebhookServer:
 
 
 def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[], str | None],
-                 receipts: GroupCommit[StatusUpdate]) -> dict[str, Webhook]:
+                 receipts: GroupCommit[StatusUpdate], extras: dict) -> dict[str, Webhook]:
     """`sms_token` is read per request: in sandbox mode the token exists only once the simulator runs."""
 
     def authenticate(parse: Callable[[str, str, Mapping[str, str], str | None], T], request: WebhookRequest) -> T | Reply:
@@ -143,9 +143,9 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
         if isinstance(message, Reply):
             return message
         try:
-            result = await database.run(inbound.handle, message, settings)
+            result = await database.run(inbound.handle, message, settings, extras)
         except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
-            result = await database.run(inbound.handle, message, settings)
+            result = await database.run(inbound.handle, message, settings, extras)
         return Reply(200, sms.twiml_reply(result.reply), "application/xml")
 
     async def status_sms(request: WebhookRequest) -> Reply:
@@ -184,7 +184,7 @@ def telegram_webhooks(settings: Settings, chat_inbound: Mapping[str, "ChatInboun
 
 
 def create_app(settings: Settings, database: Database, *, sms_token: Callable[[], str | None],
-               chat_inbound: Mapping[str, "ChatInbound"] | None = None) -> WebhookServer:
+               chat_inbound: Mapping[str, "ChatInbound"] | None = None, extras: dict | None = None) -> WebhookServer:
     app = FastAPI(title="relay", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
@@ -205,7 +205,7 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
     )
-    routes = {**sms_webhooks(settings, database, sms_token, receipts), **telegram_webhooks(settings, chat_inbound or {})}
+    routes = {**sms_webhooks(settings, database, sms_token, receipts, extras or {}), **telegram_webhooks(settings, chat_inbound or {})}
     server = WebhookServer(app, settings, routes)
     server.closers.append(receipts.close)
     return server
