@@ -40,6 +40,7 @@ class Claimed:
     broadcast_id: int
     language: str
     attempts: int
+    prefix: str | None = None  # this recipient's own line before the text (a relay header)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def claim(session: Session, sender: str, worker: str, limit: int, now: datetime)
     )
     rows = session.execute(
         select(Delivery.id, Delivery.endpoint_id, Endpoint.address, Delivery.broadcast_id, Delivery.language,
-               Delivery.attempts)
+               Delivery.attempts, Delivery.prefix)
         .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.priority, Delivery.id)

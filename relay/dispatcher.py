@@ -196,6 +196,8 @@ class Dispatcher:
                     self._outcomes.put_nowait(Outcome(item.id, "cancelled", error="recipient opted out"))
                     continue
                 text = texts[(item.broadcast_id, item.language)]
+                if item.prefix:
+                    text = f"{item.prefix}\n{text}"
                 cost = channel.cost(text)
                 per_recipient = self._recipient_limiter(channel, item.address)
                 if per_recipient is not None and not per_recipient.has_capacity(min(cost, per_recipient.max_rate)):

@@ -8,13 +8,14 @@ crash after it loses nothing.
 
 from __future__ import annotations
 
+import importlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import and_, case, exists, func, insert, literal, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from relay import audit
 from relay.models import (
@@ -78,6 +79,8 @@ class BroadcastRequest:
     audience: Audience = field(default_factory=Audience)
     expires_at: datetime | None = None
     human_texts: Mapping[str, str] = field(default_factory=dict)
+    # What a feature adds to this broadcast, read by its plan hook (e.g. "poll": the answers offered).
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,40 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Subscriber.timezone.in_(audience.timezones))
     if audience.endpoint_ids:
         conditions.append(Endpoint.id.in_(audience.endpoint_ids))
+    conditions.append(_first_choice(channels))
     return and_(*conditions)
+
+
+def _first_choice(channels: Sequence[str]):
+    """An endpoint in its owner's failover order gets a broadcast only when no endpoint ranked before it
+    can; relay/failover.py carries the message to the next one if it fails. Unranked endpoints each get
+    every broadcast, as they always did."""
+    better = aliased(Endpoint)
+    return or_(
+        Endpoint.failover_rank.is_(None),
+        ~exists().where(
+            better.subscriber_id == Endpoint.subscriber_id,
+            better.failover_rank < Endpoint.failover_rank,
+            better.channel.in_(list(channels)),
+            better.opted_out.is_(False),
+            better.unreachable.is_(False),
+        ),
+    )
+
+
+# Features that add to a broadcast inside its own transaction (relay headers and ACK codes, polls), as
+# "module:function"; each is called as function(session, broadcast, request, senders, now).
+PLAN_HOOKS: tuple[str, ...] = (
+    "relay.network:on_planned",
+    "relay.polls:on_planned",
+)
+
+
+def _run_plan_hooks(session: Session, broadcast: Broadcast, request: BroadcastRequest,
+                    senders: Mapping[str, Sequence[str]], now: datetime) -> None:
+    for path in PLAN_HOOKS:
+        module, _, function = path.partition(":")
+        getattr(importlib.import_module(module), function)(session, broadcast, request, senders, now)
 
 
 def audience_languages(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> list[str]:
@@ -298,6 +334,7 @@ def plan_broadcast(
             .where(_audience_filter(request, channels))
         )
         session.execute(insert(Delivery).from_select(DELIVERY_COLUMNS, rows))
+        _run_plan_hooks(session, broadcast, request, senders, now)
         count = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
         pending = tuple(sorted(lang for lang, t in texts.items() if t.status == "pending_approval"))
         audit.record(
