@@ -24,7 +24,6 @@ ACTIONS: dict[str, frozenset[str]] = {
     "relay.ack": frozenset({C, P, K, M}),
     "report.create": frozenset({O, C, P, K, M}),
     "report.handle": frozenset({P, K, M}),  # claim / resolve a citizen report outside its responder rooms
-    "report.reveal": frozenset({K, M}),  # see a report's personal details from the CLI
     "poll.answer": frozenset({O, C, P, K, M}),
     "translator.register": frozenset({C, P, K, M}),
 }
