@@ -20,10 +20,12 @@ from channels.sms import SmsSettings
 from channels.matrix import MatrixSettings
 from channels.telegram import TelegramSettings
 from translation.config import TranslationSettings
+from relay.integrity.settings import IntegritySettings
 from relay.network_settings import FailoverSettings, NetworkSettings, PollSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
-SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password")}
+SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),
+               ("integrity", "verification_keys")}
 
 SHIPPED_GLOSSARY = Path(__file__).resolve().parents[1] / "config" / "glossary"
 DEFAULT_LANGUAGES = ["en", "es", "fr", "ht", "ar", "sw", "sv", "pt", "de", "ur"]
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    integrity: IntegritySettings = Field(default_factory=IntegritySettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     polls: PollSettings = Field(default_factory=PollSettings)
     failover: FailoverSettings = Field(default_factory=FailoverSettings)

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "relay.bridge_models",
     "relay.network_models",  # relay networks, polls, failover
     "relay.report_models",  # citizen reports, volunteer translators
+    "relay.integrity.models",  # claims, screenings, moderation flags, verification codes
 )
 
 

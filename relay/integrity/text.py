@@ -1,0 +1,58 @@
+"""Text as the matcher sees it: normalised (case, accents, links, codes, punctuation gone), cut into
+character shingles, hashed into a MinHash signature.
+
+Character 4-grams of the normalised words, not whole words: rewordings, SMS spellings ("wata", "pa bwe")
+and a machine translation that chose another inflection still share most of their 4-grams, where they
+would share few whole words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import numpy as np
+from datasketch import MinHash
+
+SHINGLE = 4
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
+_CODE = re.compile(r"\bverify\s*:?\s*[0-9a-z]{3}[\s-]?[0-9a-z]{3}\b", re.IGNORECASE)
+_NON_WORD = re.compile(r"[^\w]+")
+_UNDERSCORE = re.compile(r"_+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, no links or verification codes, words separated by one space."""
+    text = _CODE.sub(" ", _URL.sub(" ", text))
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_UNDERSCORE.sub(" ", _NON_WORD.sub(" ", stripped)).split())
+
+
+def text_hash(language: str | None, normalised: str) -> str:
+    return hashlib.sha256(f"{language or ''}\n{normalised}".encode("utf-8")).hexdigest()
+
+
+def shingles(normalised: str) -> set[bytes]:
+    padded = f" {normalised} "
+    if len(padded) <= SHINGLE:
+        return {padded.encode("utf-8")}
+    return {padded[i:i + SHINGLE].encode("utf-8") for i in range(len(padded) - SHINGLE + 1)}
+
+
+def minhash(normalised: str, num_perm: int) -> MinHash:
+    signature = MinHash(num_perm=num_perm)
+    signature.update_batch(list(shingles(normalised)))
+    return signature
+
+
+def to_bytes(signature: MinHash) -> bytes:
+    return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
+
+
+def from_bytes(data: bytes, num_perm: int) -> MinHash:
+    values = np.frombuffer(data, dtype=np.uint64)
+    if len(values) != num_perm:  # num_perm changed in the config: the caller rehashes
+        raise ValueError(f"signature has {len(values)} permutations, not {num_perm}")
+    return MinHash(num_perm=num_perm, hashvalues=values)
