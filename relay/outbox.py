@@ -276,6 +276,7 @@ def plan_broadcast(
     approval: ApprovalPolicy = ApprovalPolicy(),
     actor: str,
     session: Session | None = None,
+    stamp: Callable[[Session, Broadcast], None] | None = None,
 ) -> PlannedBroadcast:
     """Create the broadcast, its texts and all its deliveries; return only after they are committed.
 
@@ -316,6 +317,8 @@ def plan_broadcast(
         )
         session.add(broadcast)
         session.flush()
+        if stamp is not None:  # e.g. the verification code of an official broadcast (relay.integrity)
+            stamp(session, broadcast)
         rows = (
             select(
                 literal(broadcast.id),
