@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import StatusUpdate
 from relay import audit
+from relay.integrity.verification import lines_for
 from relay.models import (
     FINAL_STATUSES,
     Broadcast,
@@ -141,7 +142,13 @@ def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[
     ):
         found[(row[0], row[1])] = row[2]
     originals = dict(session.execute(select(Broadcast.id, Broadcast.body).where(Broadcast.id.in_(broadcast_ids))).all())
-    return {pair: found.get(pair, originals[pair[0]]) for pair in wanted}
+    texts = {pair: found.get(pair, originals[pair[0]]) for pair in wanted}
+    # An official broadcast's verification code goes on its own line under whatever text was chosen
+    # (original, human, machine or approved later), so translation and approval never touch it.
+    from relay.integrity.verification import lines_for
+
+    codes = lines_for(session, broadcast_ids)
+    return {pair: f"{text}\n{codes[pair[0]]}" if pair[0] in codes else text for pair, text in texts.items()}
 
 
 def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
