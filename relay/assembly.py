@@ -13,6 +13,7 @@ from relay.config import Settings
 from relay.program import Service
 
 SERVICE_BUILDERS: tuple[str, ...] = (
+    "relay.report_service:build",  # citizen reports: translate, route, next translators, escalate
 )
 
 

@@ -145,8 +145,6 @@ def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[
     texts = {pair: found.get(pair, originals[pair[0]]) for pair in wanted}
     # An official broadcast's verification code goes on its own line under whatever text was chosen
     # (original, human, machine or approved later), so translation and approval never touch it.
-    from relay.integrity.verification import lines_for
-
     codes = lines_for(session, broadcast_ids)
     return {pair: f"{text}\n{codes[pair[0]]}" if pair[0] in codes else text for pair, text in texts.items()}
 
