@@ -75,6 +75,10 @@ def join(context: CommandContext) -> str:
         endpoint = _new_endpoint(context, address, chosen)
     elif endpoint.opted_out:
         subscribers.opt_in(context.session, endpoint, actor=context.actor)
+    subscriber = endpoint.subscriber
+    if not (subscriber.consent_crisis or subscriber.consent_webinar or subscriber.consent_notice):
+        # JOIN is consent: an endpoint made only to answer a citizen report (no consent) now subscribes
+        subscriber.consent_crisis = subscriber.consent_webinar = subscriber.consent_notice = True
     endpoint.subscriber.language = chosen
     context.language = chosen
     return context.reply("subscribed")
