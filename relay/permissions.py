@@ -21,6 +21,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "broadcast.own_audience": frozenset({P, K}),  # a broadcast to one's own regions / topics
     "crisis.activate": frozenset({K}),
     "flags.review": frozenset({M, K}),
+    "claims.manage": frozenset({M, K}),  # add / import known false claims
+    "broadcast.correct": frozenset({K}),  # correct one of our broadcasts
     "relay.ack": frozenset({C, P, K, M}),
     "report.create": frozenset({O, C, P, K, M}),
     "report.handle": frozenset({P, K, M}),  # claim / resolve a citizen report outside its responder rooms
