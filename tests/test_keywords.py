@@ -45,3 +45,34 @@ def test_a_word_belongs_to_one_command():
 
     with pytest.raises(ValueError, match="already taken by stop"):
         define(Spec("halt", frozenset({"STOP"})))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CANCEL", Command("stop")),  # CANCEL alone stays a carrier STOP word
+    ("cancel.", Command("stop")),
+    ("CANCEL 4821", Command("cancel_report", "4821")),
+    ("cancel 4821", Command("cancel_report", "4821")),
+    ("/cancel", Command("stop")),
+    ("/cancel 4821", Command("cancel_report", "4821")),
+    ("CANCEL 4821 please", None),  # more words than either command takes: a message
+    ("STOP 4821", None),
+])
+def test_one_word_two_commands_by_word_count(text, expected):
+    from relay import command_modules
+
+    command_modules.load()  # registers the citizen-report commands (CANCEL <ref>)
+    assert parse(text) == expected
+
+
+def test_word_count_ranges_of_one_word_may_not_overlap(monkeypatch):
+    from relay import keywords
+    from relay.keywords import Spec, define
+
+    monkeypatch.setattr(keywords, "_BY_WORD", {w: list(s) for w, s in keywords._BY_WORD.items()})
+    monkeypatch.setattr(keywords, "_VOCABULARY", dict(keywords._VOCABULARY))
+
+    with pytest.raises(ValueError, match="already taken by stop"):
+        define(Spec("cancel_all", frozenset({"CANCEL"}), max_words=2))
+    define(Spec("stop_in", frozenset({"QUIT"}), min_words=3, max_words=3))  # disjoint from STOP's 0..0
+    assert parse("quit in 5 minutes") == Command("stop_in", "in")
+    assert parse("quit") == Command("stop")
