@@ -14,6 +14,7 @@ from relay.program import Service
 
 SERVICE_BUILDERS: tuple[str, ...] = (
     "relay.report_service:build",  # citizen reports: translate, route, next translators, escalate
+    "relay.integrity.service:build",  # hands messages moderators released to the bridge
 )
 
 

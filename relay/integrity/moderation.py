@@ -49,11 +49,19 @@ def on_release(origin_kind: str, handler: ReleaseHandler) -> None:
     _RELEASE[origin_kind] = handler
 
 
-def note_relayed(session: Session, screening_id: int, broadcast_ids: list[int]) -> None:
-    """Record which broadcasts carried a screened message: what a later correction is sent along."""
+def note_relayed(session: Session, screened: int | str, broadcast_ids: list[int]) -> None:
+    """Record which broadcasts carried a screened message (by `Screening.screening_id`, or by the origin
+    given to `screen`): what a later correction is sent along."""
+    if isinstance(screened, str):
+        found = session.scalar(select(ScreenedMessage.id).where(ScreenedMessage.origin == screened)
+                               .order_by(ScreenedMessage.id.desc()).limit(1))
+        if found is None:
+            log.warning("note_relayed: no screening has the origin %r", screened)
+            return
+        screened = found
     for broadcast_id in broadcast_ids:
-        if session.get(RelayedCopy, (screening_id, broadcast_id)) is None:
-            session.add(RelayedCopy(screening_id=screening_id, broadcast_id=broadcast_id))
+        if session.get(RelayedCopy, (screened, broadcast_id)) is None:
+            session.add(RelayedCopy(screening_id=screened, broadcast_id=broadcast_id))
 
 
 def queue(session: Session, *, status: str | None = "open") -> list[tuple[Flag, ScreenedMessage, list[FlagVote]]]:
@@ -123,17 +131,33 @@ def _decide(session: Session, flag: Flag, decision: str, votes: list[FlagVote], 
 
 
 def _release(session: Session, flag: Flag, screened: ScreenedMessage, decision: str, settings: "Settings") -> bool:
-    from relay import command_modules
+    """Hand the released message to its relaying feature now if it is loaded in this process; otherwise
+    it stays `release_pending` and the running relay's integrity service hands it over."""
+    flag.release_pending = True
+    return _hand_over(session, flag, screened, settings)
 
-    command_modules.load()  # the relaying features register their release handlers when imported
-    kind = screened.origin.partition(":")[0]
-    handler = _RELEASE.get(kind)
+
+def _hand_over(session: Session, flag: Flag, screened: ScreenedMessage, settings: "Settings") -> bool:
+    handler = _RELEASE.get(screened.origin.partition(":")[0])
     if handler is None:
-        flag.release_pending = True
-        log.warning("flag %s released but no release handler is registered for %r", flag.id, kind)
         return False
-    handler(session, screened.origin, warning_text(settings.default_language) if decision == "release_warning" else None)
+    warning = warning_text(settings.default_language) if flag.status == "released_warning" else None
+    handler(session, screened.origin, warning)
+    flag.release_pending = False
+    audit.record(session, "integrity", "flags.released", f"flag:{flag.id}", origin=screened.origin,
+                 warning=warning is not None)
     return True
+
+
+def release_pending(session: Session, settings: "Settings") -> int:
+    """Hand over released messages decided where no relaying feature runs (the CLI): the relay's
+    service calls this; returns how many were relayed."""
+    done = 0
+    pending = session.execute(select(Flag, ScreenedMessage).join(ScreenedMessage, ScreenedMessage.id == Flag.screening_id)
+                              .where(Flag.release_pending.is_(True)).order_by(Flag.id)).all()
+    for flag, screened in pending:
+        done += _hand_over(session, flag, screened, settings)
+    return done
 
 
 def _confirm_false(session: Session, flag: Flag, screened: ScreenedMessage, votes: list[FlagVote],

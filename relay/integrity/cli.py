@@ -1,0 +1,200 @@
+"""`relay flags list|vote`, `relay claims add|import|list`, `relay broadcast correct ID "text"`.
+
+The CLI operator is the local operator, a coordinator (`--by` names them in the audit log and, for votes,
+is the moderator whose vote counts: two `--by` names are two moderators). Every command goes through
+`relay.permissions.check` like the chat commands do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from relay import permissions
+from relay.cli_context import UsageError, console, context, errors
+from relay.integrity import claims as claim_store
+from relay.integrity import corrections, moderation
+from relay.models import Tier
+from relay.outbox import BroadcastError
+
+CLI_TIER = Tier.coordinator.value
+
+flags_app = typer.Typer(help="The moderation queue: held and suspicious messages, and votes on them.",
+                        no_args_is_help=True)
+claims_app = typer.Typer(help="The claim database (known false and misleading claims).", no_args_is_help=True)
+
+
+def _check(session, by: str, action: str, subject: str | None = None) -> None:
+    try:
+        permissions.check(session, actor=f"cli:{by}", tier=CLI_TIER, action=action, subject=subject)
+    except permissions.PermissionDenied as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _short(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@flags_app.command("list")
+def flags_list(
+    ctx: typer.Context,
+    status: str = typer.Option("open", help="open, released, released_warning, confirmed_false or all."),
+    as_json: bool = typer.Option(False, "--json"),
+    by: str = typer.Option("cli", "--by", help="Who looks (recorded if refused)."),
+) -> None:
+    """The moderation queue, oldest first, with each message's score, reasons and votes."""
+    with context(ctx).database().sessions.begin() as session:
+        _check(session, by, "flags.review")
+        entries = moderation.queue(session, status=None if status == "all" else status)
+        rows = [{
+            "id": flag.id, "state": flag.state, "status": flag.status, "score": screened.score,
+            "reasons": screened.reasons, "origin": screened.origin, "channel": screened.channel,
+            "sender": screened.sender, "language": screened.language, "text": screened.text,
+            "at": screened.at.isoformat(), "votes": [{"moderator": v.moderator, "decision": v.decision,
+                                                      "reason": v.reason} for v in votes],
+            "corrections": flag.corrections, "release_pending": flag.release_pending,
+        } for flag, screened, votes in entries]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "state", "status", "score", "reasons", "origin", "text", "votes",
+                  title=f"flags ({status}): {len(rows)}")
+    for row in rows:
+        votes = ", ".join(f"{v['moderator']}={v['decision']}" for v in row["votes"])
+        table.add_row(str(row["id"]), row["state"], row["status"], f"{row['score']:.2f}", " ".join(row["reasons"]),
+                      row["origin"], _short(row["text"]), votes)
+    console.print(table)
+
+
+@flags_app.command("vote")
+def flags_vote(
+    ctx: typer.Context,
+    flag_id: int,
+    decision: str = typer.Argument(..., help="release, warn (release with a warning) or false (confirm false)."),
+    by: str = typer.Option(..., "--by", help="The moderator voting (each distinct name counts once)."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+    correction: Optional[str] = typer.Option(None, "--correction", help="With false: the correction text."),
+) -> None:
+    """Vote on a flag; the quorum of distinct moderators decides."""
+    cli = context(ctx)
+    with cli.database().sessions.begin() as session:
+        _check(session, by, "flags.review", f"flag:{flag_id}")
+        try:
+            result = moderation.vote(session, flag_id, moderator=f"cli:{by}", decision=decision,
+                                     settings=cli.settings, reason=reason, correction=correction)
+        except (moderation.ModerationError, BroadcastError) as exc:
+            raise UsageError(str(exc)) from None
+    if result.decided is None:
+        console.print(f"flag {flag_id}: vote {result.decision} recorded ({result.votes_for} of {result.quorum} "
+                      "needed)")
+        return
+    console.print(f"flag {flag_id}: decided {result.decided} by {result.votes_for} moderators")
+    if result.claim_id is not None:
+        console.print(f"added to the claim database as claim {result.claim_id}")
+    for correction_id in result.corrections:
+        console.print(f"correction queued as broadcast {correction_id}")
+    if result.decided in ("release", "release_warning") and not result.released:
+        errors.print("warning: no relaying feature took the released message (its origin has no release handler)")
+
+
+@claims_app.command("add")
+def claims_add(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The claim, as people spread it."),
+    language: Optional[str] = typer.Option(None, "--lang", help="Its language (default: default_language)."),
+    verdict: str = typer.Option("false", help="false, misleading or true."),
+    correction: Optional[str] = typer.Option(None, help="What to tell people instead."),
+    source: Optional[str] = typer.Option(None, help="Link to the fact-check."),
+    by: str = typer.Option("cli", "--by"),
+) -> None:
+    """Add one claim. Messages relayed in the last 72 hours that match it are queued for review."""
+    cli = context(ctx)
+    with cli.database().sessions.begin() as session:
+        _check(session, by, "claims.manage")
+        try:
+            added = claim_store.add_claim(session, text=text, language=language or cli.settings.default_language,
+                                          settings=cli.settings, added_by=f"cli:{by}", verdict=verdict,
+                                          correction=correction, source_url=source)
+        except claim_store.ClaimError as exc:
+            raise UsageError(str(exc)) from None
+    if not added.created:
+        console.print(f"claim {added.claim.id} already holds this text; nothing added")
+        return
+    console.print(f"claim {added.claim.id} added")
+    if added.flagged:
+        console.print(f"{added.flagged} message(s) relayed earlier match it and wait for review: relay flags list")
+
+
+@claims_app.command("import")
+def claims_import(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (text, language, verdict, "
+                                "correction, source) or JSON (the same keys, or schema.org ClaimReview)."),
+    language: Optional[str] = typer.Option(None, "--lang", help="Language of rows that name none."),
+    by: str = typer.Option("cli", "--by"),
+) -> None:
+    """Import claims; bad rows are reported by number, good rows imported; re-importing adds nothing."""
+    cli = context(ctx)
+    try:
+        rows = claim_store.read_file(path)
+    except claim_store.ClaimError as exc:
+        raise UsageError(str(exc)) from None
+    with cli.database().sessions.begin() as session:
+        _check(session, by, "claims.manage")
+        result = claim_store.import_claims(session, rows, settings=cli.settings, added_by=f"cli:{by}",
+                                           default_language=language)
+    for problem in result.errors:
+        errors.print(problem, highlight=False)
+    console.print(f"{result.added} claims added, {result.unchanged} already known, {len(result.errors)} rejected")
+    if result.flagged:
+        console.print(f"{result.flagged} message(s) relayed earlier match them and wait for review")
+    if result.errors:
+        raise typer.Exit(2)
+
+
+@claims_app.command("list")
+def claims_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The claims moderators know of."""
+    with context(ctx).database().sessions() as session:
+        rows = [{"id": c.id, "language": c.language, "verdict": c.verdict, "text": c.text,
+                 "correction": c.correction, "source": c.source_url, "added_by": c.added_by}
+                for c in claim_store.listing(session)]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "lang", "verdict", "text", "correction", "source", title=f"claims: {len(rows)}")
+    for row in rows:
+        table.add_row(str(row["id"]), row["language"], row["verdict"], _short(row["text"], 60),
+                      _short(row["correction"] or "", 40), row["source"] or "")
+    console.print(table)
+
+
+def correct(
+    ctx: typer.Context,
+    broadcast_id: int,
+    text: str = typer.Argument(..., help="The correction, in the source language."),
+    language: Optional[str] = typer.Option(None, "--lang", help="Language of the text (default: default_language)."),
+    by: str = typer.Option("cli", "--by", help="Who corrects (recorded in the audit log)."),
+) -> None:
+    """Send a correction of a broadcast to exactly the endpoints it reached, in their languages, at its
+    priority; what of it was not sent yet is cancelled."""
+    cli = context(ctx)
+    with cli.database().sessions.begin() as session:
+        _check(session, by, "broadcast.correct", f"broadcast:{broadcast_id}")
+        try:
+            correction_id, count = corrections.correct(
+                session, broadcast_id, body=text, source_language=language or cli.settings.default_language,
+                header="correction_of_broadcast", actor=f"cli:{by}", settings=cli.settings)
+        except BroadcastError as exc:
+            raise UsageError(str(exc)) from None
+    console.print(f"correction of broadcast {broadcast_id} queued as broadcast {correction_id}: {count} deliveries")
+
+
+def register_broadcast(app: typer.Typer) -> None:
+    """Add `correct` to `relay broadcast`."""
+    app.command("correct")(correct)
