@@ -15,6 +15,7 @@ from relay import cli_broadcast, cli_subscribers, migrate
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
 from relay.config import ConfigError
 from relay.db import SetupError
+from relay.integrity import cli as integrity_cli
 from relay.program import Program
 from relay.subscribers import SubscriberError
 
@@ -24,6 +25,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_subscribers.app, name="subscribers")
 app.add_typer(cli_broadcast.app, name="broadcast")
+app.add_typer(integrity_cli.flags_app, name="flags")
+app.add_typer(integrity_cli.claims_app, name="claims")
 
 _current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
 

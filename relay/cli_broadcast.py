@@ -19,6 +19,8 @@ from relay.cli_context import UsageError, console, context, errors
 from relay.models import Broadcast
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
 from relay import approvals
+from relay.integrity import cli as integrity_cli
+from relay.integrity import verification
 from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
@@ -92,7 +94,7 @@ def send(
         planned = outbox.plan_broadcast(
             database.sessions, request, senders=planned_senders(settings),
             machine=machine_translator(settings, database.sessions), note=untranslated_note,
-            approval=approval_policy(settings), actor=sender,
+            approval=approval_policy(settings), actor=sender, stamp=verification.stamper(settings),
         )
     except BroadcastError as exc:
         raise UsageError(str(exc)) from None
@@ -203,3 +205,6 @@ def approve(
                       f"{result.follow_up_deliveries} recipients who got the original")
     else:
         console.print(f"approved; {result.released} held deliveries released")
+
+
+integrity_cli.register_broadcast(app)  # relay broadcast correct ID "text"
