@@ -47,8 +47,3 @@ class FailoverSettings(_Section):
     check_seconds: float = Field(
         5.0, gt=0, description="How often `relay run` carries failed deliveries to the person's next channel."
     )
-    unread_minutes: float | None = Field(
-        None, gt=0, description="Crisis only: also fail over when a delivery is not read within this time. "
-        "Applies only to channels that report reads; none of ours does yet (Twilio reports delivery, "
-        "Telegram's Bot API has no read receipts), so today this has no effect.",
-    )
