@@ -6,6 +6,7 @@ import importlib
 
 MODULES = (
     "relay.commands_basic",  # JOIN, STOP, START, HELP, LANG
+    "relay.integrity.commands",  # VERIFY <code>; /flags for moderators
     "relay.network",  # ACK <code> from relay nodes
     "relay.polls",  # poll answers (fallthrough 20)
     "relay.bridge",  # messages in bridged rooms
