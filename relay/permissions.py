@@ -27,6 +27,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "report.create": frozenset({O, C, P, K, M}),
     "report.handle": frozenset({P, K, M}),  # claim / resolve a citizen report outside its responder rooms
     "poll.answer": frozenset({O, C, P, K, M}),
+    "poll.results": frozenset({K}),  # who answered what, and who needs help: personal data
+    "broadcast.cancel": frozenset({K}),
+    "translation.approve": frozenset({K, M}),  # approve or replace a machine text that waits
+    "relays.manage": frozenset({K}),  # add relay nodes, their backups and hubs
+    "subscribers.manage": frozenset({K}),  # e.g. a person's failover order
     "translator.register": frozenset({C, P, K, M}),
 }
 
