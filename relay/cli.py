@@ -52,10 +52,14 @@ def main_options(
     ctx: typer.Context,
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file (default ./relay.toml, or RELAY_CONFIG)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    operator: Optional[str] = typer.Option(
+        None, "--as", envvar="RELAY_OPERATOR",
+        help="Act as a subscriber, with their tier (subscriber:ID or CHANNEL:ADDRESS). Default: the local "
+        "operator, a coordinator."),
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = CliContext(config_path=resolve_config_path(config))
+    ctx.obj = CliContext(config_path=resolve_config_path(config), operator=operator)
     _current["cli"] = ctx.obj
 
 

@@ -29,6 +29,8 @@ class CliContext:
     _settings: Settings | None = None
     _database: Database | None = None
     overrides: dict = field(default_factory=dict)
+    # Who runs the command (relay/cli_identity.py): None is the local operator, a coordinator.
+    operator: str | None = None
 
     @property
     def settings(self) -> Settings:
