@@ -12,6 +12,7 @@ import typer
 import uvloop
 
 from relay import cli_broadcast, cli_subscribers, migrate
+from relay import cli_reports
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
 from relay.config import ConfigError
 from relay.db import SetupError
@@ -25,6 +26,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_subscribers.app, name="subscribers")
 app.add_typer(cli_broadcast.app, name="broadcast")
+app.add_typer(cli_reports.translators_app, name="translators")
+app.add_typer(cli_reports.reports_app, name="reports")
 app.add_typer(integrity_cli.flags_app, name="flags")
 app.add_typer(integrity_cli.claims_app, name="claims")
 
