@@ -18,7 +18,8 @@ from relay.channel_registry import planned_senders
 from relay.cli_context import UsageError, console, context, errors
 from relay.models import Broadcast
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
-from relay import approvals
+from relay import approvals, cli_network, polls
+from relay.cli_identity import authorize, broadcast_action
 from relay.integrity import cli as integrity_cli
 from relay.integrity import verification
 from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
@@ -76,10 +77,18 @@ def send(
     as_json: bool = typer.Option(False, "--json", help='Print {"id": ...} only.'),
     wait: bool = typer.Option(False, "--wait", help="Show progress until every delivery is final."),
     sender: str = typer.Option("cli", help="Who sends it (recorded in the audit log)."),
+    poll_option: list[str] = typer.Option([], "--poll-option", help="Make it a poll: one answer per option, "
+                                          "numbered in order (safe, help, yes, no are known in several "
+                                          "languages; !word marks an answer whose people need help)."),
+    poll_reask: Optional[float] = typer.Option(None, "--poll-reask", help="Ask non-responders once more after "
+                                               "this many minutes (default: polls.reask_minutes)."),
 ) -> None:
     """Queue a broadcast; prints its id once every delivery is committed to the outbox."""
     cli = context(ctx)
     settings = cli.settings
+    operator = authorize(cli, lambda who: broadcast_action(who, _split(region), _split(topic)))
+    if sender == "cli":
+        sender = operator.actor
     if (body is None) == (body_file is None):
         raise UsageError("give the message either as an argument or with --body-file, not both")
     message = body if body is not None else body_file.read_text(encoding="utf-8")
@@ -88,6 +97,7 @@ def send(
         severity=severity, urgency=urgency, certainty=certainty,
         audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
         expires_at=parse_expiry(expires), human_texts=parse_texts(text),
+        extras=poll_extras(settings, poll_option, poll_reask),
     )
     database = cli.database()
     try:
@@ -141,9 +151,29 @@ def print_report(report: deliveries.BroadcastReport) -> None:
     console.print(table)
 
 
+def poll_extras(settings, options: list[str], reask: float | None) -> dict:
+    if not options:
+        if reask is not None:
+            raise UsageError("--poll-reask needs --poll-option answers")
+        return {}
+    try:
+        parsed = polls.parse_options(options)
+    except polls.PollError as exc:
+        raise UsageError(str(exc)) from None
+    if reask is not None and reask <= 0:
+        raise UsageError("--poll-reask: give a positive number of minutes")
+    return {"poll": {"options": parsed, "open_hours": settings.polls.open_hours,
+                     "reask_minutes": reask if reask is not None else settings.polls.reask_minutes}}
+
+
 @app.command("status")
-def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(False, "--json"),
+           tree: bool = typer.Option(False, "--tree", help="The relay network: who acknowledged, who is "
+                                     "pending, who was escalated, with times.")) -> None:
     """Delivery counts by status, channel and language, and who has not been reached."""
+    if tree:
+        cli_network.print_tree(context(ctx), broadcast_id, as_json=as_json)
+        return
     with context(ctx).database().sessions() as session:
         if session.get(Broadcast, broadcast_id) is None:
             raise UsageError(f"no broadcast {broadcast_id}")
@@ -159,16 +189,18 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
         for row in failed:
             table.add_row(*[str(v or "") for v in row])
         console.print(table)
+    cli_network.print_failovers(context(ctx), broadcast_id)
 
 
 @app.command("cancel")
 def cancel(ctx: typer.Context, broadcast_id: int) -> None:
     """Stop every delivery of a broadcast that has not been sent yet."""
+    operator = authorize(context(ctx), "broadcast.cancel", f"broadcast:{broadcast_id}")
     with context(ctx).database().sessions.begin() as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
-        count = deliveries.cancel(session, broadcast, actor="cli")
+        count = deliveries.cancel(session, broadcast, actor=operator.actor)
     console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
 
 
@@ -195,6 +227,8 @@ def approve(
     by: str = typer.Option("cli", "--by", help="Who approves (recorded in the audit log)."),
 ) -> None:
     """Approve (or replace) a machine translation that waits for a person."""
+    operator = authorize(context(ctx), "translation.approve", f"broadcast:{broadcast_id}")
+    by = operator.actor if by == "cli" else by
     with context(ctx).database().sessions.begin() as session:
         try:
             result = approvals.approve(session, broadcast_id, language, text=text, actor=by)

@@ -9,6 +9,7 @@ why. Releasing is the relaying feature's job: it registers a handler per origin 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("relay.integrity")
 
 ReleaseHandler = Callable[[Session, str, "str | None"], None]
+CopiesResolver = Callable[[Session, str], "list[int]"]
 _RELEASE: dict[str, ReleaseHandler] = {}
+# origin kind -> "module:function" that lists the broadcasts which carried a message of that origin
+COPIES: dict[str, str] = {"bridge": "relay.integrity.bridge_copies:copies"}
 
 DECISIONS = {
     "release": "release", "released": "release", "ok": "release",
@@ -178,13 +182,26 @@ def _confirm_false(session: Session, flag: Flag, screened: ScreenedMessage, vote
     body = given or (claim.correction if claim is not None else None)
     source = settings.default_language if given else (claim.language if claim and claim.correction else settings.default_language)
     sent = []
-    copies = session.scalars(select(RelayedCopy.broadcast_id).where(RelayedCopy.screening_id == screened.id)).all()
-    for broadcast_id in sorted(copies):
+    for broadcast_id in relayed_copies(session, screened):
         correction_id, _ = corrections.correct(
             session, broadcast_id, body=body, source_language=source, header="correction_of_relayed",
             actor="moderators:" + ",".join(moderators), settings=settings)
         sent.append(correction_id)
     return claim_id, sent
+
+
+def relayed_copies(session: Session, screened: ScreenedMessage) -> list[int]:
+    """The broadcasts that carried a screened message: those reported with `note_relayed`, and those the
+    relaying feature of its origin kind keeps itself (see `COPIES`)."""
+    found = set(session.scalars(select(RelayedCopy.broadcast_id).where(RelayedCopy.screening_id == screened.id)))
+    resolver = COPIES.get(screened.origin.partition(":")[0])
+    if resolver is not None:
+        module, _, function = resolver.partition(":")
+        try:
+            found |= set(getattr(importlib.import_module(module), function)(session, screened.origin))
+        except ImportError:  # that feature is not part of this install
+            pass
+    return sorted(found)
 
 
 def rescan(session: Session, claim: Claim, settings: "Settings", hours: float = RESCAN_HOURS) -> int:
