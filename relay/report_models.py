@@ -19,6 +19,7 @@ from relay.models import Base, UTCDateTime, utcnow
 class ReportStatus(str, enum.Enum):
     received = "received"  # stored and acknowledged; the service translates and routes it next
     translating = "translating"  # offered to volunteer translators, waiting for the first reply
+    translated = "translated"  # has its pivot text; the next step of the service routes it
     routed = "routed"  # sent to its responder groups
     claimed = "claimed"  # a responder took it
     resolved = "resolved"  # handled; the sender was told
@@ -26,8 +27,8 @@ class ReportStatus(str, enum.Enum):
     linked = "linked"  # a near-duplicate of another report, handled with it
 
 
-OPEN_STATUSES = frozenset({ReportStatus.received.value, ReportStatus.translating.value, ReportStatus.routed.value,
-                           ReportStatus.claimed.value})
+OPEN_STATUSES = frozenset({ReportStatus.received.value, ReportStatus.translating.value,
+                           ReportStatus.translated.value, ReportStatus.routed.value, ReportStatus.claimed.value})
 
 
 class Report(Base):

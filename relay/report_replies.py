@@ -50,7 +50,7 @@ STAFF = {
     "tr_not_translator": {"en": "You are not registered as a translator. A coordinator can add you "
                                 "(relay translators add)."},
     "tr_unknown": {"en": "There is no report {reference} waiting for a translation."},
-    "tr_thanks": {"en": "Thank you: report {reference} is translated and sent to {rooms} responder room(s)."},
+    "tr_thanks": {"en": "Thank you: report {reference} is translated; it goes to the responders now."},
     "tr_already": {"en": "Thank you. Report {reference} was already translated by another volunteer; "
                          "your text is kept."},
     "claim_usage": {"en": "Use: /claim <reference> or /done <reference>"},

@@ -27,6 +27,7 @@ from relay.triage.categories import OTHER
 from relay.triage.model import shipped
 
 ACTOR = "reports"
+DIGEST_CHARS = 3500  # Telegram takes 4096 characters a message; Matrix more
 
 
 def categorise(settings: Settings, text: str) -> list[str]:
@@ -54,18 +55,39 @@ def notify_rooms(session: Session, settings: Settings, report: Report, rooms: li
         shown(session, actor=ACTOR, report_reference=report.reference, to=room, what="masked", purpose=purpose)
 
 
-def route(session: Session, settings: Settings, report: Report, now: datetime) -> list[str]:
-    """Categorise `report` and send it to its rooms; returns the rooms."""
-    report.categories = categorise(settings, report.english or report.text)
-    report.urgent = any(c in settings.reports.urgent_categories for c in report.categories)
-    rooms = settings.reports.rooms_for(report.categories)
-    if rooms:
-        notify_rooms(session, settings, report, rooms, responder_text(report), "routing", now)
-    report.rooms, report.status = rooms, ReportStatus.routed.value
-    report.due_at = now + timedelta(minutes=settings.reports.escalate_after_minutes) if report.urgent else None
-    audit.record(session, ACTOR, "report.routed" if rooms else "report.unrouted", f"report:{report.reference}",
-                 categories=report.categories, rooms=rooms, urgent=report.urgent)
-    return rooms
+def route(session: Session, settings: Settings, reports: list[Report], now: datetime) -> dict[str, list[str]]:
+    """Categorise each report and send it to its rooms: one message per room for all the reports of this
+    pass (a digest, split at DIGEST_CHARS), so a burst of reports costs a room one message, not one per
+    report: Telegram lets a bot post only 20 messages a minute in a group. Returns room -> references."""
+    digests: dict[str, list[Report]] = {}
+    for report in reports:
+        report.categories = categorise(settings, report.english or report.text)
+        report.urgent = any(c in settings.reports.urgent_categories for c in report.categories)
+        rooms = settings.reports.rooms_for(report.categories)
+        for room in rooms:
+            digests.setdefault(room, []).append(report)
+        report.rooms, report.status = rooms, ReportStatus.routed.value
+        report.due_at = now + timedelta(minutes=settings.reports.escalate_after_minutes) if report.urgent else None
+        audit.record(session, ACTOR, "report.routed" if rooms else "report.unrouted", f"report:{report.reference}",
+                     categories=report.categories, rooms=rooms, urgent=report.urgent)
+    for room, items in digests.items():
+        endpoint = room_endpoint(session, room, settings)
+        for chunk in _chunks([responder_text(r) for r in sorted(items, key=lambda r: (not r.urgent, r.id))]):
+            send_notice(session, settings, [endpoint], chunk, language=settings.reports.pivot_language, actor=ACTOR,
+                        subject=f"room:{room}", now=now)
+        for report in items:
+            shown(session, actor=ACTOR, report_reference=report.reference, to=room, what="masked", purpose="routing")
+    return {room: [r.reference for r in items] for room, items in digests.items()}
+
+
+def _chunks(texts: list[str]) -> list[str]:
+    chunks: list[str] = []
+    for text in texts:
+        if chunks and len(chunks[-1]) + 2 + len(text) <= DIGEST_CHARS:
+            chunks[-1] += "\n\n" + text
+        else:
+            chunks.append(text)
+    return chunks
 
 
 def escalate(session: Session, settings: Settings, report: Report, now: datetime) -> None:

@@ -32,42 +32,46 @@ log = logging.getLogger("relay.report_service")
 BATCH = 200
 
 
+def _translated(report: Report, text: str | None, origin: str | None, by: str | None) -> None:
+    report.english, report.english_origin, report.translated_by = text, origin, by
+    report.status = ReportStatus.translated.value
+
+
 def _translate_or_offer(session: Session, settings: Settings, report: Report, now: datetime,
-                        machine: MachineTranslate | None) -> str:
+                        machine: MachineTranslate | None) -> str | None:
+    """Give a new report its pivot text (the original, the memory, a machine) or offer it to volunteers."""
     pivot = settings.reports.pivot_language
     if report.language == pivot:
-        report.english, report.english_origin = report.text, "original"
-        route(session, settings, report, now)
-        return "routed"
+        _translated(report, report.text, "original", None)
+        return None
     memory = remembered(session, report, pivot)
     if memory is not None:
-        report.english, report.english_origin, report.translated_by = memory, "human", "translation memory"
-        route(session, settings, report, now)
-        return "routed"
+        _translated(report, memory, "human", "translation memory")
+        return "from_memory"
     draft = machine(report.text, report.language, pivot) if machine and report.language else None
     if draft is not None and report.language not in settings.reports.review_languages:
-        report.english, report.english_origin, report.translated_by = draft[0], "machine", draft[1]
-        route(session, settings, report, now)
-        return "routed"
+        _translated(report, draft[0], "machine", draft[1])
+        return "machine"
     if next_round(session, settings, report, now, draft[0] if draft else None):
         return "offered"
-    return _without_translator(session, settings, report, now, draft)
+    return _without_translator(session, report, draft)
 
 
-def _without_translator(session: Session, settings: Settings, report: Report, now: datetime,
-                        draft: tuple[str, str] | None) -> str:
+def _without_translator(session: Session, report: Report, draft: tuple[str, str] | None) -> str:
     """Nobody (or nobody more) to ask: route with the machine draft, else untranslated. Help must not wait
     for a translator who is not there; a late translation still reaches the rooms."""
-    if draft is not None:
-        report.english, report.english_origin, report.translated_by = draft[0], "machine", draft[1]
     audit.record(session, "reports", "report.no_translator", f"report:{report.reference}", language=report.language)
-    route(session, settings, report, now)
-    return "routed_untranslated" if draft is None else "routed"
+    if draft is not None:
+        _translated(report, draft[0], "machine", draft[1])
+        return "machine"
+    _translated(report, None, None, None)
+    return "untranslated"
 
 
 def step(session: Session, settings: Settings, now: datetime | None = None,
          machine: MachineTranslate | None = None) -> Counter:
-    """One pass over due reports; returns what happened, by outcome."""
+    """One pass: move due reports on, then route every translated report (one digest per room);
+    returns what happened, by outcome."""
     now = now or datetime.now(timezone.utc)
     due = session.scalars(
         select(Report)
@@ -78,17 +82,25 @@ def step(session: Session, settings: Settings, now: datetime | None = None,
     outcomes: Counter = Counter()
     for report in list(due):
         if report.status == ReportStatus.received.value:
-            outcomes[_translate_or_offer(session, settings, report, now, machine)] += 1
+            outcome = _translate_or_offer(session, settings, report, now, machine)
         elif report.status == ReportStatus.translating.value:
-            if next_round(session, settings, report, now):
-                outcomes["offered_again"] += 1
-            else:
-                outcomes[_without_translator(session, settings, report, now, None)] += 1
+            outcome = "offered_again" if next_round(session, settings, report, now) else \
+                _without_translator(session, report, None)
         elif report.urgent:
             escalate(session, settings, report, now)
-            outcomes["escalated"] += 1
+            outcome = "escalated"
         else:
-            report.due_at = None
+            report.due_at, outcome = None, None
+        if outcome:
+            outcomes[outcome] += 1
+    session.flush()
+    ready = list(session.scalars(
+        select(Report).where(Report.status == ReportStatus.translated.value).order_by(Report.id)
+        .limit(BATCH).with_for_update(skip_locked=True)
+    ))
+    if ready:
+        route(session, settings, ready, now)
+        outcomes["routed"] += len(ready)
     return outcomes
 
 

@@ -134,8 +134,6 @@ def _remember(session: Session, report: Report, target: str, text: str) -> None:
 @commands.command("tr", {"TR"}, max_words=None, sms=False)
 def translate(context: CommandContext) -> str:
     """`/tr 4821 <text>`: a volunteer's translation of report 4821."""
-    from relay.report_routing import route
-
     session, settings = context.session, context.settings
     reference, _, text = context.command.rest.partition(" ")
     text = text.strip()
@@ -164,11 +162,11 @@ def translate(context: CommandContext) -> str:
         return context.reply("tr_already", reference=report.reference)
     offer.accepted = True
     report.english, report.english_origin, report.translated_by = text, "human", context.actor
+    report.status, report.due_at = ReportStatus.translated.value, now  # the service routes it next
     _remember(session, report, target, text)
     audit.record(session, context.actor, "report.translated", f"report:{report.reference}",
                  source=report.language, target=target, translator=offer.translator_id)
-    rooms = route(session, settings, report, now)
-    return context.reply("tr_thanks", reference=report.reference, rooms=str(len(rooms)))
+    return context.reply("tr_thanks", reference=report.reference)
 
 
 def _late_but_first(context: CommandContext, report: Report, offer: TranslationOffer, text: str,
@@ -185,7 +183,7 @@ def _late_but_first(context: CommandContext, report: Report, offer: TranslationO
                  source=report.language, target=target, translator=offer.translator_id, late=True)
     notify_rooms(context.session, context.settings, report, report.rooms,
                  f"Report {report.reference} translated: {mask(text)}", "translation", now)
-    return context.reply("tr_thanks", reference=report.reference, rooms=str(len(report.rooms)))
+    return context.reply("tr_thanks", reference=report.reference)
 
 
 def translator_rows(session: Session) -> list[tuple[Translator, Endpoint, Subscriber]]:

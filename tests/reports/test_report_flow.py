@@ -61,6 +61,7 @@ def test_resent_and_near_identical_reports_are_linked_not_multiplied(relay_db):
     with db.sessions.begin() as session:
         telegram(session, settings, 501, f"/tr {primary.reference} {CREOLE_EN}")
     with db.sessions.begin() as session:
+        assert report_service.step(session, settings, later(2)) == {"routed": 1}
         assert queued(session, "telegram", "-1003") == [  # logistics got it once
             f"Report {primary.reference} [request, water, food, shelter]\n{CREOLE_EN}\nTake it: /claim {primary.reference}"]
         telegram(session, settings, 77, f"/done {primary.reference}", group=-1003)
@@ -130,11 +131,12 @@ def test_a_remembered_translation_is_not_asked_again(relay_db):
         report_service.step(session, settings, later(1))
         first = only_report(session)
         telegram(session, settings, 701, f"/tr {first.reference} {CREOLE_EN}")
+        assert report_service.step(session, settings, later(1)) == {"routed": 1}
         telegram(session, settings, 5, f"/done {first.reference}", group=-1003)
     with db.sessions.begin() as session:
         sms(session, settings, "+50937002222", CREOLE)  # the first is resolved: a new report, same text
     with db.sessions.begin() as session:
-        assert report_service.step(session, settings, later(2)) == {"routed": 1}
+        assert report_service.step(session, settings, later(2)) == {"from_memory": 1, "routed": 1}
         second = session.scalars(select(Report).order_by(Report.id.desc())).first()
         assert second.english == CREOLE_EN and second.translated_by == "translation memory"
         assert len(queued(session, "telegram", "701")) == 1  # asked once, for the first report only
@@ -199,3 +201,15 @@ def test_report_keyword_and_group_chatter(relay_db):
         assert chatter.reply is None
     with db.sessions.begin() as session:
         assert only_report(session).text == "bridge collapsed on route de Delmas"
+
+
+def test_reports_routed_in_one_pass_reach_a_room_as_one_message(relay_db):
+    settings, db = relay_db
+    with db.sessions.begin() as session:
+        sms(session, settings, "+50937000001", "We have no water at all in Petion-Ville since Tuesday")
+        sms(session, settings, "+50937000002", "No drinking water for 300 people at the camp in Carrefour")
+    with db.sessions.begin() as session:
+        assert report_service.step(session, settings, later(1)) == {"routed": 2}
+        first, second = session.scalars(select(Report).order_by(Report.id)).all()
+        [digest] = queued(session, "telegram", "-1003")
+        assert f"Report {first.reference} [" in digest and f"Report {second.reference} [" in digest
