@@ -1,0 +1,110 @@
+"""Corrections through a whole sandboxed relay (real twilio and aiogram clients against the simulators,
+Apertium for Spanish): they reach exactly the endpoints that received the original, in their languages,
+referencing it, and no one else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from channels.sandbox.telegram_settings import SimGroup, SimUser
+from relay.cli import app
+from relay.cli_context import UsageError
+from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+
+GROUP = -1007001
+ANA = 7501
+SMS_EN, SMS_ES, OUTSIDER = "+12015559001", "+12015559002", "+12015559003"
+RUMOUR = "The tap water in Port-au-Prince is poisoned, do not drink it!"
+CLAIM_ES = "El agua del grifo en Puerto Principe esta envenenada, no la beban."
+VERIFY_LINE = re.compile(r"\nVerify: [0-9A-Z]{3}-[0-9A-Z]{3}$")
+
+
+def _cli(config, *args: str) -> str:
+    result = CliRunner().invoke(app, ["--config", str(config), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def _relay(tmp_path):
+    program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
+                           translation={"engines": ["apertium"]})
+    await program.start()
+    config = tmp_path / "relay.toml"
+    config.write_text(f'data_dir = "{program.settings.data_dir}"\n[translation]\nengines = ["apertium"]\n'
+                      f'[sandbox]\nsms_numbers = ["{NUMBER}"]\n')
+    return program, config
+
+
+def _to(program, number: str) -> list[str]:
+    return [m["body"] for m in sms_log(program) if m["to"] == number]
+
+
+async def test_a_rumour_relayed_before_its_claim_was_known_is_corrected_for_exactly_those_it_reached(tmp_path):
+    program, config = await _relay(tmp_path)
+    try:
+        sim = program.telegram_simulator
+        sim.add_user(SimUser(id=ANA, first_name="Ana"))
+        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+        _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en",
+             "--sms", f"{SMS_ES}=es")
+        _cli(config, "subscribers", "add", "--phone", OUTSIDER, "--language", "en")
+
+        sim.inject_message(ANA, RUMOUR, chat_id=GROUP)  # no claim known yet: relayed
+        await wait_for(lambda: _to(program, SMS_EN) and _to(program, SMS_ES))
+
+        added = _cli(config, "claims", "add", CLAIM_ES, "--lang", "es",
+                     "--correction", "El agua del grifo es segura: la DINEPA la analizo hoy.")
+        assert "1 message(s) relayed earlier match it" in added
+        [flag] = json.loads(_cli(config, "flags", "list", "--json"))
+        assert (flag["state"], flag["text"]) == ("relayed", RUMOUR)
+        assert "1 of 2 needed" in _cli(config, "flags", "vote", str(flag["id"]), "false", "--by", "ana")
+        decided = _cli(config, "flags", "vote", str(flag["id"]), "false", "--by", "ben", "--reason", "DINEPA")
+        assert "decided confirm_false" in decided and "correction queued as broadcast" in decided
+        program.dispatcher.wake()
+
+        await wait_for(lambda: len(_to(program, SMS_EN)) == 2 and len(_to(program, SMS_ES)) == 2)
+        english, spanish = _to(program, SMS_EN)[1], _to(program, SMS_ES)[1]
+        assert english.startswith("CORRECTION: a message relayed to you on ") and "DINEPA" in english
+        assert "water" in english.lower() and VERIFY_LINE.search(english)
+        assert spanish.startswith("CORRECCION: un mensaje que le reenviamos el ")
+        assert "El agua del grifo es segura: la DINEPA la analizo hoy." in spanish and VERIFY_LINE.search(spanish)
+        assert _to(program, OUTSIDER) == []
+        telegram = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines()] if sim.jsonl_path.exists() else []
+        assert not any("CORRECTION" in str(m.get("text", "")) for m in telegram)  # the group wrote it: no copy
+        assert len(sms_log(program)) == 4
+        assert json.loads(_cli(config, "flags", "list", "--json")) == []
+    finally:
+        await program.stop()
+
+
+async def test_broadcast_correct_reaches_exactly_who_got_the_original_in_their_language(tmp_path):
+    program, config = await _relay(tmp_path)
+    try:
+        north_en, north_es, south, late = "+12015559101", "+12015559102", "+12015559103", "+12015559104"
+        _cli(config, "subscribers", "add", "--phone", north_en, "--language", "en", "--regions", "north")
+        _cli(config, "subscribers", "add", "--phone", north_es, "--language", "es", "--regions", "north")
+        _cli(config, "subscribers", "add", "--phone", south, "--language", "en", "--regions", "south")
+        sent = _cli(config, "broadcast", "send", "The shelter is open at the school.", "--kind", "crisis",
+                    "--region", "north", "--json")
+        original = json.loads(sent.splitlines()[-1])["id"]
+        program.dispatcher.wake()
+        await wait_for(lambda: _to(program, north_en) and _to(program, north_es))
+        _cli(config, "subscribers", "add", "--phone", late, "--language", "en", "--regions", "north")
+
+        out = _cli(config, "broadcast", "correct", str(original), "The shelter is at the stadium, not the school.")
+        assert "2 deliveries" in out
+        program.dispatcher.wake()
+        await wait_for(lambda: len(_to(program, north_en)) == 2 and len(_to(program, north_es)) == 2)
+        english, spanish = _to(program, north_en)[1], _to(program, north_es)[1]
+        assert english.startswith("CORRECTION to our message of ")
+        assert "The shelter is at the stadium, not the school." in english and VERIFY_LINE.search(english)
+        assert spanish.startswith("CORRECCION a nuestro mensaje del ") and "estadio" in spanish.lower()
+        assert _to(program, south) == [] and _to(program, late) == []
+        bad = CliRunner().invoke(app, ["--config", str(config), "broadcast", "correct", "999", "x"])
+        assert isinstance(bad.exception, UsageError) and str(bad.exception) == "no broadcast 999"  # exit code 2
+    finally:
+        await program.stop()
