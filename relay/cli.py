@@ -11,8 +11,9 @@ from typing import Optional
 import typer
 import uvloop
 
-from relay import cli_broadcast, cli_subscribers, migrate
+from relay import cli_bridges, cli_broadcast, cli_subscribers, migrate
 from relay import cli_reports
+from relay import cli_network
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
 from relay.config import ConfigError
 from relay.db import SetupError
@@ -26,10 +27,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_subscribers.app, name="subscribers")
 app.add_typer(cli_broadcast.app, name="broadcast")
+app.add_typer(cli_network.relays_app, name="relays")
+app.add_typer(cli_network.poll_app, name="poll")
+app.add_typer(cli_network.failover_app, name="failover")
 app.add_typer(cli_reports.translators_app, name="translators")
 app.add_typer(cli_reports.reports_app, name="reports")
 app.add_typer(integrity_cli.flags_app, name="flags")
 app.add_typer(integrity_cli.claims_app, name="claims")
+app.add_typer(cli_bridges.app, name="bridges")
 
 _current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
 
