@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 import uvloop
 
-from relay import cli_bridges, cli_broadcast, cli_subscribers, migrate
+from relay import cli_broadcast, cli_subscribers, migrate
 from relay import cli_reports
 from relay import cli_network
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
@@ -34,7 +34,6 @@ app.add_typer(cli_reports.translators_app, name="translators")
 app.add_typer(cli_reports.reports_app, name="reports")
 app.add_typer(integrity_cli.flags_app, name="flags")
 app.add_typer(integrity_cli.claims_app, name="claims")
-app.add_typer(cli_bridges.app, name="bridges")
 
 _current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
 
