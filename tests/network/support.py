@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import itertools
+import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.base import Inbound
 from relay import network, subscribers
 from relay.models import Subscriber
 
@@ -38,3 +41,39 @@ def three_level_network(session: Session) -> dict[str, int]:
                          size=300, languages=[languages[i - 1]], hub="North district",
                          backups=[ids[f"Backup{i}"]], actor="test")
     return ids
+
+
+# -- what people send, built by each channel's own parser (the same Inbound the adapters hand over) ---
+
+_counter = itertools.count(1)
+OUR_NUMBER = "+12015550100"
+BOT_ID = "7000000001"
+BOT_USER = "@relay:example.org"
+
+
+def sms(sender: str, text: str) -> Inbound:
+    from channels.sms import parse_inbound, webhook_signature
+
+    url, token, n = "http://127.0.0.1/webhooks/sms/inbound", "t0ken", next(_counter)
+    params = {"MessageSid": f"SM{n:032d}", "AccountSid": "AC" + "5a" * 16, "From": sender, "To": OUR_NUMBER,
+              "Body": text, "NumMedia": "0"}
+    return parse_inbound(token, url, params, webhook_signature(token, url, params))
+
+
+def telegram(user_id: int, text: str, language_code: str = "") -> Inbound:
+    from channels.telegram import parse_update
+
+    n = next(_counter)
+    update = {"update_id": n, "message": {"message_id": n, "date": int(time.time()), "text": text,
+                                          "chat": {"id": user_id, "type": "private"},
+                                          "from": {"id": user_id, "first_name": "T", "language_code": language_code}}}
+    return parse_update(update, recipient=BOT_ID)
+
+
+def matrix(user: str, text: str, room: str = "!direct:example.org") -> Inbound:
+    from channels.matrix_text import parse_event
+
+    n = next(_counter)
+    event = {"type": "m.room.message", "sender": user, "event_id": f"$e{n}", "origin_server_ts": int(time.time() * 1000),
+             "content": {"msgtype": "m.text", "body": text}}
+    return parse_event(event, room, BOT_USER)
