@@ -19,7 +19,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 # the multi-gigabyte CUDA build.
 $(TEST_STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e '.[dev,argos]'
+	$(BIN)/pip install -q -e '.[dev,argos,embeddings]'
 	touch $@
 
 demo: $(RUN_STAMP)
