@@ -29,6 +29,7 @@ from relay import audit, commands, outbox
 from relay.bridge_models import Bridge, BridgedMessage, BridgeMember
 from relay.commands import CommandContext, NotMine
 from relay.models import BroadcastText, Delivery, Endpoint
+from relay.translation_hooks import session_translator
 
 log = logging.getLogger("relay.bridge")
 
@@ -81,10 +82,8 @@ def prefixed(origin: Origin, text: str) -> str:
     return f"{origin.sender_name} ({CHANNEL_LABEL.get(origin.channel, origin.channel)}):\n{text}"
 
 
-def _keep_prefix(machine: outbox.MachineTranslate | None) -> outbox.MachineTranslate | None:
+def _keep_prefix(machine: outbox.MachineTranslate) -> outbox.MachineTranslate:
     """Translate the message, never the name line above it (names are not words to translate)."""
-    if machine is None:
-        return None
 
     def translate(body: str, source: str, target: str) -> tuple[str, str] | None:
         head, _, rest = body.partition("\n")
@@ -129,7 +128,7 @@ def relay_message(context: CommandContext) -> str | None | object:
     return None
 
 
-def release(session: Session, origin: str, warning: str | None, *, settings, machine) -> None:
+def release(session: Session, origin: str, warning: str | None, *, settings) -> None:
     """Relay a held message after moderators released it (registered as the integrity release hook for
     origins "bridge:<bridge id>:message:<message id>")."""
     _, bridge_id, _, message_id = origin.split(":")
@@ -140,17 +139,19 @@ def release(session: Session, origin: str, warning: str | None, *, settings, mac
     member = session.get(Endpoint, message.origin_endpoint_id)
     message.status = "relayed"
     audit.record(session, "moderation", "bridge.released", f"bridge:{bridge.id}", message=message.id)
-    _plan_copies_for(session, bridge, member, message, warning, settings, machine)
+    _plan_copies_for(session, bridge, member, message, warning, settings)
 
 
 def _plan_copies(context: CommandContext, bridge: Bridge, member: Endpoint, message: BridgedMessage,
                  warning: str | None) -> None:
-    _plan_copies_for(context.session, bridge, member, message, warning, context.settings,
-                     context.extras.get("machine"))
+    _plan_copies_for(context.session, bridge, member, message, warning, context.settings)
+    wake = context.extras.get("wake_dispatcher")
+    if wake is not None and "after_commit" in context.extras:
+        context.extras["after_commit"].append(wake)
 
 
 def _plan_copies_for(session: Session, bridge: Bridge, member: Endpoint, message: BridgedMessage,
-                     warning: str | None, settings, machine) -> None:
+                     warning: str | None, settings) -> None:
     others = [endpoint_id for endpoint_id in session.scalars(
         select(BridgeMember.endpoint_id).where(BridgeMember.bridge_id == bridge.id,
                                                BridgeMember.endpoint_id != member.id))]
@@ -166,7 +167,8 @@ def _plan_copies_for(session: Session, bridge: Bridge, member: Endpoint, message
         kind="notice", body=body, source_language=member.subscriber.language, sender=f"bridge:{bridge.name}",
         audience=outbox.Audience(endpoint_ids=tuple(others)),
     )
-    planned = outbox.plan_broadcast(None, request, senders=planned_senders(settings), machine=_keep_prefix(machine),
+    machine = _keep_prefix(session_translator(settings, session))
+    planned = outbox.plan_broadcast(None, request, senders=planned_senders(settings), machine=machine,
                                     note=None, actor=f"bridge:{bridge.name}", session=session)
     message.broadcast_id = planned.id
     now = datetime.now(timezone.utc)
@@ -184,7 +186,7 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
     if message is None or message.broadcast_id is None:
         return
     channels = context.extras.get("channels", {})
-    machine = _keep_prefix(context.extras.get("machine"))
+    machine = _keep_prefix(session_translator(context.settings, session))
     source = session.get(Endpoint, message.origin_endpoint_id).subscriber.language
     copies = session.execute(
         select(Delivery.channel, Delivery.provider_message_id, Delivery.language, Endpoint.address)
@@ -199,7 +201,7 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
         body = prefixed(origin, message.text)
         texts = {}
         for language in {copy.language for copy in copies}:
-            result = machine(body, source, language) if machine and language != source else None
+            result = machine(body, source, language) if language != source else None
             texts[language] = result[0] if result else body
         # Copies not yet sent go out with the new text.
         for row in session.scalars(select(BroadcastText).where(BroadcastText.broadcast_id == message.broadcast_id)):

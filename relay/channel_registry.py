@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from channels.base import Channel
-from channels.matrix import MatrixChannel
-from channels.sms import SmsChannel
-from channels.telegram import TelegramChannel
 from relay.config import Settings
+
+
+def _sms(settings: Settings, **_: Any) -> Channel | None:
+    from channels.sms import SmsChannel
+
+    return SmsChannel(settings.sms) if settings.sms else None
+
+
+def _telegram(settings: Settings, **_: Any) -> Channel | None:
+    from channels.telegram import TelegramChannel  # aiogram costs ~2 s to import: only where Telegram runs
+
+    return TelegramChannel(settings.telegram) if settings.telegram else None
+
+
+def _matrix(settings: Settings, **options: Any) -> Channel | None:
+    from channels.matrix import MatrixChannel
+
+    return MatrixChannel(settings.matrix, **options) if settings.matrix else None
+
 
 # Each builder gets the settings and the channel's own keyword arguments from the running relay (what it
 # restored from the database, such as Matrix's direct rooms and the hook that stores new ones).
-BUILDERS: dict[str, Callable[..., Channel | None]] = {
-    "sms": lambda settings, **_: SmsChannel(settings.sms) if settings.sms else None,
-    "telegram": lambda settings, **_: TelegramChannel(settings.telegram) if settings.telegram else None,
-    "matrix": lambda settings, **kw: MatrixChannel(settings.matrix, **kw) if settings.matrix else None,
-}
+BUILDERS: dict[str, Callable[..., Channel | None]] = {"sms": _sms, "telegram": _telegram, "matrix": _matrix}
 
 # The sandbox's Telegram bot: its id is fixed so that a process that only plans broadcasts (the CLI)
 # knows it; its token is made anew by the process that runs the simulator.

@@ -125,9 +125,16 @@ class ChatInbound:
                 log.warning("%s: fetching failed (%s); again in %.1f s", self.name, exc, delay)
                 await asyncio.sleep(delay)
                 continue
+            try:
+                for message in batch.messages:
+                    await self.handle(self.source.annotate(message))
+            except Exception:  # a bug or a database outage: keep the batch (the position is not moved)
+                failures += 1
+                delay = self.backoff.delay(failures)
+                log.exception("%s: handling a batch failed; it is fetched again in %.1f s", self.name, delay)
+                await asyncio.sleep(delay)
+                continue
             failures = 0
-            for message in batch.messages:
-                await self.handle(self.source.annotate(message))
             if batch.position is not None and batch.position != position:
                 await self.database.run(channel_state.put, self.source.state_key, batch.position)
                 position = batch.position

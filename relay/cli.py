@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 import uvloop
 
-from relay import cli_broadcast, cli_subscribers, migrate
+from relay import cli_bridges, cli_broadcast, cli_subscribers, migrate
 from relay import cli_reports
 from relay import cli_network
 from relay.cli_context import CliContext, UsageError, console, errors, resolve_config_path
@@ -38,6 +38,7 @@ app.add_typer(integrity_cli.claims_app, name="claims")
 app.add_typer(alerts_cli.crisis_app, name="crisis")
 app.add_typer(alerts_cli.webinar_app, name="webinar")
 app.add_typer(alerts_cli.cap_app, name="cap")
+app.add_typer(cli_bridges.app, name="bridges")
 
 _current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
 

@@ -10,6 +10,7 @@ MODULES = (
     "relay.network",  # ACK <code> from relay nodes
     "relay.polls",  # poll answers (fallthrough 20)
     "relay.bridge",  # messages in bridged rooms
+    "relay.commands_broadcast",  # /broadcast, !broadcast (coordinators, partners)
     "relay.reports",  # citizen reports (fallthrough 50), REPORT ..., CANCEL <ref>
     "relay.translators",  # /tr <ref> <text> from volunteer translators
     "relay.report_routing",  # /claim <ref>, /done <ref> from responders

@@ -18,10 +18,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from channels.sms import SmsSettings
 from channels.matrix import MatrixSettings
-from channels.telegram import TelegramSettings
+from channels.telegram_settings import TelegramSettings
 from translation.config import TranslationSettings
 from relay.integrity.settings import IntegritySettings
 from relay.network_settings import FailoverSettings, NetworkSettings, PollSettings
+from relay.report_settings import ReportSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
 SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),

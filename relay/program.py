@@ -58,21 +58,19 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def inbound_extras(settings: Settings, database: Database, channels: dict[str, Channel]) -> dict:
+def inbound_extras(settings: Settings, channels: dict[str, Channel]) -> dict:
     """What command and message handlers may use in this process: the started channels (a bridge edits
-    its copies through them), the machine translator, and the misinformation screen when installed."""
+    its copies through them) and the misinformation screen when it is installed."""
     from relay import bridge
-    from relay.translation_hooks import machine_translator
 
-    machine = machine_translator(settings, database.sessions)
-    extras: dict = {"channels": channels, "machine": machine}
+    extras: dict = {"channels": channels}
     try:
         from relay.integrity import on_release, screen
     except ImportError:  # the integrity package is not part of this install
         return extras
     extras["screen"] = screen
-    on_release("bridge", lambda session, origin, warning: bridge.release(
-        session, origin, warning, settings=settings, machine=machine))
+    on_release("bridge", lambda session, origin, warning: bridge.release(session, origin, warning,
+                                                                         settings=settings))
     return extras
 
 
@@ -113,7 +111,7 @@ class Program:
             await channel.start()
         if "matrix" in self.channels:
             await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
-        self.inbound_extras = inbound_extras(self.settings, self.database, self.channels)
+        self.inbound_extras = inbound_extras(self.settings, self.channels)
         self.chat_inbound = chat_loops(self.channels, self.database, self.settings, self.inbound_extras)
         self.dispatcher = Dispatcher(
             self.database,
@@ -121,6 +119,7 @@ class Program:
             self.settings.dispatcher,
             leases_for(self.database.engine, self.settings.data_dir),
         )
+        self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
         app = create_app(
             self.settings,
             self.database,
@@ -136,6 +135,10 @@ class Program:
                 await loop.start(self)
         for service in self.services:
             await service.start(self)
+
+    async def _wake_dispatcher(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
     async def _start_telegram_inbound(self) -> None:
         """Webhook mode tells Telegram where to post; polling mode makes sure no webhook is set (the Bot

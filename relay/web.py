@@ -142,10 +142,18 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
         message = authenticate(sms.parse_inbound, request)
         if isinstance(message, Reply):
             return message
+        after: list = []
+        with_after = {**extras, "after_commit": after}
         try:
-            result = await database.run(inbound.handle, message, settings, extras)
+            result = await database.run(inbound.handle, message, settings, with_after)
         except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
-            result = await database.run(inbound.handle, message, settings, extras)
+            after.clear()
+            result = await database.run(inbound.handle, message, settings, with_after)
+        for action in after:  # committed: wake the dispatcher for what the message planned
+            try:
+                await action()
+            except Exception:
+                log.exception("an action after inbound SMS %s failed", message.provider_message_id)
         return Reply(200, sms.twiml_reply(result.reply), "application/xml")
 
     async def status_sms(request: WebhookRequest) -> Reply:

@@ -55,7 +55,9 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        value = await predicate() if asyncio.iscoroutinefunction(predicate) else predicate()
+        value = predicate()
+        if asyncio.iscoroutine(value):  # an async predicate, or a lambda returning a coroutine
+            value = await value
         if value:
             return value
         if loop.time() > deadline:
