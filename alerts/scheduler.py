@@ -129,4 +129,7 @@ class AlertsScheduler:
 
 
 def build_service(settings: Settings) -> AlertsScheduler:
+    """For relay/assembly.py. Registers /crisis and /rsvp before the webhooks start taking messages."""
+    import alerts.commands  # noqa: F401
+
     return AlertsScheduler(settings)

@@ -16,6 +16,7 @@ SERVICE_BUILDERS: tuple[str, ...] = (
     "relay.report_service:build",  # citizen reports: translate, route, next translators, escalate
     "relay.integrity.service:build",  # hands messages moderators released to the bridge
     "relay.network_service:build",  # relay escalation, poll re-asks, channel failover
+    "alerts.scheduler:build_service",  # crisis reminders and escalations, webinar notices (APScheduler)
 )
 
 
