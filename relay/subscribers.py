@@ -34,7 +34,8 @@ CSV_COLUMNS = ("name", "phone", "telegram", "matrix", "language", "timezone", "r
 CONTACT_COLUMNS = {"phone": "sms", "telegram": "telegram", "matrix": "matrix"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 TELEGRAM_CHAT = re.compile(r"^-?\d{1,20}$")
-MATRIX_ID = re.compile(r"^[@!#][^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
+# Users and aliases carry their server; room ids of room version 12 and later do not ("!opaque").
+MATRIX_ID = re.compile(r"^(?:[@#][^:\s]+:[A-Za-z0-9.\-]+(:\d+)?|![^\s]+)$")
 
 
 class SubscriberError(ValueError):
@@ -85,7 +86,7 @@ def normalise_address(channel: str, raw: str, default_region: str | None = None)
         return value
     if channel == "matrix":
         if not MATRIX_ID.match(value):
-            raise SubscriberError(f"matrix {value!r}: expected a Matrix id such as @name:example.org")
+            raise SubscriberError(f"matrix {value!r}: expected a Matrix user id such as @name:example.org or a room id (!room)")
         return value
     raise SubscriberError(f"unknown channel {channel!r}")
 
