@@ -163,7 +163,8 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Subscriber.timezone.in_(audience.timezones))
     if audience.endpoint_ids:
         conditions.append(Endpoint.id.in_(audience.endpoint_ids))
-    conditions.append(_first_choice(channels))
+    if not audience.endpoint_ids:  # endpoints named one by one are meant, whatever their owner's order
+        conditions.append(_first_choice(channels))
     return and_(*conditions)
 
 
