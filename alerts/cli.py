@@ -19,7 +19,7 @@ from alerts.crisis import CrisisError
 from alerts.models import Crisis, WebinarSeries
 from alerts.sending import Sender
 from alerts.webinars import WebinarError
-from relay.cli_context import UsageError, console, context
+from relay.cli_context import UsageError, console, context, errors
 from relay.permissions import PermissionDenied
 
 CONSOLE_TIER = "coordinator"
@@ -201,7 +201,8 @@ def webinar_add(
                                      audience=audience)
         count = len(webinars.upcoming(session, _now(), series.id))
         series_id = series.id
-    console.print(f"webinar series {series_id} added: {count} session(s) in the next {cfg.webinars.horizon_days} days")
+    console.print(f"webinar series {series_id} added: {count} session(s) in the next {cfg.webinars.horizon_days} days"
+                  + ("" if count else " (later ones are laid out as they come within that horizon)"))
 
 
 @webinar_app.command("list")
@@ -263,6 +264,8 @@ def cap_import(ctx: typer.Context, file: Path = typer.Argument(..., exists=True,
         typer.echo(json.dumps({"action": result.action, "id": result.broadcast_id, "deliveries": result.deliveries,
                                "stopped": result.stopped}))
         return
+    if result.deliveries == 0:
+        errors.print("warning: no subscriber is in the alert's area on a configured channel; nothing will be sent")
     console.print(f"CAP {document.msg_type} {document.identifier}: broadcast {result.broadcast_id} queued, "
                   f"{result.deliveries} deliveries" + (f", {result.stopped} unsent stopped" if result.stopped else ""))
 
