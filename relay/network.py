@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from relay import audit, replies
 from relay.commands import CommandContext, command
-from relay.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber
+from relay.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber, Tier
 from relay.network_models import RelayAck, RelayBackup, RelayNode
 from relay.permission_replies import refused
 
@@ -86,8 +86,12 @@ class NetworkError(ValueError):
 def add_node(session: Session, *, subscriber_id: int, community: str, region: str, size: int = 0,
              languages: Sequence[str] = (), hub: str | None = None, backups: Sequence[int] = (),
              actor: str) -> RelayNode:
-    if session.get(Subscriber, subscriber_id) is None:
+    relay = session.get(Subscriber, subscriber_id)
+    if relay is None:
         raise NetworkError(f"no subscriber {subscriber_id}")
+    if relay.tier == Tier.observer.value:
+        raise NetworkError(f"subscriber {subscriber_id} is an observer; relays are contributors or above "
+                           "(set their tier first)")
     if not community.strip() or not region.strip():
         raise NetworkError("a relay node needs a community name and a region")
     if session.scalar(select(RelayNode).where(RelayNode.community == community)) is not None:
@@ -98,8 +102,12 @@ def add_node(session: Session, *, subscriber_id: int, community: str, region: st
         if hub_node is None:
             raise NetworkError(f"no relay node for the hub community {hub!r}")
     for backup in backups:
-        if session.get(Subscriber, backup) is None:
+        person = session.get(Subscriber, backup)
+        if person is None:
             raise NetworkError(f"backup: no subscriber {backup}")
+        if person.tier == Tier.observer.value:
+            raise NetworkError(f"backup: subscriber {backup} is an observer; backups relay too, so they are "
+                               "contributors or above")
         if backup == subscriber_id:
             raise NetworkError("a relay cannot be its own backup")
     node = RelayNode(subscriber_id=subscriber_id, community=community.strip(), region=region.strip(), size=size,

@@ -27,7 +27,10 @@ def test_relays_add_list_tree_and_broadcast_tree(database, settings, tmp_path):
         ids = import_rows(session, ["Hub,+12025550700,,,en,east,coordinator",
                                     "Rosa,+12025550701,,,es,east,contributor",
                                     "Tom,+12025550702,,,en,east,contributor",
-                                    "Una,+12025550703,,,en,east/hill,contributor"])
+                                    "Una,+12025550703,,,en,east/hill,contributor",
+                                    "Otto,+12025550704,,,en,east/hill,observer"])
+    observer = run(config, "relays", "add", str(ids["Otto"]), "--community", "Hill", "--region", "east/hill")
+    assert observer.exit_code != 0 and "is an observer; relays are contributors" in str(observer.exception)
     assert run(config, "relays", "add", str(ids["Hub"]), "--community", "East hub", "--region", "east").exit_code == 0
     added = run(config, "relays", "add", str(ids["Rosa"]), "--community", "Hill", "--region", "east/hill",
                 "--hub", "East hub", "--backups", str(ids["Una"]), "--size", "120", "--languages", "es;en")
