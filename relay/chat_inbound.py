@@ -155,17 +155,30 @@ class ChatInbound:
                 await action()
             except Exception:  # an edit that cannot be relayed must not stop the loop
                 log.exception("%s: an action after handling %s failed", self.name, message.provider_message_id)
-        if result.reply:
-            await self._reply(message.channel, message.provider_message_id, result.reply_to or message.sender,
-                              result.reply)
+        if result.reply:  # in the background: a reply waiting for its chat's turn holds up no one else
+            self.tasks.spawn(self._reply(message.channel, message.provider_message_id,
+                                         result.reply_to or message.sender, result.reply), name=f"{self.name}:reply")
         return result
 
-    async def _reply(self, channel_name: str, provider_message_id: str, to: str, text: str) -> None:
+    async def _reply(self, channel_name: str, provider_message_id: str, to: str, text: str,
+                     attempts: int = 4) -> None:
+        """Send one reply, paced by the chat's limit; a rate limit is waited out as the provider asks.
+        One that still fails stays owed on its inbound row and is sent at the next start."""
         channel = self.source.channel
-        try:
-            await channel.send(Outbound(delivery_id=0, sender=channel.senders()[0], to=to, text=text))
-        except ChannelError as exc:  # left owed: sent again at the next start
-            log.warning("%s: reply to %s not sent (%s)", self.name, to, exc)
+        pace = self.extras.get("pace_recipient")
+        for attempt in range(1, attempts + 1):
+            if pace is not None:
+                await pace(channel, to)
+            try:
+                await channel.send(Outbound(delivery_id=0, sender=channel.senders()[0], to=to, text=text))
+                break
+            except RateLimited as exc:
+                await asyncio.sleep(self.backoff.delay(attempt, retry_after=exc.retry_after))
+            except ChannelError as exc:
+                log.warning("%s: reply to %s not sent (%s); it is owed until the next start", self.name, to, exc)
+                return
+        else:
+            log.warning("%s: reply to %s still rate limited after %d attempts; owed", self.name, to, attempts)
             return
         await self.database.run(_mark_replied, channel_name, provider_message_id)
 

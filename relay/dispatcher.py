@@ -220,6 +220,13 @@ class Dispatcher:
             if unsent:  # an error or a shutdown came between claim and send: these were never sent
                 await self._give_back(unsent)
 
+    async def pace_recipient(self, channel: Channel, address: str) -> None:
+        """Wait for one message's turn to `address`: a chat reply sent outside the outbox shares the
+        per-chat limit with the deliveries to that chat."""
+        limiter = self._recipient_limiter(channel, address)
+        if limiter is not None:
+            await limiter.acquire(1)
+
     def _recipient_limiter(self, channel: Channel, address: str) -> AsyncLimiter | None:
         """The channel's own limit for one recipient, if it has one (Telegram: per chat, per group)."""
         limit_for = getattr(channel, "recipient_limit", None)

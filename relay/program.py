@@ -120,6 +120,7 @@ class Program:
             leases_for(self.database.engine, self.settings.data_dir),
         )
         self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
+        self.inbound_extras["pace_recipient"] = self.dispatcher.pace_recipient
         app = create_app(
             self.settings,
             self.database,
