@@ -70,8 +70,10 @@ def add_claim(session: Session, *, text: str, language: str, settings: "Settings
         return Added(existing, False)
     translated, _ = pivot.to_pivot(text, language, settings)
     pivot_text = texts.normalise(translated)
+    correction = (correction or "").strip() or None
+    correction_pivot = texts.normalise(pivot.to_pivot(correction, language, settings)[0]) if correction else None
     claim = Claim(text=text, language=language, pivot_text=pivot_text, text_hash=digest, verdict=verdict,
-                  correction=(correction or "").strip() or None, source_url=source_url or None, added_by=added_by,
+                  correction=correction, correction_pivot=correction_pivot, source_url=source_url or None, added_by=added_by,
                   signature=texts.to_bytes(texts.minhash(pivot_text, settings.integrity.num_perm)))
     session.add(claim)
     session.flush()

@@ -28,14 +28,16 @@ class Match:
     stage: str  # minhash | embedding
 
 
-def similarity(a: str, b: str) -> float:
-    """How alike two normalised texts are, 0..1. token_set_ratio forgives a rumour wrapped in chatter
-    ("pls read: <claim> !!!"); plain ratio keeps a short claim from matching every long message that
-    happens to contain its words."""
-    if not a or not b:
+def similarity(message: str, claim: str) -> float:
+    """How much `message` says `claim`, 0..1 (normalised texts). token_set_ratio forgives a claim wrapped
+    in chatter ("pls read: <claim> !!!"), but it also scores 100 for any fragment whose words all occur in
+    the claim ("food for people"), so it only counts for a message about as long as the claim or longer."""
+    if not message or not claim:
         return 0.0
-    return max(fuzz.token_set_ratio(a, b) * 0.9 if min(len(a), len(b)) >= 20 else 0.0,
-               fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
+    score = max(fuzz.ratio(message, claim), fuzz.token_sort_ratio(message, claim))
+    if len(message) >= 0.7 * len(claim):
+        score = max(score, 0.9 * fuzz.token_set_ratio(message, claim))
+    return score / 100.0
 
 
 class ClaimIndex:
@@ -48,15 +50,19 @@ class ClaimIndex:
         self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         self.pivots: dict[int, str] = {}
         self.verdicts: dict[int, str] = {}
+        self.corrections: dict[int, str] = {}  # the correction, normalised, in the pivot language
         self._max_id, self._count = 0, 0
 
     def __len__(self) -> int:
         return len(self.pivots)
 
-    def add(self, claim_id: int, pivot_text: str, verdict: str, signature: MinHash) -> None:
+    def add(self, claim_id: int, pivot_text: str, verdict: str, signature: MinHash,
+            correction: str | None = None) -> None:
         self.lsh.insert(claim_id, signature, check_duplication=False)
         self.pivots[claim_id] = pivot_text
         self.verdicts[claim_id] = verdict
+        if correction:
+            self.corrections[claim_id] = correction
         self._max_id = max(self._max_id, claim_id)
         self._count += 1
 
@@ -68,17 +74,18 @@ class ClaimIndex:
         with self._lock:
             if max_id == self._max_id and count == self._count:
                 return
-            rows = select(Claim.id, Claim.pivot_text, Claim.verdict, Claim.signature).where(live)
+            rows = select(Claim.id, Claim.pivot_text, Claim.verdict, Claim.signature,
+                          Claim.correction_pivot).where(live)
             if count - self._count == self._new_ids(session, live):
                 rows = rows.where(Claim.id > self._max_id)  # only additions since the last sync
             else:
                 self._reset()
-            for claim_id, pivot, verdict, signature in session.execute(rows.order_by(Claim.id)):
+            for claim_id, pivot, verdict, signature, correction in session.execute(rows.order_by(Claim.id)):
                 try:
                     hashed = texts.from_bytes(signature, self.num_perm)
                 except ValueError:
                     hashed = texts.minhash(pivot, self.num_perm)
-                self.add(claim_id, pivot, verdict, hashed)
+                self.add(claim_id, pivot, verdict, hashed, correction)
 
     def _new_ids(self, session: Session, live) -> int:
         return session.scalar(select(func.count()).where(live, Claim.id > self._max_id)) or 0
@@ -91,6 +98,9 @@ class ClaimIndex:
         best: Match | None = None
         for claim_id in self.candidates(signature):
             score = similarity(normalised, self.pivots[claim_id])
-            if score >= match_threshold and (best is None or score > best.similarity):
-                best = Match(claim_id, score, "minhash")
+            if score < match_threshold or (best is not None and score <= best.similarity):
+                continue
+            if similarity(normalised, self.corrections.get(claim_id, "")) >= score:
+                continue  # it says what the correction says (a forwarded correction is no rumour)
+            best = Match(claim_id, score, "minhash")
         return best

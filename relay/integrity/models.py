@@ -40,6 +40,8 @@ class Claim(Base):
     text_hash: Mapped[str] = mapped_column(String(64), unique=True)
     verdict: Mapped[str] = mapped_column(String(16), default="false")  # false | misleading | true
     correction: Mapped[str | None] = mapped_column(Text)
+    correction_pivot: Mapped[str | None] = mapped_column(Text)  # normalised, pivot language: a forwarded
+    # correction must not match its own claim
     source_url: Mapped[str | None] = mapped_column(String(500))
     added_by: Mapped[str] = mapped_column(String(200))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)

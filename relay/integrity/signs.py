@@ -91,7 +91,7 @@ def text_signs(raw: str, normalised: str, allowed_domains: list[str]) -> list[Si
         signs.append(Sign("forward_to_everyone", WEIGHTS["forward_to_everyone"]))
     if _has(normalised, URGENCY):
         signs.append(Sign("urgency", WEIGHTS["urgency"]))
-    for host in domains(raw):
+    for host in dict.fromkeys(domains(raw)):  # each domain counts once
         if host in SHORTENERS:
             signs.append(Sign(f"link_shortener:{host}", WEIGHTS["link_shortener"]))
         elif allowed_domains and not _allowed(host, allowed_domains):

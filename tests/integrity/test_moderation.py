@@ -76,7 +76,7 @@ def test_confirmed_false_adds_a_claim_and_relays_nothing(db, integrity_settings,
         assert claim.added_by == "moderators:ana,ben"
         assert session.get(Flag, flag_id).status == "confirmed_false"
     with db.sessions.begin() as session:  # the next copy of it is held as a known claim
-        again = screen(session, text="the Peligre dam broke!! run to the hills", language="en", channel="sms",
+        again = screen(session, text="the government says the Peligre dam broke!! run to the hills", language="en", channel="sms",
                        sender="sms:+50937000001", origin="testkind:2", settings=integrity_settings)
     assert again.action == "hold" and f"claim:{result.claim_id}" in " ".join(again.reasons)
 

@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('text_hash', sa.String(length=64), nullable=False),
     sa.Column('verdict', sa.String(length=16), nullable=False),
     sa.Column('correction', sa.Text(), nullable=True),
+    sa.Column('correction_pivot', sa.Text(), nullable=True),
     sa.Column('source_url', sa.String(length=500), nullable=True),
     sa.Column('added_by', sa.String(length=200), nullable=False),
     sa.Column('retired', sa.Boolean(), nullable=False),
