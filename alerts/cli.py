@@ -282,3 +282,40 @@ def cap_export(ctx: typer.Context, broadcast_id: int,
         console.print(f"wrote {out}")
     else:
         typer.echo(document.decode("utf-8"), nl=False)
+
+
+@cap_app.command("watch")
+def cap_watch(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="An Atom or RSS feed of CAP alerts (http or https)."),
+    every: str = typer.Option("60s", help="How often to look: 30s, 5m..."),
+    once: bool = typer.Option(False, help="Look once and exit."),
+    by: str = typer.Option("cap-watch", "--by"),
+) -> None:
+    """Poll a feed of CAP alerts and import each new one (Update and Cancel act on what they name)."""
+    import time
+
+    from alerts.cap_feed import poll
+    from alerts.config import parse_duration
+
+    cli, cfg, database = _setup(ctx)
+    try:
+        seconds = parse_duration(every).total_seconds()
+    except ValueError as exc:
+        raise UsageError(f"--every: {exc}") from None
+    if seconds < 5:
+        raise UsageError("--every: at least 5s (be kind to the publisher)")
+    sender = Sender(cli.settings, database.sessions)
+    while True:
+        with _Guard():
+            result = poll(sender, url, max_bytes=cfg.cap.max_bytes, default_language=cli.settings.default_language,
+                          actor=by)
+        for where, broadcast_id in result.imported:
+            console.print(f"imported {where}: broadcast {broadcast_id}")
+        for where, why in result.rejected:
+            errors.print(f"rejected {where}: {why}", highlight=False)
+        console.print(f"{len(result.imported)} imported, {len(result.skipped)} already known, "
+                      f"{len(result.rejected)} rejected")
+        if once:
+            return
+        time.sleep(seconds)
