@@ -140,3 +140,39 @@ def record_figures(session: Session, crisis: Crisis, now: datetime) -> int:
                         by_status=json.loads(json.dumps(report.by_status)), by_channel=report.by_channel)
         recorded += 1
     return recorded
+
+
+def record_flags(session: Session, crisis: Crisis, now: datetime) -> int:
+    """Misinformation flags raised since activation on messages from the crisis's region join its
+    timeline (once each: the flag's key goes into alert_firings). The region is the one of the person or
+    the group the flagged message came from."""
+    try:
+        from relay.integrity.models import Flag, ScreenedMessage
+    except ImportError:  # integrity not installed in this tree
+        return 0
+    from relay.models import Endpoint, SubscriberRegion
+
+    rows = session.execute(
+        select(Flag.id, Flag.state, Flag.status, Flag.created_at, ScreenedMessage.channel, ScreenedMessage.sender,
+               ScreenedMessage.origin, ScreenedMessage.text, ScreenedMessage.score)
+        .join(ScreenedMessage, ScreenedMessage.id == Flag.screening_id)
+        .where(Flag.created_at >= crisis.activated_at).order_by(Flag.id)
+    ).all()
+    added = 0
+    for flag_id, state, status, created_at, channel, sender, origin, text, score in rows:
+        key = f"crisis:{crisis.id}:flag:{flag_id}"
+        if session.get(Firing, key) is not None:
+            continue
+        addresses = {sender, sender.partition(":")[2] or sender, origin}
+        in_region = session.scalar(
+            select(Endpoint.id).join(SubscriberRegion, SubscriberRegion.subscriber_id == Endpoint.subscriber_id)
+            .where(Endpoint.channel == channel, Endpoint.address.in_(list(addresses)),
+                   SubscriberRegion.region == crisis.region).limit(1))
+        if in_region is None:
+            continue
+        session.add(Firing(key=key, due_at=created_at, fired_at=now, outcome="sent", broadcast_ids=[]))
+        timeline.append(session, crisis.id, "flag.raised", f"Flag {flag_id} ({state}, {status}, score {score:.2f}) "
+                        f"on a message from {channel}:{sender}: {text[:120]}", actor="integrity", at=now,
+                        flag=flag_id, state=state, status=status)
+        added += 1
+    return added

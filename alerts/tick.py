@@ -51,6 +51,7 @@ def run_due(sender: Sender, cfg: AlertsSettings, now: datetime) -> TickResult:
             item = session.get(Crisis, crisis_id)
             if item.status == "active":
                 crisis_jobs.link_broadcasts(session, item, now)
+                crisis_jobs.record_flags(session, item, now)
             crisis_jobs.record_figures(session, item, now)
     with sessions.begin() as session:
         for series in session.scalars(select(WebinarSeries).where(WebinarSeries.status == "active")):

@@ -140,3 +140,25 @@ def test_activation_needs_a_coordinator_and_good_input(alerts_db, cfg):
     crisis_id = activate(db, cfg)
     with db.sessions.begin() as session, pytest.raises(CrisisError, match="milestone 'lunch'"):
         crisis.done(session, crisis_id, "lunch", actor="cli", tier="coordinator", now=T0)
+
+
+def test_flags_raised_in_the_region_join_the_timeline_once(alerts_db, sender, cfg):
+    from relay.integrity.models import Flag, ScreenedMessage
+
+    settings, db = alerts_db
+    add_people(db, PEOPLE + "Rumour,+12015550299,,en,UTC,south,observer\n")
+    crisis_id = activate(db, cfg)
+    with db.sessions.begin() as session:
+        for sender_address, text in (("+12015550202", "The dam has burst, everyone will drown"),
+                                     ("+12015550299", "Aliens poisoned the water in the south")):
+            screened = ScreenedMessage(channel="sms", sender=sender_address, origin="sms", text=text, language="en",
+                                       pivot_text=text, text_hash=str(hash(text)), score=0.9, action="hold",
+                                       reasons=["known false claim"], at=T0 + timedelta(hours=1))
+            session.add(screened)
+            session.flush()
+            session.add(Flag(screening_id=screened.id, state="held", status="open", created_at=T0 + timedelta(hours=1)))
+    run_due(sender, cfg, T0 + timedelta(hours=2))
+    run_due(sender, cfg, T0 + timedelta(hours=3))
+    with db.sessions() as session:
+        flags = [e.text for e in timeline.entries(session, crisis_id) if e.kind == "flag.raised"]
+    assert len(flags) == 1 and "The dam has burst" in flags[0]  # the south's rumour is another region's
