@@ -249,6 +249,26 @@ def webinar_move(ctx: typer.Context, session_id: int,
     console.print(f"session {session_id} moved: correction to {count} recipient(s)")
 
 
+@webinar_app.command("ics")
+def webinar_ics(ctx: typer.Context, session_id: int,
+                out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of stdout.")) -> None:
+    """One session as an iCalendar (.ics) event, to attach or publish."""
+    from urllib.parse import urlparse
+
+    from alerts.ics import session_calendar
+
+    cli, cfg, database = _setup(ctx)
+    with _Guard(), database.sessions() as session:
+        item = webinars.get_session(session, session_id)
+        series = session.get(WebinarSeries, item.series_id)
+        data = session_calendar(series, item, now=_now(), domain=urlparse(cli.settings.public_url).hostname or "relay")
+    if out is not None:
+        out.write_bytes(data)
+        console.print(f"wrote {out}")
+    else:
+        typer.echo(data.decode("utf-8"), nl=False)
+
+
 @cap_app.command("import")
 def cap_import(ctx: typer.Context, file: Path = typer.Argument(..., exists=True, dir_okay=False),
                by: str = typer.Option("cap", "--by"), as_json: bool = typer.Option(False, "--json")) -> None:

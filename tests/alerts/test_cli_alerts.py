@@ -54,6 +54,9 @@ def test_webinar_and_cap_commands(tmp_path):
     assert [s["local"] for s in sessions] == [f"{first + timedelta(days=7 * i)}T18:00" for i in range(3)]
     moved = relay(tmp_path, "webinar", "move", str(sessions[0]["session"]), "--to", f"{first}T19:30")
     assert moved.returncode == 0, moved.stderr
+    ics = relay(tmp_path, "webinar", "ics", str(sessions[0]["session"]))
+    assert ics.returncode == 0 and "BEGIN:VEVENT" in ics.stdout and "SUMMARY:Water safety" in ics.stdout
+    assert "URL:https://meet.example.org/w" in ics.stdout
     assert relay(tmp_path, "webinar", "cancel", str(sessions[1]["session"])).returncode == 0
     twice = relay(tmp_path, "webinar", "cancel", str(sessions[1]["session"]))
     assert twice.returncode == 2 and "already cancelled" in twice.stderr
