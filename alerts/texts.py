@@ -10,7 +10,7 @@ layer), or get the English text with a one-line note.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import UnknownLocaleError, dates
 
@@ -102,7 +102,10 @@ def milestone_name(key: str, language: str) -> str:
 def when(at: datetime, language: str, zone: str) -> str:
     """A date and time as a person in `zone` reads them in `language`: 'lunes, 30 de marzo de 2026, 18:00'."""
     locale = DATE_LOCALE.get(language, language)
-    tz = ZoneInfo(zone)
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone this machine does not know: say UTC, not nothing
+        tz = ZoneInfo("UTC")
     try:
         day = dates.format_date(at.astimezone(tz).date(), "full", locale=locale)
         clock = dates.format_time(at, "short", tzinfo=tz, locale=locale)

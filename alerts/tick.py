@@ -29,6 +29,7 @@ class TickResult:
     sent: list[str] = field(default_factory=list)  # event keys, in the order they fired
     missed: list[str] = field(default_factory=list)
     lost_races: int = 0  # events another process fired first
+    failed: list[str] = field(default_factory=list)  # events that raised (rolled back, retried next tick)
 
 
 def _fired(session, keys: list[str]) -> set[str]:
@@ -81,6 +82,10 @@ def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, now: datetime, 
         except IntegrityError:
             result.lost_races += 1
             continue
+        except Exception:  # one broken event must not starve the others; it is retried next tick
+            log.exception("alerts event %s failed; retried at the next tick", event.key)
+            result.failed.append(event.key)
+            continue
         fired.add(event.key)
         (result.missed if reason else result.sent).append(event.key)
 
@@ -104,6 +109,10 @@ def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, now: datetime
                 webinar_jobs.fire(sender, session, series, item, event, reason, now)
         except IntegrityError:
             result.lost_races += 1
+            continue
+        except Exception:  # one broken event must not starve the others; it is retried next tick
+            log.exception("alerts event %s failed; retried at the next tick", event.key)
+            result.failed.append(event.key)
             continue
         fired.add(event.key)
         (result.missed if reason else result.sent).append(event.key)
