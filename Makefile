@@ -35,6 +35,7 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/telegram_fanout.py
 	ARGOS_INTRA_THREADS=1 $(BIN)/python bench/translation.py  # as the relay runs argos (translation_hooks.py)
 
 clean:
