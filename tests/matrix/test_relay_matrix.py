@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay import deliveries, outbox, subscribers
+from relay import channel_state, deliveries, outbox, subscribers
 from relay.channel_registry import planned_senders
 from relay.cli import app
 from relay.models import Broadcast, Endpoint
@@ -175,3 +175,28 @@ async def test_matrix_commands_subscribe_and_refuse_a_broadcast_without_permissi
 async def _two(person, room, bot_id):
     messages = await _bot_messages(person, room, bot_id)
     return messages if len(messages) >= 2 else None
+
+
+async def test_a_password_is_used_once_and_the_token_it_gives_is_kept(tmp_path, synapse, new_user):
+    bot = new_user("pwbot")
+
+    def relay_with_password():
+        return make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
+                            matrix={"homeserver": synapse.url, "user_id": bot.user_id, "password": bot.password,
+                                    "sync_timeout_ms": 300})
+
+    program = relay_with_password()
+    await program.start()
+    try:
+        token = program.channels["matrix"].access_token
+        assert token and token != bot.access_token  # a login of its own
+        with program.database.sessions() as session:
+            assert channel_state.get(session, f"matrix:{bot.user_id}:access_token") == token
+    finally:
+        await program.stop()
+    program = relay_with_password()
+    await program.start()
+    try:
+        assert program.channels["matrix"].access_token == token  # no second login after a restart
+    finally:
+        await program.stop()
