@@ -133,9 +133,12 @@ def sandbox_cmd(
     port: int = typer.Option(8099, help="Port of the SMS simulator."),
     account_sid: str = typer.Option("AC" + "5a" * 16, envvar="RELAY_SANDBOX_ACCOUNT_SID"),
     auth_token: str = typer.Option(..., envvar="RELAY_SANDBOX_AUTH_TOKEN", help="Token the relay must use."),
+    telegram_port: Optional[int] = typer.Option(None, help="Also run the Telegram Bot API simulator on this port."),
+    telegram_token: Optional[str] = typer.Option(None, envvar="RELAY_SANDBOX_TELEGRAM_TOKEN",
+                                                 help="Bot token the relay must use with the Telegram simulator."),
 ) -> None:
-    """Run the provider simulators alone (point a relay's [sms] api_base_url at them)."""
-    from channels.sandbox.twilio_sim import TwilioSimSettings, serve
+    """Run the provider simulators alone (point a relay's [sms] / [telegram] api_base_url at them)."""
+    from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 
     settings = ctx.obj.settings
     sim = TwilioSimSettings(
@@ -143,10 +146,35 @@ def sandbox_cmd(
         segments_per_second=settings.sandbox.segments_per_second,
         inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
     )
-    console.print(f"Twilio simulator on http://127.0.0.1:{port} (account {account_sid}); "
-                  f"records in {settings.data_dir / 'sandbox' / 'sms.jsonl'}")
+    if telegram_port is not None and not telegram_token:
+        raise UsageError("--telegram-port needs the bot token the relay will use: set RELAY_SANDBOX_TELEGRAM_TOKEN")
+
+    async def serve() -> None:
+        simulators = [TwilioSimulator(sim, settings.data_dir)]
+        await simulators[0].start("127.0.0.1", port)
+        console.print(f"Twilio simulator on {simulators[0].base_url} (account {account_sid}); records in "
+                      f"{simulators[0].jsonl_path}")
+        if telegram_port is not None:
+            from channels.sandbox.telegram_settings import SimGroup, TelegramSimSettings
+            from channels.sandbox.telegram_sim import TelegramSimulator
+
+            groups = [SimGroup(id=g, title=f"Sandbox group {g}") for g in settings.sandbox.telegram_groups]
+            try:
+                telegram = TelegramSimulator(TelegramSimSettings(token=telegram_token, auto_users=True, groups=groups),
+                                             settings.data_dir)
+            except ValueError as exc:
+                raise UsageError(f"Telegram simulator: {exc}") from None
+            await telegram.start("127.0.0.1", telegram_port)
+            simulators.append(telegram)
+            console.print(f"Telegram simulator on {telegram.base_url}; records in {telegram.jsonl_path}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for simulator in simulators:
+                await simulator.stop()
+
     try:
-        asyncio.run(serve(sim, settings.data_dir, "127.0.0.1", port))
+        asyncio.run(serve())
     except KeyboardInterrupt:
         pass
 
