@@ -26,7 +26,7 @@ from relay.integrity import pivot, signs
 from relay.integrity import text as texts
 from relay.integrity import verification
 from relay.integrity.embeddings import EmbeddingIndex
-from relay.integrity.index import ClaimIndex, Match
+from relay.integrity.index import ClaimIndex, Match, similarity
 from relay.integrity.models import Claim, Flag, ScreenedMessage
 from relay.integrity.notices import warning_text
 from relay.models import BroadcastText, utcnow
@@ -87,7 +87,9 @@ def match_claim(session: Session, normalised: str, settings: "Settings") -> Matc
     if cfg.embeddings and len(claims) and vectors.sync(claims.pivots):
         found = vectors.best(normalised)
         if found is not None and found[1] >= cfg.embedding_threshold and (best is None or found[1] > best.similarity):
-            best = Match(found[0], found[1], "embedding")
+            claim_id = found[0]
+            if similarity(normalised, claims.corrections.get(claim_id, "")) < similarity(normalised, claims.pivots[claim_id]):
+                best = Match(claim_id, found[1], "embedding")  # unless it reads like the correction
     if best is not None and claims.verdicts.get(best.claim_id) == "true":
         return None  # a known true claim is no sign of anything
     return best

@@ -34,7 +34,7 @@ class IntegritySettings(BaseModel):
                                      "(relayed with a warning line) or hold (queued for moderators).")
     hold_band_action: Action = Field("hold", description="What a message in the hold band gets.")
     num_perm: int = Field(64, ge=16, le=512, description="MinHash permutations (more: slower, more exact).")
-    lsh_threshold: float = Field(0.2, gt=0, lt=1, description="Jaccard similarity above which LSH returns a "
+    lsh_threshold: float = Field(0.15, gt=0, lt=1, description="Jaccard similarity above which LSH returns a "
                                  "claim as a candidate (the re-ranker then decides).")
     match_threshold: float = Field(0.62, gt=0, le=1, description="Re-ranked similarity (rapidfuzz, 0..1) from "
                                    "which a candidate counts as the same claim.")

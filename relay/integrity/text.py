@@ -34,8 +34,25 @@ def text_hash(language: str | None, normalised: str) -> str:
     return hashlib.sha256(f"{language or ''}\n{normalised}".encode("utf-8")).hexdigest()
 
 
+# Function words of the pivot and of the relay's reply languages: shingles of "the", "de la", "nan" are in
+# every message, so they would make every claim a candidate of every message and say nothing.
+STOPWORDS = frozenset("""
+a an and are as at be been but by do for from has have he her his i if in is it its me my no not of on
+or our she so that the their them they this to up us was we were will with you your
+al con de del el en es la las lo los por que se su un una y
+au aux ce d dans de des du et il l le les leur ne pas pour qu que qui sur un une
+ak an e ki la li m mwen nan nou ou pou se sou te y yo
+""".split())
+
+
+def content(normalised: str) -> str:
+    """The normalised text without function words (what is shingled); the text itself if nothing is left."""
+    kept = " ".join(word for word in normalised.split() if word not in STOPWORDS)
+    return kept or normalised
+
+
 def shingles(normalised: str) -> set[bytes]:
-    padded = f" {normalised} "
+    padded = f" {content(normalised)} "
     if len(padded) <= SHINGLE:
         return {padded.encode("utf-8")}
     return {padded[i:i + SHINGLE].encode("utf-8") for i in range(len(padded) - SHINGLE + 1)}
