@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "relay.network_models",  # relay networks, polls, failover
     "relay.report_models",  # citizen reports, volunteer translators
     "relay.integrity.models",  # claims, screenings, moderation flags, verification codes
+    "relay.api.models",  # API tokens, two-person drafts of Extreme broadcasts
 )
 
 
