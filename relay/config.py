@@ -23,6 +23,7 @@ from translation.config import TranslationSettings
 from relay.integrity.settings import IntegritySettings
 from relay.network_settings import FailoverSettings, NetworkSettings, PollSettings
 from relay.report_settings import ReportSettings
+from relay.api.settings import ConsoleSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
 SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),
@@ -109,6 +110,7 @@ class Settings(BaseSettings):
     polls: PollSettings = Field(default_factory=PollSettings)
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     alerts: dict[str, Any] = Field(
         default_factory=dict,
         description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
