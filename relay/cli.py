@@ -18,6 +18,7 @@ from relay.cli_context import CliContext, UsageError, console, errors, resolve_c
 from relay.config import ConfigError
 from relay.db import SetupError
 from relay.integrity import cli as integrity_cli
+from relay.api import cli as api_cli
 from alerts import cli as alerts_cli  # the CLI is the application assembly: it may wire alerts/ in
 from relay.program import Program
 from relay.subscribers import SubscriberError
@@ -39,6 +40,7 @@ app.add_typer(alerts_cli.crisis_app, name="crisis")
 app.add_typer(alerts_cli.webinar_app, name="webinar")
 app.add_typer(alerts_cli.cap_app, name="cap")
 app.add_typer(cli_bridges.app, name="bridges")
+app.add_typer(api_cli.app, name="tokens")
 
 _current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
 
