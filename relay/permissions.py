@@ -33,6 +33,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "relays.manage": frozenset({K}),  # add relay nodes, their backups and hubs
     "subscribers.manage": frozenset({K}),  # e.g. a person's failover order
     "translator.register": frozenset({C, P, K, M}),
+    # the HTTP API and console (relay/api/): reading is checked like writing
+    "console.login": frozenset({O, C, P, K, M}),  # who am I, which pages may I open
+    "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached
+    "subscribers.view": frozenset({K}),  # personal data
+    "relays.view": frozenset({K}),  # relay nodes and their ACKs, with names
 }
 
 
