@@ -73,6 +73,7 @@ class MemoryTranslator:
         self.inner = inner
         self.store = store
         self.engine_calls = 0
+        self.memory_hits = 0  # texts served from the store (with engine_calls: the hit ratio in /metrics)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -93,6 +94,7 @@ class MemoryTranslator:
         keys = [MemoryKey.of(text, source, target, engine) for text in texts]
         with self._pair_lock(source, target):
             results = [self.store.get(key) for key in keys]
+            self.memory_hits += sum(result is not None for result in results)
             missing: dict[str, MemoryKey] = {}
             for text, key, result in zip(texts, keys, results):
                 if result is None:
