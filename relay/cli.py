@@ -120,13 +120,34 @@ def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", hel
     from relay import assembly
 
     program = Program(ctx.obj.settings, sandbox=sandbox, services=assembly.services(ctx.obj.settings))
+    uvloop.run(program.run_until_signal(_print_started))  # libuv's loop: webhooks and dispatcher share one core
 
-    def started(lines: list[str]) -> None:
-        for line in lines:
-            console.print(line, highlight=False)
-        console.print("stop with Ctrl-C (SIGINT) or SIGTERM")
 
-    uvloop.run(program.run_until_signal(started))  # libuv's loop: webhooks and dispatcher share one core
+@app.command()
+def worker(ctx: typer.Context) -> None:
+    """Run a worker: the dispatcher, the chat inbound loops and the scheduler, without a web server.
+
+    Any number of workers share one PostgreSQL database with `relay run` or `relay serve`: each sender,
+    inbound loop and scheduler is driven by one process at a time (a lease another takes over at once
+    when its holder dies). Status callbacks go to `http.public_url`, served by `relay serve`/`relay run`.
+    """
+    from relay import assembly
+
+    program = Program(ctx.obj.settings, web=False, services=assembly.services(ctx.obj.settings))
+    uvloop.run(program.run_until_signal(_print_started))
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Run the web side alone: provider webhooks, the API and the console (no dispatcher, no polling)."""
+    program = Program(ctx.obj.settings, dispatch=False, background=False)
+    uvloop.run(program.run_until_signal(_print_started))
+
+
+def _print_started(lines: list[str]) -> None:
+    for line in lines:
+        console.print(line, highlight=False)
+    console.print("stop with Ctrl-C (SIGINT) or SIGTERM")
 
 
 @app.command("sandbox")

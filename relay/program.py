@@ -88,12 +88,18 @@ class Program:
     services: list[Service] = field(default_factory=list)
     chat_inbound: dict[str, ChatInbound] = field(default_factory=dict)
     inbound_extras: dict = field(default_factory=dict)
+    # What this process runs. `relay run`: all three. `relay worker`: no web server (any number of them
+    # share one PostgreSQL database; leases keep each sender, inbound loop and service in one process).
+    # `relay serve`: the web side alone (webhooks, API), for as many processes as the load needs.
+    web: bool = True
+    dispatch: bool = True
+    background: bool = True
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         self.database = await asyncio.to_thread(Database.open, self.settings, upgrade=self.upgrade)
-        sock = bind(self.settings.http.host, self.settings.http.port)
-        if self.settings.http.port == 0:
+        sock = bind(self.settings.http.host, self.settings.http.port) if self.web else None
+        if sock is not None and self.settings.http.port == 0:
             port = sock.getsockname()[1]
             self.settings = self.settings.model_copy(update={"http": self.settings.http.model_copy(update={"port": port})})
         if self.sandbox:
@@ -113,29 +119,34 @@ class Program:
             await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
         self.inbound_extras = inbound_extras(self.settings, self.channels)
         self.chat_inbound = chat_loops(self.channels, self.database, self.settings, self.inbound_extras)
-        self.dispatcher = Dispatcher(
-            self.database,
-            self.channels,
-            self.settings.dispatcher,
-            leases_for(self.database.engine, self.settings.data_dir),
-        )
-        self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
-        self.inbound_extras["pace_recipient"] = self.dispatcher.pace_recipient
-        app = create_app(
-            self.settings,
-            self.database,
-            sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
-            chat_inbound=self.chat_inbound,
-            extras=self.inbound_extras,
-        )
-        self.server = await serve(app, sock)
-        self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
-        await self._start_telegram_inbound()
-        for loop in self.chat_inbound.values():
-            if loop.polls:
-                await loop.start(self)
-        for service in self.services:
-            await service.start(self)
+        if self.dispatch:
+            self.dispatcher = Dispatcher(
+                self.database,
+                self.channels,
+                self.settings.dispatcher,
+                leases_for(self.database.engine, self.settings.data_dir),
+            )
+            self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
+            self.inbound_extras["pace_recipient"] = self.dispatcher.pace_recipient
+        if sock is not None:
+            app = create_app(
+                self.settings,
+                self.database,
+                sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
+                chat_inbound=self.chat_inbound,
+                extras=self.inbound_extras,
+            )
+            self.server = await serve(app, sock)
+            log.info("relay listening on %s", self.settings.public_url)
+        if self.dispatcher is not None:
+            self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
+        if self.background:
+            await self._start_telegram_inbound()
+            for loop in self.chat_inbound.values():
+                if loop.polls:
+                    await loop.start(self)
+            for service in self.services:
+                await service.start(self)
 
     async def _wake_dispatcher(self) -> None:
         if self.dispatcher is not None:
@@ -151,7 +162,6 @@ class Program:
             await telegram.set_webhook(f"{self.settings.public_url}/webhooks/telegram")
         else:
             await telegram.delete_webhook()
-        log.info("relay listening on %s", self.settings.public_url)
 
     async def _start_sandbox(self) -> None:
         from channels.sandbox.twilio_sim import TwilioSimulator
@@ -185,7 +195,8 @@ class Program:
         self.settings = self.settings.model_copy(update={"telegram": telegram})
 
     async def stop(self) -> None:
-        for service in [*reversed(self.services), *self.chat_inbound.values()]:
+        started = [*reversed(self.services), *self.chat_inbound.values()] if self.background else []
+        for service in started:
             try:
                 await service.stop()
             except Exception:  # one service failing to stop must not keep the others running
@@ -208,9 +219,12 @@ class Program:
 
     def describe(self) -> list[str]:
         """What is running where, for the person who started it."""
-        lines = [f"relay listening on {self.settings.public_url} (database {self.settings.resolved_database_url})"]
+        where = f"listening on {self.settings.public_url}" if self.web else "no web server (a worker)"
+        lines = [f"relay {where} (database {self.settings.resolved_database_url})"]
         for name, channel in self.channels.items():
-            lines.append(f"{name}: sending from {', '.join(channel.senders())}")
+            lines.append(f"{name}: {'sending from' if self.dispatch else 'replies from'} {', '.join(channel.senders())}")
+        if self.background:
+            lines.append("inbound loops and services: run here when this process holds their lease")
         for simulator in (self.simulator, self.telegram_simulator):
             if simulator is not None:
                 lines.append(f"sandbox: {type(simulator).__name__} at {simulator.base_url}; what it accepts "
