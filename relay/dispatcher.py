@@ -30,6 +30,7 @@ from channels.base import (
     SenderLimit,
 )
 from relay import deliveries
+from relay.api import metrics
 from relay.backoff import Backoff
 from relay.config import DispatcherSettings
 from relay.db import Database
@@ -175,6 +176,7 @@ class Dispatcher:
                          batch: int) -> None:
         wait = self._paused.get(key, 0.0) - time.monotonic()
         if wait > 0:
+            metrics.observe_wait(channel.name, "provider", wait)
             await asyncio.sleep(wait)
         granted = await self.in_flight.reserve(batch)
         try:
@@ -209,8 +211,10 @@ class Dispatcher:
                                                       retry_at=deliveries.retry_time(self.clock(), delay)))
                     continue
                 if limiter is not None:
+                    paced = time.monotonic()
                     for _ in range(cost):
                         await limiter.acquire()
+                    metrics.observe_wait(channel.name, "paced", time.monotonic() - paced)
                 if per_recipient is not None:
                     await per_recipient.acquire(min(cost, per_recipient.max_rate))
                 await self._concurrency.acquire()
@@ -274,9 +278,12 @@ class Dispatcher:
 
     async def _attempt(self, channel: Channel, sender: str, item: Claimed, text: str) -> Outcome:
         message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text)
+        started = time.monotonic()
         try:
             receipt = await channel.send(message)
+            metrics.observe_send(channel.name, "accepted", time.monotonic() - started)
         except RateLimited as exc:
+            metrics.observe_send(channel.name, "rate_limited", time.monotonic() - started)
             # The provider says this sender is going too fast: pause the whole sender, not just this row.
             # The message itself did nothing wrong, so this costs it no attempt: a crisis alert must not fail
             # because we were paced.
