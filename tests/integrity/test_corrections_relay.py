@@ -108,3 +108,46 @@ async def test_broadcast_correct_reaches_exactly_who_got_the_original_in_their_l
         assert isinstance(bad.exception, UsageError) and str(bad.exception) == "no broadcast 999"  # exit code 2
     finally:
         await program.stop()
+
+
+async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_relays_it_then(tmp_path):
+    program, config = await _relay(tmp_path)
+    try:
+        sim = program.telegram_simulator
+        mods, observer = (7511, 7512), 7513
+        for uid, name in ((ANA, "Ana"), (mods[0], "Mo"), (mods[1], "Mia"), (observer, "Obi")):
+            sim.add_user(SimUser(id=uid, first_name=name))
+        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+        _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en")
+        for uid in mods:
+            _cli(config, "subscribers", "add", "--telegram", str(uid), "--language", "en", "--tier", "moderator")
+        _cli(config, "subscribers", "add", "--telegram", str(observer), "--language", "en")
+
+        held = "URGENT!!! The government says the river will flood tonight. Forward to everyone: bit.ly/x1"
+        sim.inject_message(ANA, held, chat_id=GROUP)
+        [flag] = await wait_for(lambda: json.loads(_cli(config, "flags", "list", "--json")))
+        assert flag["state"] == "held" and "link_shortener:bit.ly" in flag["reasons"]
+
+        def answers(uid: int) -> list[str]:
+            path = sim.jsonl_path
+            lines = path.read_text().splitlines() if path.exists() else []
+            return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == uid]
+
+        sim.inject_message(observer, "/flags")
+        [refused] = await wait_for(lambda: answers(observer))
+        assert refused.startswith("Not allowed: flags.review needs the tier coordinator or moderator")
+        sim.inject_message(mods[0], "/flags")
+        [queue] = await wait_for(lambda: answers(mods[0]))
+        assert queue.startswith(f"#{flag['id']} [held, score ") and "river will flood" in queue
+        sim.inject_message(mods[0], f"/flags {flag['id']} warn checked: the river is high but no flood order")
+        await wait_for(lambda: len(answers(mods[0])) == 2)
+        assert "your vote release_warning is recorded (1 of 2 needed)" in answers(mods[0])[1]
+        assert _to(program, SMS_EN) == []  # still held
+        sim.inject_message(mods[1], f"/flags {flag['id']} warn")
+        [decided] = await wait_for(lambda: answers(mods[1]))
+        assert decided == f"Flag {flag['id']}: decided release_warning by 2 moderators."
+        [relayed] = await wait_for(lambda: _to(program, SMS_EN))
+        assert relayed.startswith("Ana (Telegram):\nURGENT!!! The government says the river will flood tonight.")
+        assert relayed.endswith("[Caution] Unverified message with signs of misinformation. Check before you share it.")
+    finally:
+        await program.stop()
