@@ -297,6 +297,7 @@ class Dispatcher:
         except PermanentError as exc:
             return Outcome(item.id, "failed", error=f"{exc} (code {exc.code})")
         except ChannelError as exc:
+            metrics.observe_send(channel.name, "error", time.monotonic() - started)
             return self._retry(item, f"{type(exc).__name__}: {exc}", None)
         except Exception as exc:  # an adapter bug must not lose the delivery: retry it, loudly
             log.exception("channel %s raised an unclassified error for delivery %s", channel.name, item.id)

@@ -36,8 +36,14 @@ RATE_LIMIT_WAIT_SECONDS = Counter(
     registry=REGISTRY)
 
 
+# channel -> (outcome, when) of its latest send in this process: /readyz tells a provider that answers
+# from one that cannot be reached (a transient error is a connection failure, a timeout, a 5xx).
+LAST_SEND: dict[str, tuple[str, datetime]] = {}
+
+
 def observe_send(channel: str, outcome: str, seconds: float) -> None:
     SEND_LATENCY.labels(channel, outcome).observe(seconds)
+    LAST_SEND[channel] = (outcome, datetime.now(timezone.utc))
 
 
 # A limiter that had capacity returns at once; only a real wait counts.
