@@ -72,7 +72,11 @@ class PostgresLeases:
     def _try(self, key: str) -> bool:
         connection = self.engine.connect()
         try:
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _lock_id(key)}).scalar()
+            # Advisory locks are server-wide: the database and schema in the key keep two installations
+            # on one PostgreSQL server (or two test runs) from taking each other's senders.
+            where = connection.execute(text("SELECT current_database() || '.' || current_schema()")).scalar()
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                     {"id": _lock_id(f"{where}:{key}")}).scalar()
             connection.commit()
         except Exception:
             connection.close()
