@@ -205,6 +205,14 @@ def main() -> None:
                 elapsed = time.perf_counter() - begin
                 report(f"MinHash LSH + rapidfuzz + embeddings (all-MiniLM-L6-v2), {elapsed:.1f} s for "
                        f"{len(messages)} messages including the model load:", result)
+                from relay.integrity.embeddings import encode
+
+                spent = []
+                for message in messages[:60]:
+                    begin = time.perf_counter()
+                    encode([message["text"]])
+                    spent.append((time.perf_counter() - begin) * 1000)
+                print(f"  embedding one message (warm, 1 torch thread): p50 {statistics.median(spent):.1f} ms")
         pivot_cost(settings, messages)
         pivots = [screening.pivot_normalised(m["text"], m["language"], settings) for m in messages]
         latency(settings, messages, pivots, options.claims, [r["text"] for r in rows])
