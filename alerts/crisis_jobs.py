@@ -105,45 +105,67 @@ def _text(crisis: Crisis, event: Event, language: str, zone: str, cfg: AlertsSet
                         when=texts.when(event.deadline, language, zone), level=event.level)
 
 
-def link_broadcasts(session: Session, crisis: Crisis, now: datetime) -> int:
-    """Crisis broadcasts to the crisis's region since its activation join its timeline."""
-    linked = set(session.scalars(select(CrisisBroadcast.broadcast_id)))
+def housekeeping(session: Session, crises: list[Crisis], marks: dict, now: datetime) -> None:
+    """The timeline's record of what happened around the protocol: crisis broadcasts to a crisis's
+    region, misinformation flags from it, and each linked broadcast's figures once it is final.
+
+    `marks` (per process) holds the last broadcast and flag ids looked at, so an idle tick reads only
+    what is new; after a restart everything since the oldest activation is looked at once more, and the
+    once-only keys keep the timeline free of repeats."""
+    active = [c for c in crises if c.status == "active"]
+    if active:
+        link_broadcasts(session, active, marks, now)
+        record_flags(session, active, marks, now)
+    record_figures(session, now)
+
+
+def link_broadcasts(session: Session, active: list[Crisis], marks: dict, now: datetime) -> int:
+    """Crisis broadcasts to a crisis's region since its activation join its timeline."""
+    since = min(c.activated_at for c in active)
+    linked = select(CrisisBroadcast.broadcast_id)
     candidates = session.scalars(select(Broadcast).where(
-        Broadcast.created_at >= crisis.activated_at,
+        Broadcast.id > marks.get("broadcast", 0), Broadcast.created_at >= since,
         Broadcast.kind.in_([BroadcastKind.crisis.value, BroadcastKind.correction.value]),
-    ).order_by(Broadcast.id))
+        Broadcast.id.not_in(linked),
+    ).order_by(Broadcast.id)).all()
     added = 0
     for broadcast in candidates:
-        if broadcast.id in linked or crisis.region not in (broadcast.audience or {}).get("regions", []):
+        marks["broadcast"] = max(marks.get("broadcast", 0), broadcast.id)
+        regions = (broadcast.audience or {}).get("regions", [])
+        owner = next((c for c in active if c.region in regions and broadcast.created_at >= c.activated_at), None)
+        if owner is None:
             continue
-        session.add(CrisisBroadcast(broadcast_id=broadcast.id, crisis_id=crisis.id, purpose="alert"))
+        session.add(CrisisBroadcast(broadcast_id=broadcast.id, crisis_id=owner.id, purpose="alert"))
         count = deliveries.report(session, broadcast.id).total
-        timeline.append(session, crisis.id, "broadcast.sent", f"Broadcast {broadcast.id} ({broadcast.kind}, "
+        timeline.append(session, owner.id, "broadcast.sent", f"Broadcast {broadcast.id} ({broadcast.kind}, "
                         f"{broadcast.severity}) by {broadcast.sender} to {count} recipients: {broadcast.body[:120]}",
                         actor=broadcast.sender, at=now, broadcast=broadcast.id, deliveries=count)
         added += 1
     return added
 
 
-def record_figures(session: Session, crisis: Crisis, now: datetime) -> int:
+def record_figures(session: Session, now: datetime) -> int:
     """Once every delivery of a crisis broadcast is final, its figures go onto the timeline."""
+    from sqlalchemy import exists
+
+    from relay.models import FINAL_STATUSES, Delivery
+
+    unfinished = exists().where(Delivery.broadcast_id == CrisisBroadcast.broadcast_id,
+                                Delivery.status.not_in([s.value for s in FINAL_STATUSES]))
     recorded = 0
-    for link in session.scalars(select(CrisisBroadcast).where(CrisisBroadcast.crisis_id == crisis.id,
-                                                              CrisisBroadcast.figures_recorded.is_(False))):
+    for link in session.scalars(select(CrisisBroadcast).where(CrisisBroadcast.figures_recorded.is_(False), ~unfinished)):
         report = deliveries.report(session, link.broadcast_id)
-        if not report.done:
-            continue
         link.figures_recorded = True
         figures = ", ".join(f"{status} {n}" for status, n in sorted(report.by_status.items())) or "no recipients"
-        timeline.append(session, crisis.id, "broadcast.figures", f"Broadcast {link.broadcast_id} ({link.purpose}) "
-                        f"final: {figures}", actor="scheduler", at=now, broadcast=link.broadcast_id,
+        timeline.append(session, link.crisis_id, "broadcast.figures", f"Broadcast {link.broadcast_id} "
+                        f"({link.purpose}) final: {figures}", actor="scheduler", at=now, broadcast=link.broadcast_id,
                         by_status=json.loads(json.dumps(report.by_status)), by_channel=report.by_channel)
         recorded += 1
     return recorded
 
 
-def record_flags(session: Session, crisis: Crisis, now: datetime) -> int:
-    """Misinformation flags raised since activation on messages from the crisis's region join its
+def record_flags(session: Session, active: list[Crisis], marks: dict, now: datetime) -> int:
+    """Misinformation flags raised since activation on messages from a crisis's region join its
     timeline (once each: the flag's key goes into alert_firings). The region is the one of the person or
     the group the flagged message came from."""
     try:
@@ -156,23 +178,23 @@ def record_flags(session: Session, crisis: Crisis, now: datetime) -> int:
         select(Flag.id, Flag.state, Flag.status, Flag.created_at, ScreenedMessage.channel, ScreenedMessage.sender,
                ScreenedMessage.origin, ScreenedMessage.text, ScreenedMessage.score)
         .join(ScreenedMessage, ScreenedMessage.id == Flag.screening_id)
-        .where(Flag.created_at >= crisis.activated_at).order_by(Flag.id)
+        .where(Flag.id > marks.get("flag", 0), Flag.created_at >= min(c.activated_at for c in active))
+        .order_by(Flag.id)
     ).all()
     added = 0
     for flag_id, state, status, created_at, channel, sender, origin, text, score in rows:
-        key = f"crisis:{crisis.id}:flag:{flag_id}"
-        if session.get(Firing, key) is not None:
-            continue
+        marks["flag"] = max(marks.get("flag", 0), flag_id)
         addresses = {sender, sender.partition(":")[2] or sender, origin}
-        in_region = session.scalar(
-            select(Endpoint.id).join(SubscriberRegion, SubscriberRegion.subscriber_id == Endpoint.subscriber_id)
-            .where(Endpoint.channel == channel, Endpoint.address.in_(list(addresses)),
-                   SubscriberRegion.region == crisis.region).limit(1))
-        if in_region is None:
-            continue
-        session.add(Firing(key=key, due_at=created_at, fired_at=now, outcome="sent", broadcast_ids=[]))
-        timeline.append(session, crisis.id, "flag.raised", f"Flag {flag_id} ({state}, {status}, score {score:.2f}) "
-                        f"on a message from {channel}:{sender}: {text[:120]}", actor="integrity", at=now,
-                        flag=flag_id, state=state, status=status)
-        added += 1
+        regions = set(session.scalars(
+            select(SubscriberRegion.region).join(Endpoint, SubscriberRegion.subscriber_id == Endpoint.subscriber_id)
+            .where(Endpoint.channel == channel, Endpoint.address.in_(list(addresses)))))
+        for item in active:
+            key = f"crisis:{item.id}:flag:{flag_id}"
+            if item.region not in regions or created_at < item.activated_at or session.get(Firing, key) is not None:
+                continue
+            session.add(Firing(key=key, due_at=created_at, fired_at=now, outcome="sent", broadcast_ids=[]))
+            timeline.append(session, item.id, "flag.raised", f"Flag {flag_id} ({state}, {status}, score {score:.2f}) "
+                            f"on a message from {channel}:{sender}: {text[:120]}", actor="integrity", at=now,
+                            flag=flag_id, state=state, status=status)
+            added += 1
     return added

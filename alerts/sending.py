@@ -32,6 +32,7 @@ class Sender:
     settings: Settings
     sessions: sessionmaker[Session]
     translate: bool = True  # tests of timing and wording may switch machine translation off
+    marks: dict = field(default_factory=dict)  # the scheduler's per-process read marks (see alerts.tick)
     _machine: MachineTranslate | None = field(default=None, repr=False)
 
     @property

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from alerts import crisis as crises
 from alerts import crisis_jobs, webinar_jobs, webinars
 from alerts.config import AlertsSettings
-from alerts.models import Crisis, CrisisBroadcast, Firing, WebinarSeries, WebinarSession
+from alerts.models import Crisis, Firing, WebinarSeries, WebinarSession
 from alerts.sending import Sender
 
 log = logging.getLogger("alerts.tick")
@@ -33,7 +34,13 @@ class TickResult:
 
 
 def _fired(session, keys: list[str]) -> set[str]:
-    return set(session.scalars(select(Firing.key).where(Firing.key.in_(keys)))) if keys else set()
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        found.update(session.scalars(select(Firing.key).where(Firing.key.in_(keys[i:i + 500]))))
+    return found
+
+
+LAYOUT_EVERY = timedelta(hours=1)  # sessions are laid out weeks ahead: once an hour is plenty
 
 
 def run_due(sender: Sender, cfg: AlertsSettings, now: datetime) -> TickResult:
@@ -41,34 +48,40 @@ def run_due(sender: Sender, cfg: AlertsSettings, now: datetime) -> TickResult:
     grace = cfg.scheduler.grace_time()
     sessions = sender.sessions
     with sessions() as session:
-        crisis_ids = [c.id for c in crises.active(session)]
-    for crisis_id in crisis_ids:
-        _crisis(sender, cfg, crisis_id, now, grace, result)
-    with sessions() as session:
-        with_links = set(session.scalars(select(CrisisBroadcast.crisis_id).where(
-            CrisisBroadcast.figures_recorded.is_(False))))
-    for crisis_id in sorted(set(crisis_ids) | with_links):
-        with sessions.begin() as session:
-            item = session.get(Crisis, crisis_id)
-            if item.status == "active":
-                crisis_jobs.link_broadcasts(session, item, now)
-                crisis_jobs.record_flags(session, item, now)
-            crisis_jobs.record_figures(session, item, now)
+        active = list(session.scalars(select(Crisis).where(Crisis.status == "active")
+                                      .options(selectinload(Crisis.milestones)).order_by(Crisis.id)))
+        owed = {c.id: crises.events(c, cfg) for c in active}
+        fired = _fired(session, [e.key for events in owed.values() for e in events if e.due_at <= now])
+    for crisis_id, events in owed.items():
+        if any(e.due_at <= now and e.key not in fired for e in events):
+            _crisis(sender, cfg, crisis_id, events, fired, now, grace, result)
+    marks = dict(sender.marks)
     with sessions.begin() as session:
-        for series in session.scalars(select(WebinarSeries).where(WebinarSeries.status == "active")):
-            webinars.layout(session, series, cfg, now)
+        touched = list(session.scalars(select(Crisis).where(Crisis.status == "active")))
+        crisis_jobs.housekeeping(session, touched, marks, now)
+    sender.marks.update(marks)  # only once what they cover is committed
+    last = sender.marks.get("layout_at")
+    if last is None or now - last >= LAYOUT_EVERY or now < last:
+        with sessions.begin() as session:
+            for series in session.scalars(select(WebinarSeries).where(WebinarSeries.status == "active")):
+                webinars.layout(session, series, cfg, now)
+        sender.marks["layout_at"] = now
     with sessions() as session:
-        session_ids = [s.id for s in webinars.upcoming(session, now)]
-    for session_id in session_ids:
-        _webinar(sender, cfg, session_id, now, grace, result)
+        rows = session.execute(select(WebinarSession, WebinarSeries)
+                               .join(WebinarSeries, WebinarSeries.id == WebinarSession.series_id)
+                               .where(WebinarSession.starts_at > now, WebinarSession.status == "scheduled",
+                                      WebinarSeries.status == "active")).all()
+        owed_sessions = {item.id: webinars.events(series, item, cfg) for item, series in rows}
+        fired = _fired(session, [e.key for events in owed_sessions.values() for e in events if e.due_at <= now])
+    for session_id, events in owed_sessions.items():
+        if any(e.due_at <= now and e.key not in fired for e in events):
+            _webinar(sender, cfg, session_id, events, fired, now, grace, result)
     return result
 
 
-def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, now: datetime, grace, result: TickResult) -> None:
+def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, owed, fired: set[str], now: datetime, grace,
+            result: TickResult) -> None:
     sessions = sender.sessions
-    with sessions() as session:
-        owed = crises.events(session.get(Crisis, crisis_id), cfg)
-        fired = _fired(session, [e.key for e in owed])
     for event in owed:
         if event.due_at > now or event.key in fired:
             continue
@@ -90,12 +103,9 @@ def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, now: datetime, 
         (result.missed if reason else result.sent).append(event.key)
 
 
-def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, now: datetime, grace, result: TickResult) -> None:
+def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, owed, fired: set[str], now: datetime, grace,
+             result: TickResult) -> None:
     sessions = sender.sessions
-    with sessions() as session:
-        item = session.get(WebinarSession, session_id)
-        owed = webinars.events(session.get(WebinarSeries, item.series_id), item, cfg)
-        fired = _fired(session, [e.key for e in owed])
     for event in owed:
         if event.due_at > now or event.key in fired:
             continue
@@ -110,7 +120,7 @@ def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, now: datetime
         except IntegrityError:
             result.lost_races += 1
             continue
-        except Exception:  # one broken event must not starve the others; it is retried next tick
+        except Exception:
             log.exception("alerts event %s failed; retried at the next tick", event.key)
             result.failed.append(event.key)
             continue
