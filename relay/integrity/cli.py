@@ -1,8 +1,9 @@
 """`relay flags list|vote`, `relay claims add|import|list`, `relay broadcast correct ID "text"`.
 
-The CLI operator is the local operator, a coordinator (`--by` names them in the audit log and, for votes,
-is the moderator whose vote counts: two `--by` names are two moderators). Every command goes through
-`relay.permissions.check` like the chat commands do.
+Who runs them is `relay --as REF` (a subscriber, with their tier) or the local operator, a coordinator
+(`relay/cli_identity.py`); each command goes through the same permission check as the chat commands. A
+vote counts once per moderator: as a subscriber that is the subscriber, as the local operator it is the
+name given with `--by` (two people at one console vote with two names).
 """
 
 from __future__ import annotations
@@ -14,25 +15,22 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relay import permissions
 from relay.cli_context import UsageError, console, context, errors
+from relay.cli_identity import LOCAL, Operator, authorize
 from relay.integrity import claims as claim_store
 from relay.integrity import corrections, moderation
-from relay.models import Tier
 from relay.outbox import BroadcastError
-
-CLI_TIER = Tier.coordinator.value
 
 flags_app = typer.Typer(help="The moderation queue: held and suspicious messages, and votes on them.",
                         no_args_is_help=True)
 claims_app = typer.Typer(help="The claim database (known false and misleading claims).", no_args_is_help=True)
 
 
-def _check(session, by: str, action: str, subject: str | None = None) -> None:
-    try:
-        permissions.check(session, actor=f"cli:{by}", tier=CLI_TIER, action=action, subject=subject)
-    except permissions.PermissionDenied as exc:
-        raise UsageError(str(exc)) from None
+def _who(operator: Operator, by: str | None) -> str:
+    """The actor recorded (and, for votes, the moderator counted)."""
+    if operator == LOCAL and by:
+        return f"cli:{by}"
+    return operator.actor
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -45,11 +43,11 @@ def flags_list(
     ctx: typer.Context,
     status: str = typer.Option("open", help="open, released, released_warning, confirmed_false or all."),
     as_json: bool = typer.Option(False, "--json"),
-    by: str = typer.Option("cli", "--by", help="Who looks (recorded if refused)."),
 ) -> None:
     """The moderation queue, oldest first, with each message's score, reasons and votes."""
-    with context(ctx).database().sessions.begin() as session:
-        _check(session, by, "flags.review")
+    cli = context(ctx)
+    authorize(cli, "flags.review", "flags")
+    with cli.database().sessions.begin() as session:
         entries = moderation.queue(session, status=None if status == "all" else status)
         rows = [{
             "id": flag.id, "state": flag.state, "status": flag.status, "score": screened.score,
@@ -76,16 +74,19 @@ def flags_vote(
     ctx: typer.Context,
     flag_id: int,
     decision: str = typer.Argument(..., help="release, warn (release with a warning) or false (confirm false)."),
-    by: str = typer.Option(..., "--by", help="The moderator voting (each distinct name counts once)."),
+    by: Optional[str] = typer.Option(None, "--by", help="As the local operator: the moderator's name (each "
+                                     "distinct name counts once). With --as, the subscriber votes."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
     correction: Optional[str] = typer.Option(None, "--correction", help="With false: the correction text."),
 ) -> None:
     """Vote on a flag; the quorum of distinct moderators decides."""
     cli = context(ctx)
+    operator = authorize(cli, "flags.review", f"flag:{flag_id}")
+    if operator == LOCAL and not by:
+        raise UsageError("say who votes: --by NAME (or relay --as subscriber:ID flags vote ...)")
     with cli.database().sessions.begin() as session:
-        _check(session, by, "flags.review", f"flag:{flag_id}")
         try:
-            result = moderation.vote(session, flag_id, moderator=f"cli:{by}", decision=decision,
+            result = moderation.vote(session, flag_id, moderator=_who(operator, by), decision=decision,
                                      settings=cli.settings, reason=reason, correction=correction)
         except (moderation.ModerationError, BroadcastError) as exc:
             raise UsageError(str(exc)) from None
@@ -110,15 +111,15 @@ def claims_add(
     verdict: str = typer.Option("false", help="false, misleading or true."),
     correction: Optional[str] = typer.Option(None, help="What to tell people instead."),
     source: Optional[str] = typer.Option(None, help="Link to the fact-check."),
-    by: str = typer.Option("cli", "--by"),
+    by: Optional[str] = typer.Option(None, "--by", help="As the local operator: your name, for the audit log."),
 ) -> None:
     """Add one claim. Messages relayed in the last 72 hours that match it are queued for review."""
     cli = context(ctx)
+    operator = authorize(cli, "claims.manage", "claims")
     with cli.database().sessions.begin() as session:
-        _check(session, by, "claims.manage")
         try:
             added = claim_store.add_claim(session, text=text, language=language or cli.settings.default_language,
-                                          settings=cli.settings, added_by=f"cli:{by}", verdict=verdict,
+                                          settings=cli.settings, added_by=_who(operator, by), verdict=verdict,
                                           correction=correction, source_url=source)
         except claim_store.ClaimError as exc:
             raise UsageError(str(exc)) from None
@@ -136,17 +137,17 @@ def claims_import(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (text, language, verdict, "
                                 "correction, source) or JSON (the same keys, or schema.org ClaimReview)."),
     language: Optional[str] = typer.Option(None, "--lang", help="Language of rows that name none."),
-    by: str = typer.Option("cli", "--by"),
+    by: Optional[str] = typer.Option(None, "--by", help="As the local operator: your name, for the audit log."),
 ) -> None:
     """Import claims; bad rows are reported by number, good rows imported; re-importing adds nothing."""
     cli = context(ctx)
+    operator = authorize(cli, "claims.manage", "claims")
     try:
         rows = claim_store.read_file(path)
     except claim_store.ClaimError as exc:
         raise UsageError(str(exc)) from None
     with cli.database().sessions.begin() as session:
-        _check(session, by, "claims.manage")
-        result = claim_store.import_claims(session, rows, settings=cli.settings, added_by=f"cli:{by}",
+        result = claim_store.import_claims(session, rows, settings=cli.settings, added_by=_who(operator, by),
                                            default_language=language)
     for problem in result.errors:
         errors.print(problem, highlight=False)
@@ -179,17 +180,17 @@ def correct(
     broadcast_id: int,
     text: str = typer.Argument(..., help="The correction, in the source language."),
     language: Optional[str] = typer.Option(None, "--lang", help="Language of the text (default: default_language)."),
-    by: str = typer.Option("cli", "--by", help="Who corrects (recorded in the audit log)."),
+    by: Optional[str] = typer.Option(None, "--by", help="As the local operator: your name, for the audit log."),
 ) -> None:
     """Send a correction of a broadcast to exactly the endpoints it reached, in their languages, at its
     priority; what of it was not sent yet is cancelled."""
     cli = context(ctx)
+    operator = authorize(cli, "broadcast.correct", f"broadcast:{broadcast_id}")
     with cli.database().sessions.begin() as session:
-        _check(session, by, "broadcast.correct", f"broadcast:{broadcast_id}")
         try:
             correction_id, count = corrections.correct(
                 session, broadcast_id, body=text, source_language=language or cli.settings.default_language,
-                header="correction_of_broadcast", actor=f"cli:{by}", settings=cli.settings)
+                header="correction_of_broadcast", actor=_who(operator, by), settings=cli.settings)
         except BroadcastError as exc:
             raise UsageError(str(exc)) from None
     console.print(f"correction of broadcast {broadcast_id} queued as broadcast {correction_id}: {count} deliveries")

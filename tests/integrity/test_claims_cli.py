@@ -85,3 +85,27 @@ def test_a_claim_is_stored_with_what_the_index_needs(tmp_path, database_url):
                 == "claims.add"
     finally:
         database.close()
+
+
+def test_the_operator_is_who_they_say_refusals_are_audited_and_votes_count_per_person(config, tmp_path, database_url):
+    for phone, tier in (("+12015559301", "observer"), ("+12015559302", "moderator")):
+        assert run(config, "subscribers", "add", "--phone", phone, "--language", "en", "--tier", tier).exit_code == 0
+    refused = run(config, "--as", "sms:+12015559301", "claims", "add", "The bridge collapsed", "--lang", "en")
+    assert "claims.manage needs the tier coordinator or moderator; you are observer" in str(refused.exception)
+    assert isinstance(run(config, "--as", "sms:+12015559301", "flags", "list").exception, UsageError)
+    assert "claim 1 added" in run(config, "--as", "sms:+12015559302", "claims", "add", "The bridge collapsed").output
+    from relay.config import load_settings
+
+    settings = load_settings(config)
+    database = Database.open(settings)
+    try:
+        with database.sessions() as session:
+            refusals = session.scalars(select(AuditEntry).where(AuditEntry.action == "permission.refused")).all()
+            assert [(r.details["action"], r.details["tier"]) for r in refusals] == [("claims.manage", "observer"),
+                                                                                   ("flags.review", "observer")]
+            added_by = session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "claims.add"))
+            assert added_by.startswith("subscriber:")
+    finally:
+        database.close()
+    nameless = run(config, "flags", "vote", "1", "false")
+    assert "say who votes: --by NAME" in str(nameless.exception)
