@@ -2,7 +2,8 @@
 on to the next translators when one does not answer, escalate unclaimed urgent reports.
 
 `step(session, settings, now, machine)` does one pass over the reports that are due; it takes the time
-as an argument so tests can drive the clock. `ReportService` runs it in `relay run` every
+as an argument so tests can drive the clock. It runs in one transaction, so it must not call an engine
+itself: the service makes the machine drafts first, outside, and hands `step` a lookup of them. `ReportService` runs it in `relay run` every
 `reports.check_seconds` (one "module:function" line in relay/assembly.py). Due reports are taken with
 `FOR UPDATE SKIP LOCKED`, so two relay processes sharing PostgreSQL never handle one twice.
 """
@@ -121,7 +122,8 @@ class ReportService:
         async def loop() -> None:
             while True:
                 try:
-                    outcomes = await database.run(step, settings, None, machine)
+                    drafts = await self._drafts(database, settings, machine)
+                    outcomes = await database.run(step, settings, None, drafts)
                     if outcomes:
                         log.info("reports: %s", dict(outcomes))
                         if program.dispatcher is not None:
@@ -132,10 +134,32 @@ class ReportService:
 
         self._task = asyncio.get_running_loop().create_task(loop(), name="reports")
 
+    @staticmethod
+    async def _drafts(database, settings: Settings, machine: MachineTranslate | None) -> MachineTranslate | None:
+        """Machine translations of the reports the next step will look at, made outside any transaction
+        (an engine call is slow, and the translation memory writes in a transaction of its own)."""
+        if machine is None:
+            return None
+        pivot = settings.reports.pivot_language
+        wanted = await database.run(_machine_candidates, pivot)
+        drafts: dict[tuple[str, str], tuple[str, str] | None] = {}
+        for text, language in wanted:
+            drafts[(text, language)] = await asyncio.to_thread(machine, text, language, pivot)
+        return lambda text, source, target: drafts.get((text, source))
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _machine_candidates(session: Session, pivot: str) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(Report.text, Report.language).where(Report.status == ReportStatus.received.value,
+                                                   Report.language.is_not(None), Report.language != pivot)
+        .order_by(Report.id).limit(BATCH)
+    )
+    return [(text, language) for text, language in rows]
 
 
 def _machine(settings: Settings, sessions) -> MachineTranslate | None:

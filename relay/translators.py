@@ -190,4 +190,4 @@ def translator_rows(session: Session) -> list[tuple[Translator, Endpoint, Subscr
     return list(session.execute(
         select(Translator, Endpoint, Subscriber).join(Endpoint, Endpoint.id == Translator.endpoint_id)
         .join(Subscriber, Subscriber.id == Endpoint.subscriber_id).order_by(Translator.id)
-    ).tuples())
+    ))
