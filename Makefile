@@ -37,6 +37,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
 	ARGOS_INTRA_THREADS=1 $(BIN)/python bench/translation.py  # as the relay runs argos (translation_hooks.py)
+	$(BIN)/python bench/misinfo_eval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
