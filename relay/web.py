@@ -31,6 +31,7 @@ from relay import deliveries, inbound
 from relay.config import Settings
 from relay.db import Database
 from relay.group_commit import GroupCommit
+from relay.api import app as api_app
 
 if TYPE_CHECKING:
     from relay.chat_inbound import ChatInbound
@@ -204,11 +205,15 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
         def ping(session: Session) -> None:
             session.execute(text("SELECT 1"))
 
+        channels = api_app.channel_readiness((extras or {}).get("channels", {}))
         try:
             await database.run(ping)
         except Exception as exc:
-            return JSONResponse({"status": "database unreachable", "error": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            return JSONResponse({"status": "database unreachable", "error": str(exc), "channels": channels},
+                                status_code=503)
+        return JSONResponse({"status": "ready", "database": "reachable", "channels": channels})
+
+    api_app.install(app, settings, database, extras)  # the API, the console, /metrics
 
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
@@ -216,7 +221,12 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
     routes = {**sms_webhooks(settings, database, sms_token, receipts, extras or {}), **telegram_webhooks(settings, chat_inbound or {})}
     server = WebhookServer(app, settings, routes)
     server.closers.append(receipts.close)
+    server.closers.append(lambda: _async(api_app.uninstall, app))
     return server
+
+
+async def _async(fn, *args) -> None:
+    fn(*args)
 
 
 class EmbeddedServer(uvicorn.Server):

@@ -1,0 +1,148 @@
+"""Plugs the API, the console, /metrics and the readiness of channels into the relay's FastAPI app.
+
+Called once by `relay.web.create_app`. Bad input never becomes a 500: oversized bodies are refused with
+413 before they are read whole, validation errors are 422 with the field named (FastAPI's own shape,
+which our domain errors reuse), and anything unexpected is logged and answered 500 without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from relay.api import broadcasts, metrics, moderation, network, people
+from relay.api.common import Relay
+from relay.api.tokens import TokenError
+from relay.config import Settings
+from relay.db import Database
+from relay.outbox import BroadcastError
+from relay.subscribers import SubscriberError
+
+log = logging.getLogger("relay.api")
+CONSOLE = Path(__file__).resolve().parents[1] / "console"
+
+
+class BodyLimit:
+    """Pure ASGI: a request to /api whose body passes the limit is answered 413 (declared length first,
+    then counted as it streams, so a chunked upload cannot slip past)."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        async def tracked(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send) -> None:
+        body = b'{"detail":"request body too large"}'
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _problem(loc: str, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": ["body", loc], "msg": str(exc), "type": "value_error"}]}, status_code=422)
+
+
+def install(app: FastAPI, settings: Settings, database: Database, extras: Mapping | None = None) -> None:
+    extras = dict(extras or {}) if not isinstance(extras, dict) else extras
+    app.state.relay = Relay(settings, database, extras)
+    for router in (people.router, broadcasts.router, moderation.router, network.router):
+        app.include_router(router)
+
+    @app.exception_handler(BroadcastError)
+    async def broadcast_error(request: Request, exc: BroadcastError) -> JSONResponse:
+        return _problem("broadcast", exc)
+
+    @app.exception_handler(SubscriberError)
+    async def subscriber_error(request: Request, exc: SubscriberError) -> JSONResponse:
+        return _problem("subscriber", exc)
+
+    @app.exception_handler(TokenError)
+    async def token_error(request: Request, exc: TokenError) -> JSONResponse:
+        return _problem("token", exc)
+
+    collector = metrics.DatabaseCollector(database, _memory_stats(settings, database))
+    metrics.REGISTRY.register(collector)  # one app per process in `relay run`; tests make several
+    app.state.metrics_collector = collector
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
+    app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
+    app.add_middleware(BodyLimit, limit=settings.console.max_body_bytes)
+
+
+def uninstall(app: FastAPI) -> None:
+    """Stop reporting this app's database (a test that makes several relays in one process)."""
+    collector = getattr(app.state, "metrics_collector", None)
+    if collector is not None:
+        try:
+            metrics.REGISTRY.unregister(collector)
+        except KeyError:
+            pass
+
+
+def _memory_stats(settings: Settings, database: Database):
+    def stats() -> tuple[int, int]:
+        from relay import translation_hooks
+
+        # Only a translator this process already built: a scrape must not start the engines.
+        translator = translation_hooks._TRANSLATORS.get(database.sessions)
+        if translator is None:
+            return 0, 0
+        return translator.memory_hits, translator.engine_calls
+
+    return stats
+
+
+def channel_readiness(channels: Mapping) -> dict[str, str]:
+    """Each started channel: `connected` once its provider answered a send, `unreachable` if the latest
+    send failed to reach it (a transient error), `started` before any send."""
+    states = {}
+    for name in channels:
+        last = metrics.LAST_SEND.get(name)
+        states[name] = "started" if last is None else ("unreachable" if last[0] == "error" else "connected")
+    return states

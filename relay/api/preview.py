@@ -1,0 +1,121 @@
+"""What a broadcast would be before it is sent: who it reaches, each language's text, what each channel
+charges and how long the providers' limits make it take.
+
+Everything comes from the parts that will do the sending: the outbox's own audience filter and text
+choice (the same translation memory, so a preview pays for the translation the send then reuses),
+channels/sms_text.py for encoding and segments, the configured senders and their rates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.sms_text import analyse
+from relay import outbox
+from relay.channel_registry import planned_senders
+from relay.config import Settings
+from relay.models import Endpoint, Subscriber
+from relay.outbox import ApprovalPolicy, BroadcastRequest, MachineTranslate, UntranslatedNote
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Recipients (endpoints) per (channel, language)."""
+
+    cells: dict[tuple[str, str], int]
+
+    def by_channel(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (channel, _), n in self.cells.items():
+            out[channel] += n
+        return dict(out)
+
+    def by_language(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (_, language), n in self.cells.items():
+            out[language] += n
+        return dict(out)
+
+
+def count(session: Session, request: BroadcastRequest, channels: list[str]) -> Counts:
+    # The outbox's own filter (consent, opt-outs, failover order), so the preview counts exactly the
+    # rows plan_broadcast would insert.
+    rows = session.execute(
+        select(Endpoint.channel, Subscriber.language, func.count())
+        .select_from(Endpoint)
+        .join(Subscriber, Endpoint.subscriber_id == Subscriber.id)
+        .where(outbox._audience_filter(request, channels))
+        .group_by(Endpoint.channel, Subscriber.language)
+    ).all()
+    return Counts({(channel, language): int(n) for channel, language, n in rows})
+
+
+def channel_rates(settings: Settings) -> dict[str, float | None]:
+    """Messages (SMS: segments) per second each channel can send in total, or None for no limit."""
+    senders = planned_senders(settings)
+    rates: dict[str, float | None] = {}
+    sms_rate = settings.sms.segments_per_second if settings.sms else settings.sandbox.segments_per_second
+    rates["sms"] = sms_rate * len(senders.get("sms", [])) if sms_rate else None
+    telegram = settings.telegram.messages_per_second if settings.telegram else settings.console.telegram_messages_per_second
+    rates["telegram"] = float(telegram) if telegram else None
+    if settings.matrix is not None:
+        rates["matrix"] = float(settings.matrix.messages_per_second) or None
+    return rates
+
+
+def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings: Settings, *,
+            machine: MachineTranslate | None, note: UntranslatedNote | None, approval: ApprovalPolicy) -> dict:
+    outbox.validate(request)
+    channels = sorted(planned_senders(settings))
+    with sessions() as session:  # closed before translating: on SQLite every transaction holds the write lock
+        counts = count(session, request, channels)
+    by_language = counts.by_language()
+    texts = outbox.texts_for_languages(request, sorted(by_language), machine, note)
+    prices = settings.console
+    units_per_channel: Counter[str] = Counter()
+    languages = []
+    total_cost = 0.0
+    for language, text in sorted(texts.items()):
+        waits = approval.applies(request, text)
+        channel_rows = []
+        for channel in channels:
+            recipients = counts.cells.get((channel, language), 0)
+            if not recipients:
+                continue
+            if channel == "sms":
+                sms = analyse(text.text)
+                cost = recipients * sms.segments * prices.price("sms")
+                units_per_channel["sms"] += recipients * sms.segments
+                channel_rows.append({"channel": channel, "recipients": recipients, "encoding": sms.encoding,
+                                     "units": sms.units, "segments": sms.segments, "cost": round(cost, 4)})
+            else:
+                cost = recipients * prices.price(channel)
+                units_per_channel[channel] += recipients
+                channel_rows.append({"channel": channel, "recipients": recipients, "cost": round(cost, 4)})
+            total_cost += cost
+        languages.append({"language": language, "recipients": by_language.get(language, 0), "text": text.text,
+                          "origin": text.origin, "engine": text.engine, "pending_approval": waits,
+                          "channels": channel_rows})
+    rates = channel_rates(settings)
+    estimates = []
+    for channel, units in sorted(units_per_channel.items()):
+        rate = rates.get(channel)
+        estimates.append({"channel": channel, "recipients": counts.by_channel().get(channel, 0), "units": units,
+                          "rate_per_second": rate, "seconds": round(units / rate, 1) if rate else None})
+    # Channels send side by side: the broadcast ends when the slowest one does.
+    seconds = [e["seconds"] for e in estimates]
+    return {
+        "total": sum(counts.cells.values()),
+        "by_channel": counts.by_channel(),
+        "by_language": by_language,
+        "languages": languages,
+        "estimates": estimates,
+        "estimated_seconds": max(seconds) if seconds and None not in seconds else (None if seconds else 0.0),
+        "cost": round(total_cost, 4),
+        "currency": prices.currency,
+        "needs_second_approval": settings.console.two_person_extreme and request.severity == "Extreme",
+    }

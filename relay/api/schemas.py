@@ -1,0 +1,238 @@
+"""The API's request and response shapes. Bounds on every field: a bad request is a 422 naming the field,
+never a 500, and never a request the database cannot store."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Lang = Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en, es, ht")
+Tag = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AudienceIn(Strict):
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    topics: list[str] = Field(default_factory=list, max_length=50)
+    tiers: list[Literal["observer", "contributor", "partner", "coordinator", "moderator"]] = Field(
+        default_factory=list, max_length=5)
+
+
+class BroadcastIn(Strict):
+    kind: Literal["crisis", "webinar", "notice"] = "notice"
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] = "Unknown"
+    urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] = "Unknown"
+    certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] = "Unknown"
+    body: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Language of the body "
+                                 "(default: the relay's default_language)")
+    audience: AudienceIn = Field(default_factory=AudienceIn)
+    human_texts: dict[str, str] = Field(default_factory=dict, max_length=60,
+                                        description="language -> a person's text, used instead of a machine one")
+    expires_minutes: int | None = Field(None, ge=1, le=60 * 24 * 30)
+
+
+class ChannelCost(BaseModel):
+    channel: str
+    recipients: int
+    encoding: str | None = None  # SMS only: GSM-7 or UCS-2
+    units: int | None = None
+    segments: int | None = None  # per message
+    cost: float
+
+
+class LanguagePreview(BaseModel):
+    language: str
+    recipients: int
+    text: str
+    origin: str  # original | human | machine | untranslated
+    engine: str | None
+    pending_approval: bool
+    channels: list[ChannelCost]
+
+
+class ChannelEstimate(BaseModel):
+    channel: str
+    recipients: int
+    units: int  # segments for SMS, messages otherwise
+    rate_per_second: float | None  # None: no limit configured
+    seconds: float | None
+
+
+class PreviewOut(BaseModel):
+    total: int
+    by_channel: dict[str, int]
+    by_language: dict[str, int]
+    languages: list[LanguagePreview]
+    estimates: list[ChannelEstimate]
+    estimated_seconds: float | None
+    cost: float
+    currency: str
+    needs_second_approval: bool
+
+
+class BroadcastCreated(BaseModel):
+    id: int | None = None  # the broadcast, once queued
+    draft_id: int | None = None  # or the draft that waits for a second coordinator
+    status: Literal["queued", "awaiting_second_approval"]
+    deliveries: int = 0
+    languages: dict[str, str] = Field(default_factory=dict)
+    pending_approval: list[str] = Field(default_factory=list)
+
+
+class Progress(BaseModel):
+    id: int
+    total: int
+    final: int
+    by_status: dict[str, int]
+    by_channel: dict[str, dict[str, int]]
+    by_language: dict[str, dict[str, int]]
+
+
+class Unreached(BaseModel):
+    channel: str
+    address: str
+    status: str
+    error: str | None
+
+
+class BroadcastOut(BaseModel):
+    id: int
+    kind: str
+    severity: str
+    body: str
+    source_language: str
+    sender: str
+    status: str
+    created_at: str
+    audience: dict
+    progress: Progress
+    unreached: list[Unreached]
+
+
+class BroadcastSummary(BaseModel):
+    id: int
+    kind: str
+    severity: str
+    body: str
+    status: str
+    created_at: str
+
+
+class Cancelled(BaseModel):
+    id: int
+    cancelled: int
+
+
+class DraftOut(BaseModel):
+    id: int
+    status: str
+    created_by: str
+    request: dict
+    broadcast_id: int | None
+
+
+class Me(BaseModel):
+    actor: str
+    name: str | None
+    tier: str
+    regions: list[str]
+    topics: list[str]
+    can: dict[str, bool]
+
+
+class SubscriberIn(Strict):
+    language: str = Field(pattern=r"^[a-z]{2,3}$")
+    name: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    phone: str | None = Field(None, max_length=40)
+    telegram: str | None = Field(None, max_length=40)
+    matrix: str | None = Field(None, max_length=255)
+    timezone: str | None = Field(None, max_length=64)
+    tier: Literal["observer", "contributor", "partner", "coordinator", "moderator"] = "observer"
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    topics: list[str] = Field(default_factory=list, max_length=50)
+
+
+class EndpointOut(BaseModel):
+    channel: str
+    address: str
+    opted_out: bool
+
+
+class SubscriberOut(BaseModel):
+    id: int
+    name: str | None
+    language: str
+    timezone: str
+    tier: str
+    regions: list[str]
+    topics: list[str]
+    endpoints: list[EndpointOut]
+
+
+class RowError(BaseModel):
+    line: int
+    error: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    errors: list[RowError]
+
+
+class Forgotten(BaseModel):
+    id: int
+    addresses: int
+
+
+class VoteOut(BaseModel):
+    moderator: str
+    decision: str
+    reason: str | None
+
+
+class FlagOut(BaseModel):
+    id: int
+    status: str
+    state: str
+    text: str
+    channel: str
+    sender: str
+    language: str | None
+    score: float
+    reasons: list[str]
+    created_at: str
+    votes: list[VoteOut]
+
+
+class VoteIn(Strict):
+    decision: Literal["release", "warn", "false"]
+    reason: str | None = Field(None, max_length=1000, pattern=r"^[^\x00]*$")
+    correction: str | None = Field(None, max_length=1000, pattern=r"^[^\x00]*$")
+
+
+class VoteResultOut(BaseModel):
+    flag_id: int
+    decision: str
+    votes_for: int
+    quorum: int
+    decided: str | None
+    claim_id: int | None
+    corrections: list[int]
+    released: bool
+
+
+class PollOut(BaseModel):
+    broadcast_id: int
+    asked: int
+    answered: int
+    by_option: dict[str, int]
+
+
+class Problem(BaseModel):
+    detail: str | list
