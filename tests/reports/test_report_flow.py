@@ -213,3 +213,32 @@ def test_reports_routed_in_one_pass_reach_a_room_as_one_message(relay_db):
         first, second = session.scalars(select(Report).order_by(Report.id)).all()
         [digest] = queued(session, "telegram", "-1003")
         assert f"Report {first.reference} [" in digest and f"Report {second.reference} [" in digest
+
+
+def test_a_machine_draft_goes_to_the_translator_to_correct_or_straight_to_triage(relay_db):
+    settings, db = relay_db
+
+    def engine(text: str, source: str, target: str):  # an engine that serves es and ht into English
+        return ({"es": "We need water in the street", "ht": "We need water"}[source], "test-engine")
+
+    with db.sessions.begin() as session:
+        translator = add_person(session, "telegram", "901")
+        translators.register(session, translator, ["ht"], "en", actor="cli", languages=settings.languages)
+        sms(session, settings, "+50937000010", "Necesitamos agua en la calle, por favor ayudenos")
+        sms(session, settings, CITIZEN, CREOLE)
+    with db.sessions.begin() as session:
+        assert report_service.step(session, settings, later(1), engine) == {"machine": 1, "offered": 1, "routed": 1}
+        spanish, creole = session.scalars(select(Report).order_by(Report.id)).all()
+        assert (spanish.english, spanish.english_origin, spanish.translated_by) == (
+            "We need water in the street", "machine", "test-engine")
+        assert creole.status == "translating"  # Creole is a review language: a person checks the draft
+        assert queued(session, "telegram", "901")[0].endswith("\nMachine draft to correct: We need water")
+
+
+def test_a_direct_chat_message_is_a_report_too(relay_db):
+    settings, db = relay_db
+    with db.sessions.begin() as session:
+        answer = telegram(session, settings, 3003, CREOLE)
+        report = only_report(session)
+        assert (report.channel, report.sender, report.language) == ("telegram", "3003", "ht")
+        assert answer.reply.startswith(f"Nou resevwa mesaj ou, referans ou se {report.reference}.")
