@@ -46,7 +46,7 @@ SHORTENERS = frozenset({
 WEIGHTS = {
     "forward_to_everyone": 0.2,
     "urgency": 0.15,
-    "official_without_code": 0.3,
+    "official_without_code": 0.45,
     "link_shortener": 0.25,
     "unlisted_domain": 0.1,
     "burst": 0.3,

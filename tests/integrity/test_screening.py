@@ -104,3 +104,35 @@ def test_screening_off_relays_everything_and_records_nothing(tmp_path, database_
             assert verdict.action == "relay" and session.scalar(select(func.count()).select_from(ScreenedMessage)) == 0
     finally:
         database.close()
+
+
+def test_a_forwarded_official_message_is_checked_against_its_verification_code(db, integrity_settings):
+    from relay.integrity import verification
+    from relay.models import Broadcast, BroadcastText
+
+    ring = verification.keyring(integrity_settings)
+    body = "Official: schools reopen on Monday at 8:00. The shelter at the stadium stays open."
+    with db.sessions.begin() as session:
+        broadcast = Broadcast(kind="notice", source_language="en", body=body, sender="Ministry", priority=5,
+                              texts=[BroadcastText(language="es", origin="human", text="Oficial: las escuelas "
+                                                   "reabren el lunes a las 8:00. El refugio del estadio sigue abierto.")])
+        session.add(broadcast)
+        session.flush()
+        code = verification.display(verification.stamp(session, broadcast, ring))
+    cases = {
+        "genuine": f"{body}\nVerify: {code}",
+        "genuine_es": f"Oficial: las escuelas reabren el lunes a las 8:00. El refugio del estadio sigue abierto.\n"
+                      f"Verify: {code}",
+        "altered": f"Official: schools stay closed all month. The stadium shelter is closed.\nVerify: {code}",
+        "forged": f"{body}\nVerify: ZZZ-ZZ9",
+        "missing": body,
+    }
+    with db.sessions.begin() as session:
+        got = {name: _screen(session, integrity_settings, text, language="en", origin=f"bridge:1:message:{name}")
+               for name, text in cases.items()}
+    assert got["genuine"].action == "relay" and got["genuine"].score == 0
+    assert got["genuine"].reasons == (f"verified_official:{broadcast.id}",)
+    assert got["genuine_es"].reasons == (f"verified_official:{broadcast.id}",)
+    assert got["altered"].action != "relay" and f"altered_official_text:{broadcast.id}" in got["altered"].reasons
+    assert got["forged"].action != "relay" and "forged_code:ZZZ-ZZ9" in got["forged"].reasons
+    assert got["missing"].action == "warn" and got["missing"].reasons == ("official_without_code",)
