@@ -122,6 +122,10 @@ class ClaimIndex:
     def best(self, normalised: str, signature: MinHash, match_threshold: float) -> Match | None:
         """The most similar claim among the LSH shortlist, if it reaches `match_threshold` and the message
         does not read like that claim's correction."""
+        with self._lock:  # database threads share the index; datasketch's LSH is not thread-safe
+            return self._best(normalised, signature, match_threshold)
+
+    def _best(self, normalised: str, signature: MinHash, match_threshold: float) -> Match | None:
         best: Match | None = None
         for claim_id in self.shortlist(signature):
             score = similarity(normalised, self.pivots[claim_id])
