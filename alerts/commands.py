@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from alerts import crisis, webinars
-from alerts.config import MILESTONES, alerts_settings
+from alerts.config import alerts_settings
 from alerts.crisis import CrisisError
 from relay import commands, replies
 from relay.commands import CommandContext, NotMine
 from relay.permissions import PermissionDenied
 
-YES_WORDS = frozenset({"YES", "Y", "SI", "SÍ", "OUI", "WI"})
-NO_WORDS = frozenset({"NO", "N", "NON"})
+# yes / no in the relay's default languages: en, es, fr, ht, pt, de, sv, sw, ar, ur (romanised Urdu too)
+YES_WORDS = frozenset({"YES", "Y", "SI", "SÍ", "OUI", "WI", "SIM", "JA", "NDIYO", "نعم", "ہاں", "HAAN", "HAN"})
+NO_WORDS = frozenset({"NO", "N", "NON", "NAO", "NÃO", "NEIN", "NEJ", "HAPANA", "لا", "نہیں", "NAHI", "NAHIN"})
 
 replies.register({
     "crisis_usage": {
@@ -116,5 +117,3 @@ def rsvp_reply(ctx: CommandContext):
     answered = _rsvp(ctx, word)
     return NotMine if answered is None else answered
 
-
-__all__ = ["MILESTONES"]
