@@ -54,6 +54,28 @@ class CrisisSettings(_Section):
         "'telegram:12345', 'matrix:@a:b', or a bare phone number. They must be subscribers.",
     )
 
+    milestone_contacts: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Per milestone, contacts that replace `contacts` for some levels, e.g. "
+        "{ assessment = { party = ['+1...'] } } for the assessment team's lead.",
+    )
+
+    @field_validator("milestone_contacts")
+    @classmethod
+    def _milestones_and_levels(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        for milestone, levels in value.items():
+            if milestone not in MILESTONES:
+                raise ValueError(f"unknown milestone {milestone!r}; expected {', '.join(MILESTONES)}")
+            unknown = set(levels) - set(LEVELS)
+            if unknown:
+                raise ValueError(f"{milestone}: unknown level(s) {sorted(unknown)}; expected {', '.join(LEVELS)}")
+        return value
+
+    def responsible(self, level: str, milestone: str | None) -> list[str]:
+        """Who answers for `milestone` at `level`: its own contacts if configured, else the level's."""
+        own = self.milestone_contacts.get(milestone or "", {}).get(level)
+        return list(own) if own is not None else list(self.contacts.get(level, []))
+
     @field_validator("deadlines")
     @classmethod
     def _all_milestones(cls, value: dict[str, str]) -> dict[str, str]:

@@ -26,10 +26,12 @@ from relay.models import Broadcast, BroadcastKind
 from relay.outbox import Audience, BroadcastRequest
 
 
-def contact_endpoints(session: Session, cfg: AlertsSettings, level: str) -> tuple[list[int], list[str]]:
-    """The endpoint ids of a level's responsible people, and the contacts that are no subscriber."""
+def contact_endpoints(session: Session, cfg: AlertsSettings, level: str,
+                      milestone: str | None = None) -> tuple[list[int], list[str]]:
+    """The endpoint ids of the responsible people at `level` (for `milestone`, when it has its own), and
+    the contacts that are no subscriber."""
     found, missing = [], []
-    for contact in cfg.crisis.contacts.get(level, []):
+    for contact in cfg.crisis.responsible(level, milestone):
         channel, sep, address = contact.partition(":")
         if not sep or channel not in ("sms", "telegram", "matrix"):
             channel, address = "sms", contact
@@ -68,7 +70,7 @@ def fire(sender: Sender, session: Session, cfg: AlertsSettings, crisis: Crisis, 
         timeline.append(session, crisis.id, f"{event.kind}.missed", f"{what.capitalize()} for {event.milestone} not "
                         f"sent: {reason}", actor="scheduler", at=now, key=event.key, due_at=event.due_at.isoformat())
         return firing
-    endpoint_ids, missing = contact_endpoints(session, cfg, event.level)
+    endpoint_ids, missing = contact_endpoints(session, cfg, event.level, event.milestone)
     planned = []
     if endpoint_ids:
         base = BroadcastRequest(kind=BroadcastKind.crisis.value, body="-", source_language="en", sender="alerts",

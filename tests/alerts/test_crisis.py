@@ -162,3 +162,27 @@ def test_flags_raised_in_the_region_join_the_timeline_once(alerts_db, sender, cf
     with db.sessions() as session:
         flags = [e.text for e in timeline.entries(session, crisis_id) if e.kind == "flag.raised"]
     assert len(flags) == 1 and "The dam has burst" in flags[0]  # the south's rumour is another region's
+
+
+def test_a_milestone_can_have_its_own_responsible_people(tmp_path, database_url):
+    from alerts.config import alerts_settings
+    from alerts.sending import Sender
+    from relay.config import ConfigError
+    from relay.db import Database
+    from tests.alerts.conftest import CONTACTS, make_settings
+
+    settings = make_settings(tmp_path, database_url, crisis={
+        "contacts": CONTACTS, "milestone_contacts": {"assessment": {"party": ["+12015550203"]}}})
+    db = Database.open(settings, upgrade=True)
+    try:
+        add_people(db, PEOPLE)
+        cfg = alerts_settings(settings)
+        crisis_id = activate(db, cfg)
+        run_due(Sender(settings, db.sessions, translate=False), cfg, T0 + timedelta(hours=66))  # assessment -6 h
+        reminders = [m for m in inbox(db) if m[2].startswith(("Reminder", "Rapel"))
+                     and ("assessment team on site" in m[2] or "ekip evalyasyon" in m[2])]
+        assert [m[0] for m in reminders] == ["+12015550203"]  # the assessment lead, not the party contact
+    finally:
+        db.close()
+    with pytest.raises(ConfigError, match="unknown milestone 'lunch'"):
+        alerts_settings(make_settings(tmp_path, database_url, crisis={"milestone_contacts": {"lunch": {}}}))
