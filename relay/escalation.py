@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
-from sqlalchemy import exists, func, insert, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
 
-from relay import audit, outbox
-from relay.models import Broadcast, Delivery, DeliveryStatus, Endpoint, Subscriber
+from relay import audit
+from relay.models import Broadcast, Delivery, DeliveryStatus, Endpoint, Subscriber, SubscriberRegion
 from relay.network import NETWORK_ACTOR, deliver_with_header, first_endpoint, send_note
 from relay.network_models import RelayAck, RelayBackup, RelayNode
 from relay.network_settings import NetworkSettings
@@ -25,6 +25,7 @@ from relay.replies import reply
 
 STEPS = {1: "backups", 2: "community", 3: "hub"}
 LAST_STEP = 3
+CHUNK = 5000  # people per query (bound parameters stay well under SQLite's limit)
 
 
 @dataclass(frozen=True)
@@ -80,28 +81,41 @@ def _backups(session: Session, broadcast: Broadcast, node: RelayNode, ack: Relay
 def _community(session: Session, broadcast: Broadcast, node: RelayNode, ack: RelayAck,
                senders: Mapping[str, Sequence[str]], now: datetime) -> int:
     """Everyone who carries the community's region and has not had this broadcast on any endpoint gets
-    it directly, on their first reachable channel, with the broadcast's usual consent rules."""
-    channels = sorted(senders)
-    request = outbox.BroadcastRequest(kind=broadcast.kind, body=broadcast.body,
-                                      source_language=broadcast.source_language, sender=NETWORK_ACTOR,
-                                      audience=outbox.Audience(regions=(node.region,)))
-    if broadcast.kind not in ("crisis", "webinar", "notice"):
-        request.kind = "crisis"  # a correction's consent is the crisis one
-    other = aliased(Endpoint)
-    already = exists().where(Delivery.broadcast_id == broadcast.id, Delivery.endpoint_id == other.id,
-                             other.subscriber_id == Subscriber.id)
-    rows = (
-        select(literal(broadcast.id), Endpoint.id, Endpoint.channel, outbox._sender_expression(senders),
-               Subscriber.language, literal(broadcast.priority), literal(DeliveryStatus.pending.value),
-               literal(0), literal(now, type_=Delivery.__table__.c.next_attempt_at.type))
-        .select_from(Endpoint)
-        .join(Subscriber, Endpoint.subscriber_id == Subscriber.id)
-        .where(outbox._audience_filter(request, channels), ~already)
-    )
-    before = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
-    session.execute(insert(Delivery).from_select(outbox.DELIVERY_COLUMNS, rows))
-    after = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
-    return int(after - before)
+    it directly, on their first reachable channel (failover order), if they consent to its kind.
+
+    Decided in Python over the community's own rows, fetched by the region's index and by primary key:
+    a single INSERT ... SELECT here is planned by SQLite from the whole endpoints table (by channel), so
+    each step would cost the size of the relay's audience instead of the village's (bench/network.py)."""
+    consent = {"crisis": Subscriber.consent_crisis, "webinar": Subscriber.consent_webinar,
+               "notice": Subscriber.consent_notice}.get(broadcast.kind, Subscriber.consent_crisis)
+    people = list(session.scalars(select(SubscriberRegion.subscriber_id)
+                                  .where(SubscriberRegion.region == node.region)))
+    rows, reached = [], set()
+    for start in range(0, len(people), CHUNK):
+        chunk = people[start:start + CHUNK]
+        rows += session.execute(
+            select(Endpoint.id, Endpoint.subscriber_id, Endpoint.channel, Endpoint.failover_rank, Subscriber.language)
+            .join(Subscriber, Subscriber.id == Endpoint.subscriber_id)
+            .where(Endpoint.subscriber_id.in_(chunk), Endpoint.opted_out.is_(False), Endpoint.unreachable.is_(False),
+                   consent.is_(True))).all()
+        reached |= set(session.scalars(
+            select(Endpoint.subscriber_id).join(Delivery, Delivery.endpoint_id == Endpoint.id)
+            .where(Delivery.broadcast_id == broadcast.id, Endpoint.subscriber_id.in_(chunk))))
+    chosen: dict[int, list] = {}
+    for row in sorted(rows, key=lambda r: (r.subscriber_id, r.failover_rank is None, r.failover_rank or 0, r.id)):
+        if row.subscriber_id in reached or row.channel not in senders:
+            continue
+        mine = chosen.setdefault(row.subscriber_id, [])
+        if row.failover_rank is None or not any(r.failover_rank is not None for r in mine):
+            mine.append(row)  # unranked endpoints each get it; of the ranked ones, the first reachable
+    deliveries = [
+        {"broadcast_id": broadcast.id, "endpoint_id": row.id, "channel": row.channel,
+         "sender": senders[row.channel][row.id % len(senders[row.channel])], "language": row.language,
+         "priority": broadcast.priority, "status": DeliveryStatus.pending.value, "attempts": 0, "next_attempt_at": now}
+        for mine in chosen.values() for row in mine]
+    if deliveries:
+        session.execute(insert(Delivery), deliveries)
+    return len(deliveries)
 
 
 def _hub(session: Session, broadcast: Broadcast, node: RelayNode, ack: RelayAck,
