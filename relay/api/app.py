@@ -84,7 +84,7 @@ def _problem(loc: str, exc: Exception) -> JSONResponse:
 def install(app: FastAPI, settings: Settings, database: Database, extras: Mapping | None = None) -> None:
     extras = dict(extras or {}) if not isinstance(extras, dict) else extras
     app.state.relay = Relay(settings, database, extras)
-    for router in (people.router, broadcasts.router, moderation.router, network.router):
+    for router in (people.router, broadcasts.router, moderation.router, network.router, report_queue.router):
         app.include_router(router)
 
     @app.exception_handler(BroadcastError)
