@@ -69,6 +69,9 @@ def crisis_activate(
                                tier=CONSOLE_TIER, now=_now())
         due = {m.key: m.due_at.isoformat(timespec="minutes") for m in item.milestones}
         crisis_id = item.id
+    if not cfg.crisis.contacts.get("party") and not cfg.crisis.milestone_contacts:
+        errors.print("warning: [alerts.crisis] contacts names no party-level contact: nobody will be reminded "
+                     "before the deadlines (see config/relay.example.toml)")
     if as_json:
         typer.echo(json.dumps({"id": crisis_id, "deadlines": due}))
         return
