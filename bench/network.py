@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,13 +79,46 @@ def measure(url: str, label: str, nodes: int, members: int) -> None:
         database.engine.dispose()
 
 
+def failover_sweep(url: str, label: str, people: int) -> None:
+    """The steady cost of one failover round (every `failover.check_seconds`) over a big broadcast whose
+    failures are on unranked endpoints: nothing to carry over, only the looking."""
+    from sqlalchemy import update
+
+    from relay import failover
+    from relay.models import Delivery
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(None, overrides={"data_dir": tmp, "database_url": url or f"sqlite:///{tmp}/f.db"})
+        database = Database.open(settings, upgrade=True)
+        with database.sessions.begin() as session:
+            session.execute(insert(Subscriber), [{"id": i, "language": "en", "timezone": "UTC"} for i in range(1, people + 1)])
+            session.execute(insert(Endpoint), [{"subscriber_id": i, "channel": "sms", "address": f"+1303{i:07d}"}
+                                               for i in range(1, people + 1)])
+        planned = outbox.plan_broadcast(database.sessions, BroadcastRequest(
+            kind="crisis", body="x", source_language="en", sender="bench"), senders=SENDERS, actor="bench")
+        with database.sessions.begin() as session:
+            session.execute(update(Delivery).where(Delivery.id % 100 == 0).values(status="failed"))
+            session.execute(update(Delivery).where(Delivery.id % 100 != 0).values(status="delivered"))
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            with database.sessions.begin() as session:
+                failover.fail_over_due(session, datetime.now(timezone.utc), SENDERS)
+            times.append(time.perf_counter() - start)
+        print(f"{label}: one failover round over {planned.deliveries:,} deliveries ({planned.deliveries // 100:,} "
+              f"failed, unranked): best {min(times) * 1000:.1f} ms, median {sorted(times)[2] * 1000:.1f} ms")
+        database.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--members", type=int, default=20)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--failover-people", type=int, default=100_000)
     args = parser.parse_args()
     measure("", "SQLite", args.nodes, args.members)
+    failover_sweep("", "SQLite", args.failover_people)
     if args.postgres:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -93,6 +126,10 @@ def main() -> None:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         try:
             measure(f"{PG_URL}?options=-csearch_path%3D{schema}", "PostgreSQL", args.nodes, args.members)
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+            failover_sweep(f"{PG_URL}?options=-csearch_path%3D{schema}", "PostgreSQL", args.failover_people)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
