@@ -151,9 +151,9 @@ function renderPreview(result, request) {
     el("p", {}, `Estimated cost: ${result.cost.toFixed(4)} ${result.currency} · time to finish: `,
        el("strong", { id: "eta" }, seconds(result.estimated_seconds))),
     el("ul", { class: "costs" }, result.estimates.map((e) =>
-      el("li", {}, `${e.channel}: ${e.units} ${e.channel === "sms" ? "segments" : "messages"}` +
+      el("li", {}, `${e.channel}: ${e.units} ${e.channel === "sms" ? "segment" : "message"}${e.units === 1 ? "" : "s"}` +
          (e.rate_per_second ? ` at ${e.rate_per_second}/s, ${seconds(e.seconds)}` : ", no rate limit")))),
-    result.needs_second_approval ? el("p", { class: "badge wait" }, "Extreme: a second coordinator must approve") : null,
+    ...(result.needs_second_approval ? [el("p", { class: "badge wait" }, "Extreme: a second coordinator must approve")] : []),
   );
   const keep = {};
   for (const area of document.querySelectorAll("textarea[data-override]")) keep[area.dataset.override] = area.value;
@@ -342,10 +342,10 @@ function flagCard(flag) {
     try {
       const result = await api(`/api/flags/${flag.id}/votes`, { method: "POST", body: { decision, reason } });
       showError("");
-      $("flags").prepend(el("p", { role: "status" }, result.decided
+      await loadFlags();
+      $("mod-status").textContent = result.decided
         ? `Flag #${flag.id}: ${result.decided}.`
-        : `Flag #${flag.id}: your vote counted (${result.votes_for} of ${result.quorum}).`));
-      loadFlags();
+        : `Flag #${flag.id}: your vote counted (${result.votes_for} of ${result.quorum}).`;
     } catch (error) { showError(error.message); }
   };
   return el("article", { class: "card flag", "data-flag": flag.id, "aria-labelledby": `flag-title-${flag.id}` },
