@@ -103,6 +103,48 @@ def flags_vote(
         errors.print("warning: no relaying feature took the released message (its origin has no release handler)")
 
 
+@flags_app.command("recent")
+def flags_recent(
+    ctx: typer.Context,
+    hours: float = typer.Option(72.0, help="How far back."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Messages relayed lately (newest first), with their screening id for `relay flags raise`."""
+    cli = context(ctx)
+    authorize(cli, "flags.review", "flags")
+    with cli.database().sessions() as session:
+        rows = [{"screening": m.id, "at": m.at.isoformat(), "action": m.action, "score": m.score,
+                 "reasons": m.reasons, "origin": m.origin, "sender": m.sender, "text": m.text}
+                for m in moderation.recent(session, hours=hours)]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("screening", "at", "action", "score", "origin", "text", title=f"relayed in the last {hours:g} h")
+    for row in rows:
+        table.add_row(str(row["screening"]), row["at"][:16], row["action"], f"{row['score']:.2f}", row["origin"],
+                      _short(row["text"]))
+    console.print(table)
+
+
+@flags_app.command("raise")
+def flags_raise(
+    ctx: typer.Context,
+    screening_id: int = typer.Argument(..., help="From `relay flags recent`."),
+    reason: Optional[str] = typer.Option(None, "--reason"),
+    by: Optional[str] = typer.Option(None, "--by", help="As the local operator: your name."),
+) -> None:
+    """Queue a relayed message for review (moderators may then confirm it false and correct it)."""
+    cli = context(ctx)
+    operator = authorize(cli, "flags.review", f"screening:{screening_id}")
+    with cli.database().sessions.begin() as session:
+        try:
+            flag = moderation.raise_flag(session, screening_id, moderator=_who(operator, by), reason=reason)
+        except moderation.ModerationError as exc:
+            raise UsageError(str(exc)) from None
+        flag_id = flag.id
+    console.print(f"flag {flag_id} opened: vote with relay flags vote {flag_id} release|false --by NAME")
+
+
 @claims_app.command("add")
 def claims_add(
     ctx: typer.Context,

@@ -190,6 +190,32 @@ def _confirm_false(session: Session, flag: Flag, screened: ScreenedMessage, vote
     return claim_id, sent
 
 
+def recent(session: Session, *, hours: float = RESCAN_HOURS, limit: int = 50) -> list[ScreenedMessage]:
+    """What was screened and relayed lately, newest first: where a moderator finds a message to raise."""
+    since = utcnow() - timedelta(hours=hours)
+    return list(session.scalars(select(ScreenedMessage).where(
+        ScreenedMessage.at >= since, ScreenedMessage.action.in_(("relay", "warn")))
+        .order_by(ScreenedMessage.id.desc()).limit(limit)))
+
+
+def raise_flag(session: Session, screening_id: int, *, moderator: str, reason: str | None = None) -> Flag:
+    """Queue a message that was relayed (it scored below the thresholds) for review: the way to a
+    "confirmed false" and its correction when no claim caught it."""
+    screened = session.get(ScreenedMessage, screening_id)
+    if screened is None:
+        raise ModerationError(f"no screened message {screening_id}")
+    existing = session.scalar(select(Flag).where(Flag.screening_id == screening_id))
+    if existing is not None:
+        raise ModerationError(f"message {screening_id} is already flag {existing.id} ({existing.status})")
+    if screened.action == "hold":
+        raise ModerationError(f"message {screening_id} was held, not relayed")
+    flag = Flag(screening_id=screening_id, state="relayed", status="open")
+    session.add(flag)
+    session.flush()
+    audit.record(session, moderator, "flags.raise", f"flag:{flag.id}", screening=screening_id, reason=reason)
+    return flag
+
+
 def relayed_copies(session: Session, screened: ScreenedMessage) -> list[int]:
     """The broadcasts that carried a screened message: those reported with `note_relayed`, and those the
     relaying feature of its origin kind keeps itself (see `COPIES`)."""

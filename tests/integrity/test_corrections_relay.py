@@ -151,3 +151,32 @@ async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_re
         assert relayed.endswith("[Caution] Unverified message with signs of misinformation. Check before you share it.")
     finally:
         await program.stop()
+
+
+async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_corrected(tmp_path):
+    program, config = await _relay(tmp_path)
+    try:
+        sim = program.telegram_simulator
+        sim.add_user(SimUser(id=ANA, first_name="Ana"))
+        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+        _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en")
+        _cli(config, "subscribers", "add", "--phone", OUTSIDER, "--language", "en")
+        sim.inject_message(ANA, "The mayor has ordered all shops closed until Friday.", chat_id=GROUP)
+        await wait_for(lambda: _to(program, SMS_EN))
+
+        [recent] = json.loads(_cli(config, "flags", "recent", "--json"))
+        assert recent["action"] == "relay" and recent["text"].startswith("The mayor has ordered")
+        opened = _cli(config, "flags", "raise", str(recent["screening"]), "--by", "ana", "--reason", "no such order")
+        assert "flag 1 opened" in opened
+        again = CliRunner().invoke(app, ["--config", str(config), "flags", "raise", str(recent["screening"])])
+        assert "already flag 1" in str(again.exception)
+        _cli(config, "flags", "vote", "1", "false", "--by", "ana", "--correction", "Shops may open; there is no order.")
+        assert "correction queued" in _cli(config, "flags", "vote", "1", "false", "--by", "ben")
+        program.dispatcher.wake()
+        await wait_for(lambda: len(_to(program, SMS_EN)) == 2)
+        correction = _to(program, SMS_EN)[1]
+        assert correction.startswith("CORRECTION: a message relayed to you on ")
+        assert "Shops may open; there is no order." in correction and VERIFY_LINE.search(correction)
+        assert _to(program, OUTSIDER) == []
+    finally:
+        await program.stop()
