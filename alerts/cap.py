@@ -147,7 +147,7 @@ def _follow(sender: Sender, session: Session, doc: CapAlertDoc, source: CapInfo 
         human = {lang: t for lang in set(languages) | {"en"} if (t := alert_texts.render("cap_cancelled", lang,
                                                                                          headline=headline))}
         body, body_language = human["en"], "en"
-    chosen = sender.texts(body, body_language, set(languages) | {body_language},
+    chosen = sender.texts(session, body, body_language, set(languages) | {body_language},
                           {k: v for k, v in human.items() if k != body_language})
     original = session.get(Broadcast, originals[0])
     follow_id, count = follow_up(

@@ -33,20 +33,20 @@ class Sender:
     sessions: sessionmaker[Session]
     translate: bool = True  # tests of timing and wording may switch machine translation off
     marks: dict = field(default_factory=dict)  # the scheduler's per-process read marks (see alerts.tick)
-    _machine: MachineTranslate | None = field(default=None, repr=False)
 
     @property
     def senders(self) -> dict[str, list[str]]:
         return planned_senders(self.settings)
 
-    def machine(self) -> MachineTranslate | None:
+    def machine(self, session: Session) -> MachineTranslate | None:
+        """The engine chain, its memory read and written in `session`: alerts/ translates inside the
+        transaction that plans the broadcast, and on SQLite a second connection would wait for the very
+        lock that transaction holds."""
         if not self.translate:
             return None
-        if self._machine is None:
-            from relay.translation_hooks import machine_translator
+        from relay.translation_hooks import session_translator
 
-            self._machine = machine_translator(self.settings, self.sessions)
-        return self._machine
+        return session_translator(self.settings, session)
 
     def note(self, language: str) -> str | None:
         from relay.translation_hooks import untranslated_note
@@ -54,18 +54,20 @@ class Sender:
         return untranslated_note(language)
 
     def plan(self, session: Session, request: BroadcastRequest, *, actor: str) -> PlannedBroadcast:
-        return outbox.plan_broadcast(self.sessions, request, senders=self.senders, machine=self.machine(),
+        return outbox.plan_broadcast(self.sessions, request, senders=self.senders, machine=self.machine(session),
                                      note=self.note, actor=actor, session=session)
 
     def languages(self, session: Session, request: BroadcastRequest) -> list[str]:
         return outbox.audience_languages(session, request, sorted(self.senders))
 
-    def texts(self, body: str, source: str, languages: Iterable[str], human: Mapping[str, str]) -> dict[str, str]:
-        """One text per language: ours where we wrote one, else the machine's, else the note and body."""
+    def texts(self, session: Session, body: str, source: str, languages: Iterable[str],
+              human: Mapping[str, str]) -> dict[str, tuple[str, str, str | None]]:
+        """One text per language, with its origin and engine: ours where we wrote one (or the original),
+        else the machine's, else the body with the untranslated note."""
         request = BroadcastRequest(kind="notice", body=body, source_language=source, sender="alerts",
                                    human_texts=dict(human))
-        chosen = outbox.texts_for_languages(request, sorted(set(languages)), self.machine(), self.note)
-        return {language: text.text for language, text in chosen.items()}
+        chosen = outbox.texts_for_languages(request, sorted(set(languages)), self.machine(session), self.note)
+        return {language: (text.text, text.origin, text.engine) for language, text in chosen.items()}
 
 
 def recipients_languages(session: Session, originals: Sequence[int], statuses: Sequence[str]) -> list[str]:
@@ -76,7 +78,7 @@ def recipients_languages(session: Session, originals: Sequence[int], statuses: S
 def follow_up(
     session: Session,
     originals: Sequence[int],
-    texts: Mapping[str, str],
+    texts: Mapping[str, "str | tuple[str, str, str | None]"],
     *,
     statuses: Sequence[str],
     actor: str,
@@ -91,15 +93,17 @@ def follow_up(
     """A broadcast to the endpoints whose deliveries of `originals` are in `statuses`, once each, from
     the same sender that reached them. Returns (broadcast id, deliveries)."""
     now = now or datetime.now(timezone.utc)
+    texts = {lang: (value, "human", None) if isinstance(value, str) else value for lang, value in texts.items()}
     reference = min(originals)
     original = session.get(Broadcast, reference)
     priority = original.priority if original is not None else KIND_PRIORITY[BroadcastKind(kind)]
     source = source_language if source_language in texts else next(iter(sorted(texts)))
     follow = Broadcast(
         kind=kind, severity=severity, urgency=urgency, certainty=certainty, source_language=source,
-        body=texts[source], audience={"follow_up_of": list(originals)}, sender=actor, priority=priority,
+        body=texts[source][0], audience={"follow_up_of": list(originals)}, sender=actor, priority=priority,
         references_id=reference,
-        texts=[BroadcastText(language=lang, text=text, origin="human", status="ready") for lang, text in texts.items()],
+        texts=[BroadcastText(language=lang, text=text, origin=origin, engine=engine, status="ready")
+               for lang, (text, origin, engine) in texts.items()],
     )
     session.add(follow)
     session.flush()

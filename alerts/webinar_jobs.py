@@ -79,7 +79,7 @@ def _correct(sender: Sender, session: Session, series: WebinarSeries, item: Webi
         human = {lang: t for lang in set(languages) | {"en"}
                  if (t := texts.render(template, lang, **{k: (v(lang, zone) if callable(v) else v)
                                                            for k, v in values.items()}))}
-        chosen = sender.texts(human["en"], "en", languages, {k: v for k, v in human.items() if k != "en"})
+        chosen = sender.texts(session, human["en"], "en", languages, {k: v for k, v in human.items() if k != "en"})
         broadcast_id, count = follow_up(session, originals, chosen, statuses=REACHED, actor=actor,
                                         source_language="en", endpoint_filter=in_zone(zone), now=now)
         session.add(WebinarBroadcast(broadcast_id=broadcast_id, session_id=item.id, purpose="correction"))

@@ -227,3 +227,28 @@ def test_malformed_or_hostile_cap_is_refused_without_a_broadcast(name, tmp_path)
             assert session.scalar(select(func.count()).select_from(Broadcast)) == 0
     finally:
         db.close()
+
+
+@pytest.mark.timeout(90)
+def test_an_update_in_english_only_is_machine_translated_for_spanish_recipients(alerts_db):
+    import shutil
+
+    if shutil.which("apertium") is None:
+        pytest.skip("Apertium is not installed (make test installs apertium-eng-spa)")
+    settings, db = alerts_db
+    add_people(db, LA_PEOPLE)
+    translating = Sender(settings, db.sessions)
+    import_bytes(translating, AMBER)
+    deliver_all(db)
+    english_only = AMBER[:AMBER.index(b"<info>", AMBER.index(b"</info>"))] + b"</alert>"
+    update = english_only.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>") \
+        .replace(b"<scope>Public</scope>", b"<scope>Public</scope><references>KARO@CLETS.DOJ.CA.GOV,"
+                 b"KAR0-0306112239-SW,2003-06-11T22:39:00-07:00</references>") \
+        .replace(b"KAR0-0306112239-SW", b"KAR0-0306112239-SW-2", 1) \
+        .replace(b"Amber Alert in Los Angeles County", b"The child was found safe")
+    updated = import_bytes(translating, update)
+    with db.sessions() as session:
+        texts = {t.language: t for t in session.get(Broadcast, updated.broadcast_id).texts}
+    assert texts["en"].text.startswith("The child was found safe")
+    assert texts["es"].origin == "machine" and texts["es"].text.startswith("El niño")  # Apertium's
+    assert "06/11/03, 1915" in texts["es"].text and "4XXX000" in texts["es"].text  # protected tokens kept

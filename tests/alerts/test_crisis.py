@@ -186,3 +186,20 @@ def test_a_milestone_can_have_its_own_responsible_people(tmp_path, database_url)
         db.close()
     with pytest.raises(ConfigError, match="unknown milestone 'lunch'"):
         alerts_settings(make_settings(tmp_path, database_url, crisis={"milestone_contacts": {"lunch": {}}}))
+
+
+@pytest.mark.timeout(60)
+def test_reminders_in_languages_we_did_not_write_go_through_the_translation_chain(alerts_db, cfg):
+    from alerts.sending import Sender
+
+    settings, db = alerts_db
+    add_people(db, PEOPLE.replace("Party lead,+12015550201,,en,", "Party lead,+12015550201,,es,")
+               .replace("Network lead,+12015550203,,ht,", "Network lead,+12015550203,,sw,"))
+    translating = Sender(settings, db.sessions)  # the engines as configured (Apertium en-es where installed)
+    crisis_id = activate(db, cfg)
+    result = run_due(translating, cfg, T0 + timedelta(hours=36, minutes=10))  # both escalations due
+    assert not result.failed and f"crisis:{crisis_id}:response:escalate:movement" in result.sent
+    with db.sessions() as session:
+        texts = {t.language: (t.origin, t.text) for b in session.scalars(select(Broadcast)) for t in b.texts}
+    assert texts["es"][0] == "human"  # written by hand
+    assert texts["sw"][0] in ("machine", "untranslated")  # no Swahili of ours: an engine, else the note
