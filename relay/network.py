@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from relay import audit, replies
@@ -239,22 +239,62 @@ def send_note(session: Session, about: Broadcast, endpoint: Endpoint, language: 
 def on_planned(session: Session, broadcast: Broadcast, request, senders: Mapping[str, Sequence[str]],
                now: datetime) -> None:
     """Plan hook (relay/outbox.py): every node whose region the audience covers gets the broadcast with its
-    header and a fresh ACK code, in the broadcast's own transaction."""
+    header and a fresh ACK code, in the broadcast's own transaction.
+
+    Set-based (a few queries and batched writes whatever the number of nodes), since it holds the
+    transaction that the coordinator waits on: a node already in the audience gets the header on its
+    pending deliveries, any other on a new delivery to its first reachable endpoint."""
     audience = request.audience
     if getattr(audience, "endpoint_ids", ()) or broadcast.references_id is not None:
         return  # a message to named people (a reminder, a correction) is not relayed
+    covered = [(node, language) for node, language in session.execute(
+        select(RelayNode, Subscriber.language).join(Subscriber, Subscriber.id == RelayNode.subscriber_id)
+        .order_by(RelayNode.id)) if covers(audience.regions, node.region)]
+    if not covered:
+        return
     taken: set[str] = set()
-    for node in nodes(session):
-        if not covers(audience.regions, node.region):
-            continue
-        subscriber = session.get(Subscriber, node.subscriber_id)
-        code = new_code(session, broadcast.id, taken)
-        reached = deliver_with_header(session, broadcast, subscriber, "relay_header", node.community, code,
-                                      senders, now)
-        session.add(RelayAck(broadcast_id=broadcast.id, node_id=node.id, code=code, asked_at=now, step=0))
-        session.flush()
-        audit.record(session, NETWORK_ACTOR, "relay.asked", f"broadcast:{broadcast.id}", node=node.id,
-                     community=node.community, code=code, how=reached.how)
+    code = {node.id: new_code(session, broadcast.id, taken) for node, _ in covered}
+    relays = {node.subscriber_id for node, _ in covered}
+    own: dict[int, list] = {}
+    for row in session.execute(
+            select(Delivery.id, Delivery.language, Delivery.status, Endpoint.subscriber_id)
+            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(Delivery.broadcast_id == broadcast.id, Endpoint.subscriber_id.in_(relays))):
+        own.setdefault(row.subscriber_id, []).append(row)
+    first: dict[int, Endpoint] = {}
+    for endpoint in session.scalars(
+            select(Endpoint).where(Endpoint.subscriber_id.in_(relays - set(own)), Endpoint.channel.in_(list(senders)),
+                                   Endpoint.opted_out.is_(False), Endpoint.unreachable.is_(False))
+            .order_by(Endpoint.failover_rank.is_(None), Endpoint.failover_rank, Endpoint.id)):
+        first.setdefault(endpoint.subscriber_id, endpoint)
+    prefixes, new_rows, how = [], [], {}
+    for node, language in covered:
+        rows = own.get(node.subscriber_id)
+        if rows:  # planned moments ago in this transaction: still pending (or held for approval)
+            prefixes += [{"b_id": r.id, "b_prefix": header("relay_header", r.language, node.community, code[node.id])}
+                         for r in rows]
+            how[node.id] = "prefixed"
+        elif node.subscriber_id in first:
+            endpoint = first[node.subscriber_id]
+            new_rows.append({"broadcast_id": broadcast.id, "endpoint_id": endpoint.id, "channel": endpoint.channel,
+                             "sender": pick_sender(senders, endpoint), "language": language,
+                             "priority": broadcast.priority, "status": DeliveryStatus.pending.value, "attempts": 0,
+                             "next_attempt_at": now,
+                             "prefix": header("relay_header", language, node.community, code[node.id])})
+            how[node.id] = "added"
+        else:
+            how[node.id] = "none"  # no reachable endpoint: escalation will ask the backups
+    table = Delivery.__table__
+    if prefixes:
+        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(prefix=bindparam("b_prefix")),
+                        prefixes)
+    if new_rows:
+        session.execute(insert(table), new_rows)
+    session.execute(insert(RelayAck.__table__), [
+        {"broadcast_id": broadcast.id, "node_id": node.id, "code": code[node.id], "asked_at": now, "step": 0}
+        for node, _ in covered])
+    audit.record(session, NETWORK_ACTOR, "relay.asked", f"broadcast:{broadcast.id}",
+                 nodes={node.community: {"code": code[node.id], "how": how[node.id]} for node, _ in covered})
 
 
 # -- ACK -------------------------------------------------------------------------------------------
