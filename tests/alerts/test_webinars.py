@@ -134,3 +134,27 @@ def test_bad_series_are_refused_with_the_reason(alerts_db, cfg):
         with pytest.raises(WebinarError, match="URL"):
             webinars.add_series(session, cfg, topic="x", rrule="FREQ=WEEKLY", first_start=datetime(2026, 3, 19, 18),
                                 zone="Europe/Paris", link="meet me at noon", actor="t", now=now)
+
+
+def test_a_daily_0230_berlin_session_on_the_autumn_night_is_announced_once(alerts_db, sender, cfg):
+    """02:30 happens twice in Berlin on 25 October 2026; APScheduler fires such a job twice (measured):
+    here the session is one row, placed at the first 02:30 (summer time), and each notice and reminder
+    is sent once however often the scheduler looks during the repeated hour."""
+    settings, db = alerts_db
+    add_people(db, "phone,language,timezone,topics\n+4915112345601,en,Europe/Berlin,night\n")
+    now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+    with db.sessions.begin() as session:
+        webinars.add_series(session, cfg, topic="Night shift briefing", rrule="FREQ=DAILY;COUNT=7",
+                            first_start=datetime(2026, 10, 22, 2, 30), zone="Europe/Berlin",
+                            link="https://meet.example.org/night", actor="t", now=now, audience={"topics": ["night"]})
+    with db.sessions() as session:
+        autumn = [s for s in session.scalars(select(WebinarSession)) if s.occurrence == "2026-10-25T02:30"]
+    assert [s.starts_at for s in autumn] == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]  # 02:30 CEST
+    sent = []
+    clock = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)
+    while clock <= datetime(2026, 10, 25, 3, 0, tzinfo=UTC):  # every 5 minutes through the repeated hour
+        sent += [k for k in run_due(sender, cfg, clock).sent if k.startswith(f"webinar:{autumn[0].id}:")]
+        clock += timedelta(minutes=5)
+    assert len(sent) == len(set(sent)) == 3  # its notice (already due at the first look), 24 h and 1 h reminders
+    received = [t for t in texts_by_address(db)["+4915112345601"] if "25. Oktober" in t or "October 25" in t]
+    assert len(received) == 3 and "2:30 AM (+0200)" in received[-1]  # the offset tells which 02:30
