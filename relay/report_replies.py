@@ -51,6 +51,7 @@ STAFF = {
                                 "(relay translators add)."},
     "tr_unknown": {"en": "There is no report {reference} waiting for a translation."},
     "tr_thanks": {"en": "Thank you: report {reference} is translated; it goes to the responders now."},
+    "tr_broadcast_thanks": {"en": "Thank you: your {target} text of {reference} now goes to its {people} recipient(s)."},
     "tr_already": {"en": "Thank you. Report {reference} was already translated by another volunteer; "
                          "your text is kept."},
     "claim_usage": {"en": "Use: /claim <reference> or /done <reference>"},

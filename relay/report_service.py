@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import audit
+from relay.broadcast_volunteers import offer_untranslated
 from relay.config import Settings
 from relay.outbox import MachineTranslate
 from relay.report_models import Report, ReportStatus
@@ -81,6 +82,9 @@ def step(session: Session, settings: Settings, now: datetime | None = None,
         .order_by(Report.due_at, Report.id).limit(BATCH).with_for_update(skip_locked=True)
     )
     outcomes: Counter = Counter()
+    offered = offer_untranslated(session, settings, now)
+    if offered:
+        outcomes["broadcast_offered"] += offered
     for report in list(due):
         if report.status == ReportStatus.received.value:
             outcome = _translate_or_offer(session, settings, report, now, machine)

@@ -139,6 +139,10 @@ def translate(context: CommandContext) -> str:
     text = text.strip()
     if not reference or not text:
         return context.reply("tr_usage")
+    if reference[:1] in "Bb" and reference[1:].isdigit():  # a broadcast text: relay/broadcast_volunteers.py
+        from relay.broadcast_volunteers import accept
+
+        return accept(context, int(reference[1:]), text)
     target = settings.reports.pivot_language
     mine = [] if context.endpoint is None else list(session.scalars(
         select(Translator).where(Translator.endpoint_id == context.endpoint.id, Translator.target == target)))

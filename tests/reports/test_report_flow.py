@@ -242,3 +242,33 @@ def test_a_direct_chat_message_is_a_report_too(relay_db):
         report = only_report(session)
         assert (report.channel, report.sender, report.language) == ("telegram", "3003", "ht")
         assert answer.reply.startswith(f"Nou resevwa mesaj ou, referans ou se {report.reference}.")
+
+
+def test_a_broadcast_text_no_engine_translates_goes_to_volunteers_and_follows_the_original(relay_db):
+    from relay import outbox
+    from relay.channel_registry import planned_senders
+
+    settings, db = relay_db
+    with db.sessions.begin() as session:
+        add_person(session, "sms", "+50937004444", language="ht")  # a subscriber who reads Creole
+        for user in ("951", "952"):
+            volunteer = add_person(session, "telegram", user)
+            translators.register(session, volunteer, ["en"], "ht", actor="cli", languages=settings.languages)
+    planned = outbox.plan_broadcast(db.sessions, outbox.BroadcastRequest(
+        kind="crisis", body="Water distribution at the Delmas 33 school from 10:00.", source_language="en",
+        sender="test"), senders=planned_senders(settings), actor="test")
+    assert planned.languages["ht"] == "untranslated"  # no engine: the original goes out with a note
+    with db.sessions.begin() as session:
+        assert report_service.step(session, settings, later(1)) == {"broadcast_offered": 1}
+        assert report_service.step(session, settings, later(2)) == {}  # offered once
+        [offer] = [t for t in queued(session, "telegram", "951") if t.startswith("Please translate")]
+        assert offer.startswith(f"Please translate broadcast {planned.id} (en -> ht). Reply: /tr B{planned.id}")
+        first = telegram(session, settings, 951, f"/tr B{planned.id} Distribisyon dlo nan lekol Delmas 33 a 10:00.")
+        assert first.reply == f"Thank you: your ht text of B{planned.id} now goes to its 1 recipient(s)."
+    with db.sessions.begin() as session:
+        second = telegram(session, settings, 952, f"/tr B{planned.id} Dlo nan lekol la")
+        assert "already translated" in second.reply
+        texts = queued(session, "sms", "+50937004444")
+        assert len(texts) == 2 and texts[1] == "Distribisyon dlo nan lekol Delmas 33 a 10:00."
+        memory = session.scalars(select(TranslationMemoryEntry)).one()
+        assert (memory.source, memory.target, memory.engine) == ("en", "ht", "human")
