@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Optional
 
@@ -217,7 +218,9 @@ def webinar_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
         for item in webinars.upcoming(session, _now()):
             series = session.get(WebinarSeries, item.series_id)
             rows.append({"session": item.id, "series": series.id, "topic": series.topic,
-                         "starts_at": item.starts_at.isoformat(timespec="minutes"), "local": item.occurrence,
+                         "starts_at": item.starts_at.isoformat(timespec="minutes"),
+                         "local": item.starts_at.astimezone(ZoneInfo(series.timezone)).replace(tzinfo=None)
+                         .isoformat(timespec="minutes"),  # where it is now (a moved session has moved)
                          "timezone": series.timezone, "status": item.status,
                          **webinars.rsvp_counts(session, item.id)})
     if as_json:
