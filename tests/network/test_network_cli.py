@@ -4,13 +4,14 @@ the network as a tree, and one broadcast's acknowledged / pending / escalated no
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from relay import escalation, inbound
 from relay.cli import app
+from relay.models import Delivery
 from relay.network_models import RelayAck, RelayNode
 from tests.network.support import import_rows, sms
 
@@ -66,3 +67,27 @@ def test_relays_add_list_tree_and_broadcast_tree(database, settings, tmp_path):
     text = run(config, "broadcast", "status", str(broadcast_id), "--tree").output
     assert f"Hill (east/hill) relay Rosa [{codes['Hill'].code}]: acknowledged" in text
     assert "Lake (east/lake) relay Tom" in text and "escalated to backups" in text
+
+
+def test_status_shows_which_channel_finally_reached_whom(database, settings, tmp_path):
+    from relay import failover
+
+    config = tmp_path / "relay.toml"
+    config.write_text(f'data_dir = "{settings.data_dir}"\ndatabase_url = "{settings.resolved_database_url}"\n')
+    with database.sessions.begin() as session:
+        ids = import_rows(session, ["Ana,+12025550801,6801,,en,west,observer"])
+    assert run(config, "failover", "order", str(ids["Ana"]), "telegram", "sms").exit_code == 0
+    missing = run(config, "failover", "order", str(ids["Ana"]), "matrix")
+    assert "has no endpoint on matrix (has: sms, telegram)" in str(missing.exception)
+    sent = run(config, "broadcast", "send", "Road closed", "--json")
+    broadcast_id = json.loads(sent.output)["id"]
+    senders = {"sms": ["+12015550100"], "telegram": ["7000000001"]}
+    with database.sessions.begin() as session:
+        first = session.scalar(select(Delivery).where(Delivery.broadcast_id == broadcast_id))
+        assert first.channel == "telegram"
+        first.status, first.last_error = "failed", "Forbidden: bot was blocked by the user (code 403)"
+    with database.sessions.begin() as session:
+        carried = failover.fail_over_due(session, datetime.now(timezone.utc), senders)
+        session.get(Delivery, carried[0].next_delivery_id).status = "delivered"
+    text = run(config, "broadcast", "status", str(broadcast_id)).output
+    assert "telegram -> sms" in text and "delivered" in text

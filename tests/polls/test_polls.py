@@ -94,3 +94,29 @@ def test_answer_words_and_digits_are_matched_in_any_language():
     assert polls.match(options, "Au secours !", "fr")["key"] == "help"
     assert polls.match(options, "4", "en") is None
     assert polls.match(options, "the road to the school is safe now", "en") is None
+
+
+def test_broadcast_send_with_poll_options_from_the_cli(database, settings, tmp_path):
+    from typer.testing import CliRunner
+
+    from relay.cli import app
+
+    config = tmp_path / "relay.toml"
+    config.write_text(f'data_dir = "{settings.data_dir}"\ndatabase_url = "{settings.resolved_database_url}"\n')
+    with database.sessions.begin() as session:
+        import_rows(session, ["Ana,+12025550301,,,es,south,observer"])
+
+    def run(*args):
+        return CliRunner().invoke(app, ["--config", str(config), "broadcast", "send", BODY, "--kind", "crisis", *args])
+
+    result = run("--poll-option", "safe", "--poll-option", "help", "--poll-option", "!trapped", "--poll-reask", "45",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    broadcast_id = int(result.output.split('"id": ')[1].split(",")[0])
+    with database.sessions() as session:
+        poll = poll_reask.poll_of(session, broadcast_id)
+        assert [(o["number"], o["key"], o["help"]) for o in poll.options] == [
+            (1, "safe", False), (2, "help", True), (3, "trapped", True)]
+        assert poll.reask_after_minutes == 45
+    assert "at least two answers" in str(run("--poll-option", "safe").exception)
+    assert "--poll-reask needs --poll-option" in str(run("--poll-reask", "10").exception)
