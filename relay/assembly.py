@@ -17,6 +17,7 @@ SERVICE_BUILDERS: tuple[str, ...] = (
     "relay.integrity.service:build",  # hands messages moderators released to the bridge
     "relay.network_service:build",  # relay escalation, poll re-asks, channel failover
     "alerts.scheduler:build_service",  # crisis reminders and escalations, webinar notices (APScheduler)
+    "alerts.api:build_service",  # crises, timelines and webinars in the HTTP API and console
 )
 
 

@@ -38,6 +38,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached
     "subscribers.view": frozenset({K}),  # personal data
     "relays.view": frozenset({K}),  # relay nodes and their ACKs, with names
+    "crisis.view": frozenset({P, K, M}),  # crises, their timelines and exports; webinar series
 }
 
 

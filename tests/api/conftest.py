@@ -59,8 +59,9 @@ class LiveRelay:
         return self.db(lambda s: tokens.create(s, subscriber_id=subscriber_id, name=name, actor="test")[1])
 
 
-def start_live(tmp_path: Path, *, rate: float = 0.0, **overrides) -> LiveRelay:
+def start_live(tmp_path: Path, *, rate: float = 0.0, services=(), **overrides) -> LiveRelay:
     program = make_program(tmp_path, numbers=("+12015550100", "+12015550101"), rate=rate, **overrides)
+    program.services = list(services)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
 

@@ -1,0 +1,153 @@
+"""Crises, their timelines and webinar series over HTTP, for the console.
+
+alerts/ is outside the core, so the core's API cannot include these routes itself: `build_service` (one
+line in relay/assembly.py) adds them to the running relay's app when `relay run` starts its services.
+Permissions, tokens and error answers are the core API's (relay/api/).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from alerts import crisis as crises
+from alerts import timeline, webinars
+from alerts.models import Crisis, WebinarSeries
+from relay.api.auth import Principal, allow, principal
+from relay.api.common import PROBLEMS, Id, Relay, iso, relay
+from relay.config import Settings
+
+router = APIRouter(prefix="/api", tags=["crises"], responses=PROBLEMS)
+
+
+class MilestoneOut(BaseModel):
+    key: str
+    due_at: str
+    done_at: str | None
+
+
+class CrisisOut(BaseModel):
+    id: int
+    title: str
+    region: str
+    severity: str
+    status: str
+    activated_at: str
+    closed_at: str | None
+    milestones: list[MilestoneOut]
+
+
+class EntryOut(BaseModel):
+    seq: int
+    at: str
+    kind: str
+    actor: str
+    text: str
+    hash: str
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")
+
+
+class WebinarOut(BaseModel):
+    series_id: int
+    topic: str
+    timezone: str
+    session_id: int
+    starts_at: str
+    status: str
+    rsvp: dict[str, int]
+
+
+def _crisis(session, crisis_id: int) -> Crisis:
+    try:
+        return crises.get(session, crisis_id)
+    except crises.CrisisError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def _out(c: Crisis) -> dict:
+    return {"id": c.id, "title": c.title, "region": c.region, "severity": c.severity, "status": c.status,
+            "activated_at": iso(c.activated_at), "closed_at": iso(c.closed_at) or None,
+            "milestones": [{"key": m.key, "due_at": iso(m.due_at), "done_at": iso(m.done_at) or None}
+                           for m in c.milestones]}
+
+
+@router.get("/crises", response_model=list[CrisisOut])
+def list_crises(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
+    allow(r.database, who, "crisis.view")
+    with r.database.sessions() as session:
+        return [_out(c) for c in session.scalars(select(Crisis).order_by(Crisis.id.desc()).limit(200))]
+
+
+@router.get("/crises/{crisis_id}/timeline", response_model=list[EntryOut],
+            responses={200: {"content": {"application/json": {}, "text/markdown": {}}}})
+def crisis_timeline(crisis_id: Id, export: Literal["json", "md"] | None = Query(None, description=
+                    "json: the hash-chained after-action export (`relay crisis verify` checks it); md: a table"),
+                    who: Principal = Depends(principal), r: Relay = Depends(relay)):
+    allow(r.database, who, "crisis.view", f"crisis:{crisis_id}")
+    with r.database.sessions() as session:
+        found = _crisis(session, crisis_id)
+        records = timeline.as_records(timeline.entries(session, crisis_id))
+        if export == "json":
+            return Response(timeline.export_json(found, records), media_type="application/json",
+                            headers={"Content-Disposition": f'attachment; filename="crisis-{crisis_id}.json"'})
+        if export == "md":
+            return PlainTextResponse(timeline.export_markdown(found, records), media_type="text/markdown",
+                                     headers={"Content-Disposition": f'attachment; filename="crisis-{crisis_id}.md"'})
+        return [{k: rec[k] for k in ("seq", "at", "kind", "actor", "text", "hash")} for rec in records]
+
+
+@router.post("/crises/{crisis_id}/notes", response_model=EntryOut, status_code=201)
+def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
+    """A decision or an outcome, on the record as it happens."""
+    allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
+    with r.database.sessions.begin() as session:
+        _crisis(session, crisis_id)
+        crises.note(session, crisis_id, data.text, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
+        last = timeline.as_records(timeline.entries(session, crisis_id))[-1]
+        return {k: last[k] for k in ("seq", "at", "kind", "actor", "text", "hash")}
+
+
+@router.get("/webinars", response_model=list[WebinarOut], tags=["webinars"])
+def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
+    allow(r.database, who, "crisis.view")
+    with r.database.sessions() as session:
+        series = {s.id: s for s in session.scalars(select(WebinarSeries))}
+        rows = []
+        for item in webinars.upcoming(session, datetime.now(timezone.utc))[:200]:
+            s = series.get(item.series_id)
+            rows.append({"series_id": item.series_id, "topic": s.topic if s else "", "timezone": s.timezone if s else "UTC",
+                         "session_id": item.id, "starts_at": iso(item.starts_at), "status": item.status,
+                         "rsvp": webinars.rsvp_counts(session, item.id)})
+        return rows
+
+
+class ApiRoutes:
+    """A service only in name: at start it adds these routes to the relay's app (the web server is up by
+    then; the OpenAPI spec is rebuilt so it lists them)."""
+
+    name = "alerts.api"
+
+    async def start(self, program) -> None:
+        server = getattr(program, "server", None)
+        if server is None:  # `relay worker`: no web server
+            return
+        app = server.config.app.app
+        if not any(getattr(route, "path", None) == "/api/crises" for route in app.routes):
+            app.include_router(router)
+        app.openapi_schema = None
+
+    async def stop(self) -> None:
+        return None
+
+
+def build_service(settings: Settings) -> ApiRoutes:
+    return ApiRoutes()

@@ -1,0 +1,53 @@
+"""Crises over HTTP (alerts/api.py, wired in by the assembly): the list, the timeline with notes added
+from the API, and the after-action export that `relay crisis verify` accepts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from alerts import crisis as crises
+from alerts import timeline
+from alerts.api import build_service
+from alerts.config import alerts_settings
+from tests.api.conftest import start_live, stop_live
+
+
+@pytest.fixture
+def live_alerts(tmp_path):
+    live = start_live(tmp_path, services=[build_service(None)], translation={"engines": ["apertium"]})
+    try:
+        yield live
+    finally:
+        stop_live(live)
+
+
+def test_timeline_notes_and_export(live_alerts):
+    live = live_alerts
+    settings = live.program.settings
+    crisis_id = live.db(lambda s: crises.activate(s, alerts_settings(settings), title="Flooding", region="north",
+                                                  severity="Severe", actor="test", tier="coordinator",
+                                                  now=datetime.now(timezone.utc)).id)
+    with live.client("coordinator") as c:
+        spec = c.get("/api/openapi.json").json()
+        assert "/api/crises/{crisis_id}/timeline" in spec["paths"]
+        [listed] = c.get("/api/crises").json()
+        assert listed["title"] == "Flooding" and {m["key"] for m in listed["milestones"]} == {
+            "response", "assessment", "action_plan"}
+        note = c.post(f"/api/crises/{crisis_id}/notes", json={"text": "Shelter at the school opened, 120 beds"})
+        assert note.status_code == 201 and note.json()["kind"] == "note"
+        entries = c.get(f"/api/crises/{crisis_id}/timeline").json()
+        assert entries[-1]["text"] == "Shelter at the school opened, 120 beds"
+        exported = c.get(f"/api/crises/{crisis_id}/timeline?export=json")
+        assert exported.headers["content-disposition"].endswith('crisis-1.json"')
+        assert timeline.verify_export(exported.text).ok
+        assert "| note |" in c.get(f"/api/crises/{crisis_id}/timeline?export=md").text
+        assert c.get("/api/crises/999/timeline").status_code == 404
+        assert c.post(f"/api/crises/{crisis_id}/notes", json={"text": "   "}).status_code == 422
+    with live.client("partner") as partner:
+        assert partner.get(f"/api/crises/{crisis_id}/timeline").status_code == 200
+        refused = partner.post(f"/api/crises/{crisis_id}/notes", json={"text": "from a partner"})
+        assert refused.status_code == 403 and "coordinator" in refused.json()["detail"]
+    with live.client("observer") as observer:
+        assert observer.get("/api/crises").status_code == 403
