@@ -256,6 +256,24 @@ def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:
     _apply(session, [StatusUpdate(*row) for row in rows], datetime.now(timezone.utc))
 
 
+def apply_stranded_receipts(session: Session, now: datetime, *, older_than: float = 2.0, limit: int = 10_000) -> int:
+    """Apply receipts that both sides missed: with several processes, a status callback stored by one
+    (`store_receipts`) while another was recording the very send it reports on (`record`) is seen by
+    neither transaction, and the delivery would stay `sent` for ever. Housekeeping sweeps them up."""
+    cutoff = now - timedelta(seconds=older_than)
+    rows = session.execute(
+        select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
+               ProviderReceipt.error_code)
+        .join(Delivery, and_(Delivery.provider_message_id == ProviderReceipt.provider_message_id,
+                             Delivery.channel == ProviderReceipt.channel))
+        .where(Delivery.status == SENT, Delivery.sent_at < cutoff, ProviderReceipt.status.in_(list(RECEIPT_STATUS)))
+        .order_by(ProviderReceipt.id)
+        .limit(limit)
+    ).all()
+    _apply(session, [StatusUpdate(*row) for row in rows], now)
+    return len(rows)
+
+
 def expire_due(session: Session, now: datetime) -> int:
     """Deliveries of broadcasts past their expiry stop being sent."""
     expired = select(Broadcast.id).where(Broadcast.expires_at.is_not(None), Broadcast.expires_at <= now)

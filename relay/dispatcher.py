@@ -336,6 +336,7 @@ class Dispatcher:
         while True:
             try:
                 await self._db(deliveries.expire_due, self.clock())
+                await self._db(deliveries.apply_stranded_receipts, self.clock())
                 check = getattr(self.leases, "check", None)
                 if check is not None:
                     await asyncio.to_thread(check)
