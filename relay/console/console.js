@@ -62,6 +62,7 @@ function route() {
   if (!state.token || !state.me) return show("login");
   if (page === "delivery") { show("delivery"); openDelivery(arg); return; }
   if (page === "moderation") { show("moderation"); loadFlags(); return; }
+  if (page === "crises") { show("crises"); loadCrises(arg); return; }
   show("compose");
 }
 
@@ -361,6 +362,51 @@ function flagCard(flag) {
       el("button", { type: "button", class: "false", onclick: vote("false") }, "Confirm false")));
 }
 
+// --- crises (served when the alerts feature runs in this relay) ---------------------------------
+
+function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "—"; }
+
+async function loadCrises(id) {
+  try {
+    const list = await api("/api/crises");
+    $("crisis-list").replaceChildren(list.length ? el("div", {}, list.map((c) => el("div", { class: "list-item" },
+      el("a", { href: `#crises/${c.id}` }, `#${c.id} ${c.title}`), el("span", {}, `${c.region} · ${c.severity} · ${c.status}`))))
+      : el("p", {}, "No crisis has been activated."));
+    const sessions = await api("/api/webinars").catch(() => []);
+    $("webinar-list").replaceChildren(sessions.length ? el("div", {}, sessions.slice(0, 10).map((w) => el("div", { class: "list-item" },
+      el("span", {}, w.topic), el("span", {}, `${when(w.starts_at)} · yes ${w.rsvp.yes || 0} / no ${w.rsvp.no || 0}`))))
+      : el("p", {}, "No webinar session is scheduled."));
+    $("crisis").hidden = !id;
+    if (!id) return;
+    const crisis = list.find((c) => String(c.id) === id);
+    if (!crisis) { showError(`No crisis ${id}.`); return; }
+    $("crisis-heading").textContent = `#${crisis.id} ${crisis.title} · ${crisis.region} · ${crisis.severity} · ${crisis.status}`;
+    $("milestones").replaceChildren(el("ul", { class: "costs" }, crisis.milestones.map((m) =>
+      el("li", {}, `${m.key.replace("_", " ")}: due ${when(m.due_at)}` + (m.done_at ? `, done ${when(m.done_at)}` : "")))));
+    $("note-form").hidden = !state.me.can["crisis.activate"];
+    $("note-form").dataset.crisis = id;
+    await loadTimeline(id);
+  } catch (error) {
+    showError(error.status === 404 ? "Crises are not served by this relay process." : error.message);
+  }
+}
+
+async function loadTimeline(id) {
+  const entries = await api(`/api/crises/${id}/timeline`);
+  $("timeline").replaceChildren(el("table", {},
+    el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "time"), el("th", {}, "event"), el("th", {}, "by"), el("th", {}, "what"))),
+    el("tbody", {}, entries.map((e) => el("tr", {}, el("td", {}, e.seq), el("td", {}, when(e.at)), el("td", {}, e.kind),
+      el("td", {}, e.actor), el("td", {}, e.text))))));
+}
+
+async function download(format) {
+  const id = $("note-form").dataset.crisis;
+  const response = await fetch(`/api/crises/${id}/timeline?export=${format}`, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!response.ok) { showError(`Export failed (${response.status}).`); return; }
+  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `crisis-${id}.${format}` });
+  document.body.append(link); link.click(); link.remove();
+}
+
 // --- wiring --------------------------------------------------------------------------------------
 
 $("login-form").addEventListener("submit", async (event) => {
@@ -378,6 +424,17 @@ $("compose-form").addEventListener("change", schedulePreview);
 $("send").addEventListener("click", send);
 $("confirm").addEventListener("close", confirmed);
 window.addEventListener("hashchange", route);
+$("export-json").addEventListener("click", () => download("json"));
+$("export-md").addEventListener("click", () => download("md"));
+$("note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = $("note-form").dataset.crisis;
+  try {
+    await api(`/api/crises/${id}/notes`, { method: "POST", body: { text: $("note").value } });
+    $("note").value = "";
+    await loadTimeline(id);
+  } catch (error) { showError(error.message); }
+});
 
 (async () => {
   if (state.token) {

@@ -9,12 +9,17 @@ another false. Screenshots of the three pages go to docs/ (shown in the README).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from alerts import api as alerts_api
+from alerts import crisis as crises
+from alerts import timeline
+from alerts.config import alerts_settings
 from channels.sms_text import analyse
 from relay.integrity import claims, screen
 from relay.integrity.models import Claim, Flag
@@ -34,7 +39,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def relay(tmp_path):
-    live = start_live(tmp_path, rate=2.0, translation={"engines": ["apertium"]}, integrity={"quorum": 1})
+    live = start_live(tmp_path, rate=2.0, services=[alerts_api.build_service(None)],
+                      translation={"engines": ["apertium"]}, integrity={"quorum": 1})
     try:
         for i in range(6):
             live.add_person("observer", name=f"Vecina {i}", language="es", phone=f"+1202555020{i}", regions="coast")
@@ -130,6 +136,21 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     assert _no_horizontal_scroll(page)
     page.screenshot(path=str(DOCS / "console-phone.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
+
+    # The crisis timeline: a note from the console joins the record; the export verifies.
+    crisis_id = relay.db(lambda session: crises.activate(
+        session, alerts_settings(relay.program.settings), title="Coastal flooding", region="coast",
+        severity="Severe", actor="test", tier="coordinator", now=datetime.now(timezone.utc)).id)
+    page.get_by_role("link", name="Crises").click()
+    page.get_by_role("link", name=f"#{crisis_id} Coastal flooding").click()
+    page.get_by_label("Add to the record (a decision or an outcome)").fill("Broadcast sent to the coast, all reached")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#timeline")).to_contain_text("Broadcast sent to the coast, all reached")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON (hash-chained)").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert timeline.verify_export(exported).ok and "all reached" in exported
+    page.screenshot(path=str(DOCS / "console-crisis.png"), full_page=True)
 
     # A moderator: release one flag, confirm the other false, each with a reason.
     released_id, false_id = _held_flags(relay)
