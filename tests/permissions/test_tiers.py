@@ -44,6 +44,7 @@ CLI_ALLOWED = {
     "relays add": {"coordinator"},
     "poll results": {"coordinator"},
     "failover order": {"coordinator"},
+    "flags list": {"moderator", "coordinator"},
 }
 
 
@@ -174,10 +175,12 @@ def test_each_tier_each_privileged_cli_command(database, settings, world, tmp_pa
         "relays add": lambda t, w: ["relays", "add", str(w["id"]), "--community", f"CLI {t}", "--region", "cli"],
         "poll results": lambda t, w: ["poll", "results", str(world["poll"])],
         "failover order": lambda t, w: ["failover", "order", str(w["id"]), "telegram", "sms"],
+        "flags list": lambda t, w: ["flags", "list"],
     }
     action = {"broadcast send to everyone": "broadcast.everyone", "broadcast send to own region": None,
               "broadcast cancel": "broadcast.cancel", "broadcast approve": "translation.approve",
-              "relays add": "relays.manage", "poll results": "poll.results", "failover order": "subscribers.manage"}
+              "relays add": "relays.manage", "poll results": "poll.results", "failover order": "subscribers.manage",
+              "flags list": "flags.review"}
     for tier in TIERS:
         who = world["people"][tier]
         actor = f"subscriber:{who['id']}"
