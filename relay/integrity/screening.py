@@ -27,7 +27,7 @@ from relay.integrity import text as texts
 from relay.integrity import verification
 from relay.integrity.embeddings import EmbeddingIndex
 from relay.integrity.index import ClaimIndex, Match, similarity
-from relay.integrity.models import Claim, Flag, ScreenedMessage
+from relay.integrity.models import Flag, ScreenedMessage
 from relay.integrity.notices import warning_text
 from relay.models import BroadcastText, utcnow
 
@@ -208,7 +208,3 @@ def screen(session: Session, *, text: str, language: str | None, channel: str, s
                      reasons=list(analysis.reasons))
     warning = warning_text(settings.default_language) if action == "warn" else None
     return Screening(action, score, tuple(analysis.reasons), flag_id, warning, row.id)
-
-
-def claim_by_id(session: Session, claim_id: int) -> Claim | None:
-    return session.get(Claim, claim_id)
