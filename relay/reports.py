@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from channels.base import Inbound
-from relay import audit, commands, keywords, report_replies  # noqa: F401  (report_replies registers texts)
+from relay import audit, commands, keywords, permissions, report_replies  # noqa: F401  (registers texts)
 from relay.commands import CommandContext, NotMine
 from relay.config import Settings
 from relay.models import InboundMessage
@@ -106,6 +106,7 @@ def intake(context: CommandContext, text: str) -> str:
     from relay.inbound import person_address  # relay.inbound loads this module: import when used
 
     session, settings, inbound = context.session, context.settings, context.inbound
+    permissions.check(session, actor=context.actor, tier=context.tier, action="report.create")  # every tier today
     now = datetime.now(timezone.utc)
     address = person_address(inbound)
     detection = detect(text, settings.languages)

@@ -272,3 +272,25 @@ def test_a_broadcast_text_no_engine_translates_goes_to_volunteers_and_follows_th
         assert len(texts) == 2 and texts[1] == "Distribisyon dlo nan lekol Delmas 33 a 10:00."
         memory = session.scalars(select(TranslationMemoryEntry)).one()
         assert (memory.source, memory.target, memory.engine) == ("en", "ht", "human")
+
+
+def test_a_reporter_is_no_subscriber_until_they_join(relay_db):
+    from relay.models import Subscriber
+
+    settings, db = relay_db
+    with db.sessions.begin() as session:
+        sms(session, settings, CITIZEN, CREOLE)
+        person = session.scalars(select(Subscriber)).one()
+        assert not (person.consent_crisis or person.consent_webinar or person.consent_notice)
+        sms(session, settings, CITIZEN, "JOIN ht")
+        assert person.consent_crisis and person.consent_notice and person.language == "ht"
+
+
+def test_a_bad_room_in_the_routes_is_a_config_error(tmp_path):
+    from relay.config import ConfigError
+    from conftest import report_settings
+
+    with pytest.raises(ConfigError, match="must be \"channel:address\""):
+        report_settings(tmp_path, routes={"water": ["-1001234"]})
+    with pytest.raises(ConfigError, match="unknown categories"):
+        report_settings(tmp_path, routes={"cholera": ["telegram:-1"]})
