@@ -36,6 +36,7 @@ bench: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
+	$(BIN)/python bench/console_api.py
 	$(BIN)/python bench/triage_eval.py
 	ARGOS_INTRA_THREADS=1 $(BIN)/python bench/translation.py  # as the relay runs argos (translation_hooks.py)
 	$(BIN)/python bench/misinfo_eval.py
