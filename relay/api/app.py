@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from relay.api import broadcasts, metrics, moderation, network, people
+from relay.api import reports as report_queue
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
 from relay.config import Settings
