@@ -19,7 +19,7 @@ from relay import audit, outbox
 from relay.channel_registry import planned_senders
 from relay.config import Settings
 from relay.models import KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus
-from relay.outbox import DELIVERY_COLUMNS, Audience, BroadcastRequest, MachineTranslate, PlannedBroadcast
+from relay.outbox import DELIVERY_COLUMNS, BroadcastRequest, MachineTranslate, PlannedBroadcast
 
 REACHED = (DeliveryStatus.sending.value, DeliveryStatus.sent.value, DeliveryStatus.delivered.value)
 NOT_YET_SENT = (DeliveryStatus.pending.value, DeliveryStatus.held.value)
@@ -135,5 +135,3 @@ def cancel_unsent(session: Session, broadcast_ids: Sequence[int], *, actor: str)
             stopped += deliveries.cancel(session, broadcast, actor=actor)
     return stopped
 
-
-__all__ = ["Audience", "REACHED", "NOT_YET_SENT", "Sender", "follow_up", "cancel_unsent"]

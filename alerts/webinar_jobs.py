@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from sqlalchemy import select
+
 from alerts import texts
 from alerts.localized import plan_per_zone
 from alerts.models import Firing, WebinarBroadcast, WebinarSeries, WebinarSession
-from alerts.sending import NOT_YET_SENT, REACHED, Sender, cancel_unsent, follow_up
+from alerts.sending import REACHED, Sender, cancel_unsent, follow_up
 from alerts.webinars import KIND, Event, WebinarError, get_session, in_zone, local_to_utc, told, zones_reached
 from relay import audit
-from relay.outbox import Audience, BroadcastRequest
 from relay.models import Delivery
-from sqlalchemy import select
+from relay.outbox import Audience, BroadcastRequest
 
 
 def skip_reason(event: Event, owed: list[Event], fired: set[str], now: datetime, grace: timedelta) -> str | None:
@@ -121,5 +122,3 @@ def move(sender: Sender, session: Session, session_id: int, new_local_start: dat
                  new=new.isoformat(), corrections=result[0], deliveries=result[1])
     return result
 
-
-__all__ = ["NOT_YET_SENT", "cancel", "fire", "move", "skip_reason"]

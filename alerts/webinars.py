@@ -19,7 +19,6 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts import texts
 from alerts.config import AlertsSettings
 from alerts.models import Firing, Rsvp, WebinarBroadcast, WebinarSeries, WebinarSession
 from relay import audit
