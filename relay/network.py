@@ -236,6 +236,18 @@ def send_note(session: Session, about: Broadcast, endpoint: Endpoint, language: 
     return add_delivery(session, note, endpoint, language, senders, now)
 
 
+RELAYED_KINDS = ("crisis", "notice")
+
+
+def relayed(broadcast: Broadcast, audience) -> bool:
+    """Alerts and notices for an area are passed on; webinar notices, messages to named people (reminders,
+    corrections, bridged rooms) and broadcasts narrowed to a topic, a tier or a time zone are not: they
+    are for those people, not for their communities."""
+    return (broadcast.kind in RELAYED_KINDS and broadcast.references_id is None
+            and not getattr(audience, "endpoint_ids", ()) and not getattr(audience, "timezones", ())
+            and not audience.topics and not audience.tiers)
+
+
 def on_planned(session: Session, broadcast: Broadcast, request, senders: Mapping[str, Sequence[str]],
                now: datetime) -> None:
     """Plan hook (relay/outbox.py): every node whose region the audience covers gets the broadcast with its
@@ -245,11 +257,13 @@ def on_planned(session: Session, broadcast: Broadcast, request, senders: Mapping
     transaction that the coordinator waits on: a node already in the audience gets the header on its
     pending deliveries, any other on a new delivery to its first reachable endpoint."""
     audience = request.audience
-    if getattr(audience, "endpoint_ids", ()) or broadcast.references_id is not None:
-        return  # a message to named people (a reminder, a correction) is not relayed
+    if not relayed(broadcast, audience):
+        return
+    wanted = set(audience.languages)
     covered = [(node, language) for node, language in session.execute(
         select(RelayNode, Subscriber.language).join(Subscriber, Subscriber.id == RelayNode.subscriber_id)
-        .order_by(RelayNode.id)) if covers(audience.regions, node.region)]
+        .order_by(RelayNode.id))
+        if covers(audience.regions, node.region) and (not wanted or wanted & {language, *node.languages})]
     if not covered:
         return
     taken: set[str] = set()
