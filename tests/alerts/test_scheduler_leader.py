@@ -66,3 +66,37 @@ def test_schedulers_racing_on_the_same_events_send_each_once(alerts_db, cfg):
         broadcasts = session.scalar(select(func.count()).select_from(Broadcast))
     # one broadcast per time zone of each level's contacts: activation (1 zone) + escalation (2 zones)
     assert broadcasts == 3
+
+
+async def test_a_scheduler_in_another_process_holds_the_lease_until_it_dies(alerts_db, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from relay.leases import leases_for
+    from alerts.scheduler import LEASE_KEY
+    from tests.conftest import ROOT
+
+    settings, db = alerts_db
+    other = subprocess.Popen([sys.executable, str(ROOT / "tests" / "alerts" / "scheduler_process.py"),
+                              settings.resolved_database_url, str(settings.data_dir)],
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(other.stdout.readline), 60)
+        assert line.strip() == "leading"
+        probe = leases_for(db.engine, settings.data_dir)
+        assert not probe._try(LEASE_KEY)  # held by the other process: this one may not lead
+        program = SimpleNamespace(settings=settings, database=db)
+        here = AlertsScheduler(settings, clock=lambda: T0)
+        await here.start(program)
+        try:
+            other.send_signal(signal.SIGKILL)  # the leader dies without a word
+            other.wait(30)
+            await asyncio.wait_for(here.leader.wait(), 30)  # the OS / the database released its lock
+        finally:
+            await here.stop()
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.wait(30)
