@@ -119,6 +119,8 @@ class WebinarSettings(_Section):
     reminders: list[str] = Field(default_factory=lambda: ["24h", "1h"],
                                  description="Reminders this long before each session.")
     horizon_days: int = Field(120, gt=0, description="Sessions are laid out this far ahead.")
+    ics_link: bool = Field(False, description="Notices end with a link to the session's .ics at the relay's "
+                           "public URL (GET /webinars/ID.ics); off by default, as it lengthens every SMS.")
 
     @field_validator("reminders")
     @classmethod

@@ -116,7 +116,7 @@ def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, owed, fired: 
                 if event not in webinars.events(series, item, cfg):
                     continue
                 reason = webinar_jobs.skip_reason(event, owed, fired, now, grace)
-                webinar_jobs.fire(sender, session, series, item, event, reason, now)
+                webinar_jobs.fire(sender, session, series, item, event, reason, now, ics_link=cfg.webinars.ics_link)
         except IntegrityError:
             result.lost_races += 1
             continue

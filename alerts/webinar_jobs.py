@@ -42,7 +42,7 @@ def _audience(series: WebinarSeries) -> Audience:
 
 
 def fire(sender: Sender, session: Session, series: WebinarSeries, item: WebinarSession, event: Event,
-         reason: str | None, now: datetime) -> Firing:
+         reason: str | None, now: datetime, *, ics_link: bool = False) -> Firing:
     firing = Firing(key=event.key, due_at=event.due_at, fired_at=now, outcome="missed" if reason else "sent",
                     broadcast_ids=[])
     session.add(firing)
@@ -50,10 +50,14 @@ def fire(sender: Sender, session: Session, series: WebinarSeries, item: WebinarS
     if reason:
         return firing
     template = "webinar_notice" if event.kind == "notice" else "webinar_reminder"
+    public_url = sender.settings.public_url
+
+    calendar = f" {public_url}/webinars/{item.id}.ics" if ics_link and event.kind == "notice" else ""
 
     def render(language: str, zone: str) -> str | None:
-        return texts.render(template, language, topic=series.topic, link=series.join_link,
+        text = texts.render(template, language, topic=series.topic, link=series.join_link,
                             when=texts.when(item.starts_at, language, zone))
+        return text + calendar if text is not None else None
 
     base = BroadcastRequest(kind=KIND, body="-", source_language="en", sender=f"webinar:{series.id}",
                             audience=_audience(series))

@@ -65,3 +65,36 @@ async def test_a_reminder_due_while_the_relay_was_down_fires_once_on_restart(tmp
         assert len(to_contact(program, f"Crisis {crisis_id} activated")) == 1
     finally:
         await program.stop()
+
+
+async def test_a_webinar_notice_carries_a_calendar_link_the_relay_serves(tmp_path):
+    import re
+
+    import aiohttp
+
+    from alerts import webinars
+
+    clock = [datetime.now(timezone.utc)]
+    program = make_program(tmp_path, alerts={"webinars": {"ics_link": True}, "scheduler": {"tick": "1s"}})
+    service = AlertsScheduler(program.settings, clock=lambda: clock[0])
+    program.services = [service]
+    await program.start()
+    try:
+        add_people(program.database, "phone,language,timezone,topics\n+12015550301,en,America/New_York,webinars\n")
+        start = (clock[0] + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0)
+        with program.database.sessions.begin() as session:
+            webinars.add_series(session, alerts_settings(program.settings), topic="Water safety",
+                                rrule="FREQ=DAILY;COUNT=1", first_start=start, zone="UTC",
+                                link="https://meet.example.org/w", actor="test", now=clock[0],
+                                audience={"topics": ["webinars"]})
+        notices = await wait_for(lambda: [m for m in sms_log(program) if m["body"].startswith("Webinar: Water safety")])
+        link = re.search(r"(http://\S+\.ics)", notices[0]["body"]).group(1)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(link) as response:
+                body = await response.text()
+                assert response.status == 200 and response.headers["content-type"].startswith("text/calendar")
+            async with http.get(link.replace("/webinars/", "/webinars/999")) as missing:
+                assert missing.status == 404
+        assert "SUMMARY:Water safety" in body and "URL:https://meet.example.org/w" in body
+    finally:
+        await program.stop()
