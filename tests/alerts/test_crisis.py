@@ -203,3 +203,25 @@ def test_reminders_in_languages_we_did_not_write_go_through_the_translation_chai
         texts = {t.language: (t.origin, t.text) for b in session.scalars(select(Broadcast)) for t in b.texts}
     assert texts["es"][0] == "human"  # written by hand
     assert texts["sw"][0] in ("machine", "untranslated")  # no Swahili of ours: an engine, else the note
+
+
+def test_crisis_broadcasts_to_the_region_and_their_figures_join_the_timeline(alerts_db, sender, cfg):
+    from relay import outbox
+    from relay.outbox import Audience, BroadcastRequest
+
+    settings, db = alerts_db
+    add_people(db, PEOPLE)
+    crisis_id = activate(db, cfg)
+    for region in ("north", "south"):
+        outbox.plan_broadcast(db.sessions, BroadcastRequest(
+            kind="crisis", body=f"Evacuate the {region} bank now", source_language="en", sender="coordinator-ana",
+            severity="Extreme", audience=Audience(regions=(region,))), senders=sender.senders, actor="test")
+    run_due(sender, cfg, T0 + timedelta(minutes=5))
+    deliver_all(db)
+    run_due(sender, cfg, T0 + timedelta(minutes=10))
+    with db.sessions() as session:
+        entries = [(e.kind, e.text) for e in timeline.entries(session, crisis_id)]
+    sent = [text for kind, text in entries if kind == "broadcast.sent"]
+    assert len(sent) == 1 and "Evacuate the north bank now" in sent[0] and "to 4 recipients" in sent[0]
+    figures = [text for kind, text in entries if kind == "broadcast.figures"]
+    assert any("(alert) final: delivered 4" in text for text in figures)
