@@ -28,13 +28,15 @@ from relay.api.schemas import (
     BroadcastOut,
     BroadcastSummary,
     Cancelled,
+    CorrectionIn,
+    CorrectionOut,
     DraftOut,
     PollOut,
     PreviewOut,
 )
 from relay.channel_registry import planned_senders
 from relay.cli_identity import broadcast_action
-from relay.integrity import verification
+from relay.integrity import corrections, verification
 from relay.models import Broadcast, utcnow
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
@@ -213,6 +215,19 @@ def cancel(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Dep
     with r.database.sessions.begin() as session:
         count = deliveries.cancel(session, _broadcast(session, broadcast_id), actor=who.actor)
     return {"id": broadcast_id, "cancelled": count}
+
+
+@router.post("/broadcasts/{broadcast_id}/correct", response_model=CorrectionOut, status_code=201)
+def correct(data: CorrectionIn, broadcast_id: Id, who: Principal = Depends(principal),
+            r: Relay = Depends(relay)) -> dict:
+    """A correction to exactly the people the broadcast reached; what of it was not sent yet is stopped."""
+    allow(r.database, who, "broadcast.correct", f"broadcast:{broadcast_id}")
+    with r.database.sessions.begin() as session:
+        _broadcast(session, broadcast_id)
+        correction_id, count = corrections.correct(
+            session, broadcast_id, body=data.text, source_language=data.language or r.settings.default_language,
+            header="correction_of_broadcast", actor=who.actor, settings=r.settings)
+    return {"id": correction_id, "corrects": broadcast_id, "deliveries": count}
 
 
 @router.get("/broadcasts/{broadcast_id}/poll", response_model=PollOut)

@@ -227,6 +227,18 @@ class VoteResultOut(BaseModel):
     released: bool
 
 
+class CorrectionIn(Strict):
+    text: str | None = Field(None, min_length=1, max_length=2000, pattern=r"^[^\x00]*$",
+                             description="What to tell people instead (omitted: the moderators' standard text)")
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
+
+
+class CorrectionOut(BaseModel):
+    id: int  # the correction broadcast
+    corrects: int
+    deliveries: int
+
+
 class PollOut(BaseModel):
     broadcast_id: int
     asked: int

@@ -42,6 +42,8 @@ def test_progress_stream_metrics_and_readiness(live):
         assert last["by_language"] == {"es": {"delivered": 4}, "en": {"delivered": 5}}
         assert c.get("/readyz").json()["channels"] == {"sms": "connected", "telegram": "connected"}
         families = {f.name: f for f in text_string_to_metric_families(c.get("/metrics").text)}
+        fixed = c.post(f"/api/broadcasts/{created.json()['id']}/correct", json={"text": "Evacuate the east valley only."})
+        assert fixed.status_code == 201 and fixed.json()["deliveries"] == 9  # exactly the people it reached
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for f in families.values() for s in f.samples}
     assert samples[("relay_deliveries", (("channel", "sms"), ("status", "delivered")))] == 4

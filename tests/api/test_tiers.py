@@ -15,6 +15,7 @@ ALLOWED = {
     "broadcast to everyone": {"coordinator"},
     "broadcast to one's own region": {"partner", "coordinator"},
     "cancel a broadcast": {"coordinator"},
+    "correct a broadcast": {"coordinator"},
     "add a subscriber": {"coordinator"},
     "import subscribers": {"coordinator"},
     "erase a subscriber": {"coordinator"},
@@ -47,6 +48,8 @@ def _writes(live, c, tier: str, counter: int):
     yield "broadcast to one's own region", c.post("/api/broadcasts", json={"body": f"north from {tier}",
                                                                        "audience": {"regions": ["north"]}})
     yield "cancel a broadcast", c.post(f"/api/broadcasts/{broadcast.json()['id']}/cancel")
+    yield "correct a broadcast", c.post(f"/api/broadcasts/{broadcast.json()['id']}/correct",
+                                        json={"text": "The shelter is at the church, not the school."})
     yield "add a subscriber", c.post("/api/subscribers", json={"language": "fr", "phone": f"+120255507{counter:02d}",
                                                               "name": f"by {tier}"})
     yield "import subscribers", c.post("/api/subscribers/import", content=CSV.replace("0777", f"08{counter:02d}"),
