@@ -3,7 +3,7 @@ detection, the duplicate check against open reports, the report row, the acknowl
 through `inbound.handle` on SQLite (one transaction per message, as the webhook commits it), then the
 report service's pass that triages and routes them.
 
-    .venv/bin/python bench/report_intake.py [--messages 2000]
+    .venv/bin/python bench/report_intake.py [--messages 2000] [--database-url postgresql+psycopg://...]
 
 Input: the real Haiti 2010 SMS (`original` column) of the shared Mission 4636 file, each from its own
 number (the duplicate check compares every new text with up to 1,000 recent open reports).
@@ -34,12 +34,13 @@ from relay.triage.train import DEFAULT_DATA  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--database-url", default=None, help="e.g. a PostgreSQL URL (default: SQLite in a temp dir)")
     args = parser.parse_args()
     with DEFAULT_DATA.open(newline="", encoding="utf-8") as handle:
         texts = [r["original"] for r in csv.DictReader(handle) if r["event"] == "haiti_earthquake"]
     data = Path(tempfile.mkdtemp())
     settings = load_settings(None, overrides={
-        "data_dir": str(data), "reports": {"routes": {"water": ["telegram:-1"], "food": ["telegram:-1"]},
+        "data_dir": str(data), **({"database_url": args.database_url} if args.database_url else {}), "reports": {"routes": {"water": ["telegram:-1"], "food": ["telegram:-1"]},
                                            "default_rooms": ["telegram:-2"]}})
     database = Database.open(settings, upgrade=True)
     timings = []
@@ -57,7 +58,8 @@ def main() -> None:
         stored = session.query(Report).count()
         linked = session.query(Report).filter(Report.status == "linked").count()
     first, last = timings[:200], timings[-200:]
-    print(f"intake of {args.messages} real Haiti SMS through inbound.handle on SQLite, one commit each:")
+    where = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"intake of {args.messages} real Haiti SMS through inbound.handle on {where}, one commit each:")
     print(f"  {args.messages / elapsed:,.0f} reports/s; per message p50 {statistics.median(timings):.2f} ms, "
           f"p95 {sorted(timings)[int(len(timings) * 0.95)]:.2f} ms")
     print(f"  first 200 (few open reports) p50 {statistics.median(first):.2f} ms; last 200 (1,000 open reports "
