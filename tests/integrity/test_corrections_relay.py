@@ -5,8 +5,10 @@ referencing it, and no one else.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import sys
 
 from typer.testing import CliRunner
 
@@ -29,9 +31,13 @@ def _cli(config, *args: str) -> str:
     return result.output
 
 
-async def _relay(tmp_path):
+async def _relay(tmp_path, *, services: bool = False):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
                            translation={"engines": ["apertium"]})
+    if services:  # the integrity service, as `relay run` starts it (relay/assembly.py)
+        from relay.integrity.service import build
+
+        program.services = [build(program.settings)]
     await program.start()
     config = tmp_path / "relay.toml"
     config.write_text(f'data_dir = "{program.settings.data_dir}"\n[translation]\nengines = ["apertium"]\n'
@@ -178,5 +184,32 @@ async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_c
         assert correction.startswith("CORRECTION: a message relayed to you on ")
         assert "Shops may open; there is no order." in correction and VERIFY_LINE.search(correction)
         assert _to(program, OUTSIDER) == []
+    finally:
+        await program.stop()
+
+
+async def test_a_release_decided_at_the_cli_is_relayed_by_the_running_relay(tmp_path):
+    program, config = await _relay(tmp_path, services=True)
+    try:
+        sim = program.telegram_simulator
+        sim.add_user(SimUser(id=ANA, first_name="Ana"))
+        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+        _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_ES}=es")
+        _cli(config, "claims", "add", CLAIM_ES, "--lang", "es")
+        sim.inject_message(ANA, RUMOUR, chat_id=GROUP)
+        [flag] = await wait_for(lambda: json.loads(_cli(config, "flags", "list", "--json")))
+        # The votes come from another process, as an operator's would: no bridge runs there.
+        for who in ("ana", "ben"):
+            vote = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "relay.cli", "--config", str(config), "flags", "vote", str(flag["id"]),
+                "release", "--by", who, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await vote.communicate()
+            assert vote.returncode == 0, err.decode()
+        assert "decided release by 2 moderators" in out.decode()
+        assert "no relaying feature took the released message" in err.decode()
+        [copy] = await wait_for(lambda: _to(program, SMS_ES))  # ... the running relay hands it over
+        assert copy.startswith("Ana (Telegram):\n") and "agua" in copy.lower()
+        [done] = json.loads(_cli(config, "flags", "list", "--status", "released", "--json"))
+        assert done["release_pending"] is False
     finally:
         await program.stop()
