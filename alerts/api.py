@@ -18,6 +18,7 @@ from sqlalchemy import select
 from alerts import crisis as crises
 from alerts import timeline, webinars
 from alerts.models import Crisis, WebinarSeries
+from relay import audit
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
 from relay.config import Settings
@@ -112,6 +113,7 @@ def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r
     with r.database.sessions.begin() as session:
         _crisis(session, crisis_id)
         crises.note(session, crisis_id, data.text, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
+        audit.record(session, who.actor, "crisis.note", f"crisis:{crisis_id}", via="api")
         last = timeline.as_records(timeline.entries(session, crisis_id))[-1]
         return {k: last[k] for k in ("seq", "at", "kind", "actor", "text", "hash")}
 

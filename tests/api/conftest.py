@@ -89,6 +89,17 @@ def stop_live(live: LiveRelay) -> None:
         live.thread.join(10)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_any(request, tmp_path):
+    """The same live relay on SQLite and on the machine's PostgreSQL."""
+    extra = {"database_url": request.getfixturevalue("postgres_schema_url")} if request.param == "postgresql" else {}
+    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, **extra)
+    try:
+        yield relay
+    finally:
+        stop_live(relay)
+
+
 @pytest.fixture
 def live(tmp_path):
     relay = start_live(tmp_path, translation={"engines": ["apertium"]})
