@@ -7,6 +7,8 @@ The interface other features use:
   relayed), `warn` relays it with `Screening.warning` (or `warning_text(room_language)`), `relay` relays it.
 - `note_relayed(session, screening.screening_id, [broadcast ids])` once the message went out, so that a
   later "confirmed false" sends its correction to exactly the endpoints that received it.
+- `held_text(language, screening.reasons)`: what to tell the sender of a held message (it waits for
+  moderators; a rate-limited sender is told the pace), so that no one is silently dropped.
 - `on_release("bridge", handler)`: `handler(session, origin, warning)` relays a held message that
   moderators released.
 - `verification.code_for(key, broadcast_id, text)`, `verification.stamper(settings)` (the outbox hook).
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from relay.integrity.moderation import note_relayed, on_release
-    from relay.integrity.notices import warning_text
+    from relay.integrity.notices import held_text, warning_text
     from relay.integrity.screening import Screening, screen
 
 # Loaded on first use: `relay.config` imports `relay.integrity.settings`, and configuration must not pay
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Screening": "relay.integrity.screening", "screen": "relay.integrity.screening",
     "note_relayed": "relay.integrity.moderation", "on_release": "relay.integrity.moderation",
-    "warning_text": "relay.integrity.notices",
+    "warning_text": "relay.integrity.notices", "held_text": "relay.integrity.notices",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -136,3 +136,11 @@ def test_a_forwarded_official_message_is_checked_against_its_verification_code(d
     assert got["altered"].action != "relay" and f"altered_official_text:{broadcast.id}" in got["altered"].reasons
     assert got["forged"].action != "relay" and "forged_code:ZZZ-ZZ9" in got["forged"].reasons
     assert got["missing"].action == "warn" and got["missing"].reasons == ("official_without_code",)
+
+
+def test_what_the_sender_of_a_held_message_can_be_told():
+    from relay.integrity import held_text
+
+    assert held_text("fr").startswith("Votre message attend les moderateurs")
+    assert "one message every 10 minutes" in held_text("en", ("claim:1", "sender_rate_limited"), 10.0)
+    assert held_text("sw") == held_text("en")  # no human text in that language: English
