@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from relay import audit, deliveries, outbox, poll_reask
+from relay import audit, deliveries, outbox, poll_reask, polls
 from relay.api import preview as previews
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
@@ -51,12 +51,20 @@ def to_request(data: BroadcastIn, who: Principal, settings) -> BroadcastRequest:
         if len(text) > 4000:
             raise BroadcastError(f"human_texts.{language}: at most 4000 characters")
     expires = (datetime.now(timezone.utc) + timedelta(minutes=data.expires_minutes)) if data.expires_minutes else None
+    extras = {}
+    if data.poll_options:
+        try:
+            options = polls.parse_options(data.poll_options)
+        except polls.PollError as exc:
+            raise BroadcastError(f"poll_options: {exc}") from None
+        extras["poll"] = {"options": options, "open_hours": settings.polls.open_hours,
+                          "reask_minutes": settings.polls.reask_minutes}
     return BroadcastRequest(
         kind=data.kind, body=data.body, source_language=data.language or settings.default_language,
         sender=who.actor, severity=data.severity, urgency=data.urgency, certainty=data.certainty,
         audience=Audience(regions=tuple(data.audience.regions), topics=tuple(data.audience.topics),
                           tiers=tuple(data.audience.tiers)),
-        expires_at=expires, human_texts=dict(data.human_texts),
+        expires_at=expires, human_texts=dict(data.human_texts), extras=extras,
     )
 
 

@@ -34,6 +34,9 @@ class BroadcastIn(Strict):
     human_texts: dict[str, str] = Field(default_factory=dict, max_length=60,
                                         description="language -> a person's text, used instead of a machine one")
     expires_minutes: int | None = Field(None, ge=1, le=60 * 24 * 30)
+    poll_options: list[str] = Field(default_factory=list, max_length=9, description="Make it a poll: one answer "
+                                    "per option, numbered in order (safe, help, yes, no are known in several "
+                                    "languages; !word marks an answer whose people need help)")
 
 
 class ChannelCost(BaseModel):
