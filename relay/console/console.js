@@ -114,6 +114,7 @@ function draft() {
     audience: { regions: list(form.regions.value), topics: list(form.topics.value),
                 tiers: [...form.querySelectorAll("input[name=tier]:checked")].map((box) => box.value) },
     human_texts: humanTexts,
+    poll_options: list(form.poll.value),
   };
 }
 
