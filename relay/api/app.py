@@ -45,18 +45,25 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted():
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                if not started and not refused:
+                    # Answer now: whatever the app makes of the aborted read (FastAPI turns it into a
+                    # 400) is dropped by `tracked`.
+                    refused = True
+                    await self._refuse(send)
                 raise _TooLarge
             return message
 
         async def tracked(message):
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -64,7 +71,7 @@ class BodyLimit:
         try:
             await self.app(scope, counted, tracked)
         except _TooLarge:
-            if not started:
+            if not started and not refused:
                 await self._refuse(send)
 
     async def _refuse(self, send) -> None:

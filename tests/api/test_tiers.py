@@ -115,6 +115,14 @@ def test_bad_input_is_a_422_naming_the_field_and_big_bodies_a_413(live):
         response = c.post("/api/subscribers/import", content="x" * (live.program.settings.console.max_body_bytes + 1),
                           headers={"Content-Type": "text/csv"})
         assert response.status_code == 413
+        def chunks(size):  # no Content-Length: counted as it streams
+            for _ in range(size // 65536 + 1):
+                yield b"x" * 65536
+
+        limit = live.program.settings.console.max_body_bytes
+        for path, kind in (("/api/subscribers/import", "text/csv"), ("/api/broadcasts", "application/json")):
+            response = c.post(path, content=chunks(limit), headers={"Content-Type": kind})
+            assert response.status_code == 413, (path, response.status_code, response.text)
         response = c.post("/api/subscribers/import", content="name,phone,language\nA,+12025550999,es\nB,nope,es\n,,\n",
                           headers={"Content-Type": "text/csv"})
         assert response.status_code == 200
