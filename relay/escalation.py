@@ -25,6 +25,7 @@ from relay.replies import reply
 
 STEPS = {1: "backups", 2: "community", 3: "hub"}
 LAST_STEP = 3
+GONE = (DeliveryStatus.failed.value, DeliveryStatus.cancelled.value, DeliveryStatus.expired.value)
 CHUNK = 5000  # people per query (bound parameters stay well under SQLite's limit)
 
 
@@ -53,6 +54,8 @@ def escalate_due(session: Session, now: datetime, settings: NetworkSettings,
         delay = timedelta(minutes=settings.delay_minutes(broadcast.severity))
         due = min(LAST_STEP, int((now - ack.asked_at) / delay))
         node = session.get(RelayNode, ack.node_id)
+        if due == 0 and ack.step == 0 and not _may_reach(session, broadcast.id, node.subscriber_id):
+            due = 1  # a relay the alert cannot reach cannot acknowledge it: ask the backups now
         while ack.step < due:
             step = ack.step + 1
             reached = _STEP_ACTIONS[step](session, broadcast, node, ack, senders, now)
@@ -63,6 +66,14 @@ def escalate_due(session: Session, now: datetime, settings: NetworkSettings,
             done.append(Step(broadcast.id, node.id, node.community, STEPS[step], reached))
     session.flush()
     return done
+
+
+def _may_reach(session: Session, broadcast_id: int, subscriber_id: int) -> bool:
+    """Whether some delivery of this broadcast to the person is still on its way or arrived."""
+    return session.scalar(
+        select(Delivery.id).join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+        .where(Delivery.broadcast_id == broadcast_id, Endpoint.subscriber_id == subscriber_id,
+               Delivery.status.not_in(GONE)).limit(1)) is not None
 
 
 def _backups(session: Session, broadcast: Broadcast, node: RelayNode, ack: RelayAck,
