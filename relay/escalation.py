@@ -4,7 +4,8 @@ own subscribers directly, then its hub. Every step is in the audit log.
 `escalate_due(session, now, ...)` is a plain function of the database and a clock, so tests drive it
 with a controlled clock; `relay run` calls it periodically (relay/network_service.py). Step k is due at
 `asked_at + k × ack_minutes[severity]`; a step with nobody to reach (no backups, no hub) is recorded and
-passed. An acknowledgement, from the node or a backup, stops what is not yet done.
+passed. A relay whose every delivery of the alert failed (or that had no reachable endpoint) cannot
+acknowledge: its step 1 is due at once. An acknowledgement, from the node or a backup, stops what is not yet done.
 """
 
 from __future__ import annotations
