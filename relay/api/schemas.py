@@ -3,12 +3,12 @@ never a 500, and never a request the database cannot store."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Lang = Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en, es, ht")
-Tag = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+# A region or topic: no control characters (PostgreSQL refuses NUL in text; nobody types the others).
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 
 class Strict(BaseModel):
@@ -16,8 +16,8 @@ class Strict(BaseModel):
 
 
 class AudienceIn(Strict):
-    regions: list[str] = Field(default_factory=list, max_length=50)
-    topics: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[Tag] = Field(default_factory=list, max_length=50)
+    topics: list[Tag] = Field(default_factory=list, max_length=50)
     tiers: list[Literal["observer", "contributor", "partner", "coordinator", "moderator"]] = Field(
         default_factory=list, max_length=5)
 
@@ -31,10 +31,10 @@ class BroadcastIn(Strict):
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Language of the body "
                                  "(default: the relay's default_language)")
     audience: AudienceIn = Field(default_factory=AudienceIn)
-    human_texts: dict[str, str] = Field(default_factory=dict, max_length=60,
+    human_texts: dict[str, Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")]] = Field(default_factory=dict, max_length=60,
                                         description="language -> a person's text, used instead of a machine one")
     expires_minutes: int | None = Field(None, ge=1, le=60 * 24 * 30)
-    poll_options: list[str] = Field(default_factory=list, max_length=9, description="Make it a poll: one answer "
+    poll_options: list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")]] = Field(default_factory=list, max_length=9, description="Make it a poll: one answer "
                                     "per option, numbered in order (safe, help, yes, no are known in several "
                                     "languages; !word marks an answer whose people need help)")
 
@@ -151,13 +151,13 @@ class Me(BaseModel):
 class SubscriberIn(Strict):
     language: str = Field(pattern=r"^[a-z]{2,3}$")
     name: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
-    phone: str | None = Field(None, max_length=40)
-    telegram: str | None = Field(None, max_length=40)
-    matrix: str | None = Field(None, max_length=255)
-    timezone: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=40, pattern=r"^[^\x00]*$")
+    telegram: str | None = Field(None, max_length=40, pattern=r"^[^\x00]*$")
+    matrix: str | None = Field(None, max_length=255, pattern=r"^[^\x00]*$")
+    timezone: str | None = Field(None, max_length=64, pattern=r"^[^\x00]*$")
     tier: Literal["observer", "contributor", "partner", "coordinator", "moderator"] = "observer"
-    regions: list[str] = Field(default_factory=list, max_length=50)
-    topics: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[Tag] = Field(default_factory=list, max_length=50)
+    topics: list[Tag] = Field(default_factory=list, max_length=50)
 
 
 class EndpointOut(BaseModel):
