@@ -108,7 +108,7 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
         return _problem("token", exc)
 
     collector = metrics.DatabaseCollector(database, _memory_stats(settings, database))
-    metrics.REGISTRY.register(collector)  # one app per process in `relay run`; tests make several
+    metrics.attach(collector)  # one app per process in `relay run`; tests may make several
     app.state.metrics_collector = collector
 
     @app.get("/metrics", include_in_schema=False)
@@ -127,10 +127,7 @@ def uninstall(app: FastAPI) -> None:
     """Stop reporting this app's database (a test that makes several relays in one process)."""
     collector = getattr(app.state, "metrics_collector", None)
     if collector is not None:
-        try:
-            metrics.REGISTRY.unregister(collector)
-        except KeyError:
-            pass
+        metrics.detach(collector)
 
 
 def _memory_stats(settings: Settings, database: Database):

@@ -98,3 +98,28 @@ class DatabaseCollector(Collector):
                                       "translation memory / all translations asked for, in this process.")
             ratio.add_metric([], hits / (hits + calls) if hits + calls else 0.0)
             yield ratio
+
+
+class _Latest(Collector):
+    """The one collector registered: it reports the database of the latest app installed, so two relays
+    in one process (tests) do not register the same metric names twice."""
+
+    def __init__(self) -> None:
+        self.sources: list[DatabaseCollector] = []
+
+    def collect(self):
+        if self.sources:
+            yield from self.sources[-1].collect()
+
+
+_LATEST = _Latest()
+REGISTRY.register(_LATEST)
+
+
+def attach(collector: DatabaseCollector) -> None:
+    _LATEST.sources.append(collector)
+
+
+def detach(collector: DatabaseCollector) -> None:
+    if collector in _LATEST.sources:
+        _LATEST.sources.remove(collector)

@@ -86,3 +86,19 @@ def test_an_extreme_broadcast_waits_for_a_second_coordinator(two_person):
         assert body == alert["body"]
         severe = first.post("/api/broadcasts", json={**alert, "severity": "Severe"})
         assert severe.status_code == 201  # only Extreme waits
+
+
+def test_two_relays_in_one_process_both_serve_metrics(tmp_path):
+    first = start_live(tmp_path / "a")
+    try:
+        second = start_live(tmp_path / "b")
+        try:
+            for live in (first, second):
+                with live.client("coordinator") as c:
+                    assert "relay_oldest_pending_seconds" in c.get("/metrics").text
+        finally:
+            stop_live(second)
+        with first.client("coordinator") as c:
+            assert c.get("/metrics").status_code == 200
+    finally:
+        stop_live(first)
