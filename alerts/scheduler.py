@@ -137,7 +137,7 @@ def serve_calendars(program) -> bool:
     from alerts.ics import session_calendar
     from alerts.models import WebinarSeries, WebinarSession
 
-    front = getattr(getattr(program.server, "config", None), "app", None)
+    front = getattr(getattr(getattr(program, "server", None), "config", None), "app", None)
     app = getattr(front, "app", None)
     if app is None or not hasattr(app, "add_api_route"):
         return False
