@@ -12,6 +12,7 @@ from __future__ import annotations
 from relay import outbox, permissions, replies
 from relay.channel_registry import planned_senders
 from relay.commands import CommandContext, command
+from relay.integrity import verification
 from relay.permission_replies import refused
 from relay.translation_hooks import approval_policy, session_translator, untranslated_note
 
@@ -66,7 +67,7 @@ def broadcast(context: CommandContext) -> str | None:
                                         machine=session_translator(settings, context.session),
                                         note=untranslated_note,
                                         approval=approval_policy(settings), actor=context.actor,
-                                        session=context.session)
+                                        session=context.session, stamp=verification.stamper(settings))
     except outbox.BroadcastError as exc:
         return context.reply("broadcast_refused", reason=str(exc))
     wake = context.extras.get("wake_dispatcher")

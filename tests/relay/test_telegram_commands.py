@@ -81,7 +81,8 @@ async def test_a_group_subscribes_itself_and_broadcast_needs_a_coordinator(tmp_p
             session.scalar(select(Subscriber).join(Endpoint).where(Endpoint.address == "8202")).tier = "coordinator"
         answer = await _say(program, 8202, "/broadcast crisis River over the bridge: leave the lower town.")
         assert "queued" in answer.lower()
-        await wait_for(lambda: any("River over the bridge" in t for t in _replies(program, GROUP)))
+        [alert] = await wait_for(lambda: [t for t in _replies(program, GROUP) if "River over the bridge" in t])
+        assert "Verify:" in alert  # an official broadcast carries its verification code
         assert not sms_log(program)  # no SMS subscriber: nothing sent there
     finally:
         await program.stop()
