@@ -40,6 +40,7 @@ def create(
 
 @app.command("revoke")
 def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="The token's id (relay tokens list).")) -> None:
+    """End a token at once: its next request is refused with 401."""
     cli = context(ctx)
     with cli.database().sessions.begin() as session:
         try:
@@ -51,6 +52,7 @@ def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="The tok
 
 @app.command("list")
 def list_tokens(ctx: typer.Context) -> None:
+    """Every token: id, prefix, subscriber, name, live or revoked, last use (never the token itself)."""
     cli = context(ctx)
     with cli.database().sessions() as session:
         for token in tokens.listing(session):
