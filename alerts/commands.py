@@ -47,6 +47,10 @@ replies.register({
                  "ht": "Mesi, ou enskri pou {topic} ({yes} wi jiskounye a)."},
     "rsvp_no": {"en": "Noted: you will not attend {topic}.", "es": "Anotado: no asistira a {topic}.",
                 "fr": "Note : vous ne participerez pas a {topic}.", "ht": "Nou note: ou p ap patisipe nan {topic}."},
+    "rsvp_usage": {"en": "Answer the last webinar notice with /rsvp yes or /rsvp no.",
+                   "es": "Responda al ultimo aviso de seminario web con /rsvp si o /rsvp no.",
+                   "fr": "Repondez au dernier avis de webinaire par /rsvp oui ou /rsvp non.",
+                   "ht": "Reponn denye avi webine a ak /rsvp wi oswa /rsvp non."},
     "rsvp_nothing": {"en": "There is no upcoming webinar to answer.", "es": "No hay ningun seminario web pendiente.",
                      "fr": "Aucun webinaire a venir.", "ht": "Pa gen okenn webine k ap vini."},
 })
@@ -104,7 +108,7 @@ def _rsvp(ctx: CommandContext, word: str) -> str | None:
 def rsvp_command(ctx: CommandContext) -> str | None:
     word = (ctx.command.argument or "").upper()
     if word not in YES_WORDS | NO_WORDS:
-        return ctx.reply("rsvp_nothing") if not word else ctx.reply("crisis_refused", reason="/rsvp yes | /rsvp no")
+        return ctx.reply("rsvp_usage")
     return _rsvp(ctx, word) or ctx.reply("rsvp_nothing")
 
 
