@@ -153,7 +153,10 @@ def serve_calendars(program) -> bool:
         return Response(data, media_type="text/calendar; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="webinar-{session_id}.ics"'})
 
-    app.add_api_route("/webinars/{session_id}.ics", calendar, methods=["GET"])
+    # Not part of the API spec; and its return annotation is a string FastAPI cannot resolve (Response is
+    # imported here, not at module level), which broke /api/openapi.json in `relay run`.
+    app.add_api_route("/webinars/{session_id}.ics", calendar, methods=["GET"], response_model=None,
+                      include_in_schema=False)
     return True
 
 
