@@ -51,3 +51,16 @@ def test_timeline_notes_and_export(live_alerts):
         assert refused.status_code == 403 and "coordinator" in refused.json()["detail"]
     with live.client("observer") as observer:
         assert observer.get("/api/crises").status_code == 403
+
+
+def test_the_spec_of_the_relay_as_assembled(tmp_path):
+    """`relay run` with every service of the assembly: the spec still builds and lists the alerts routes."""
+    live = start_live(tmp_path, services="assembly", translation={"engines": ["apertium"]})
+    try:
+        with live.client() as c:
+            spec = c.get("/api/openapi.json")
+            assert spec.status_code == 200
+            assert {"/api/crises", "/api/broadcasts/preview", "/api/flags"} <= set(spec.json()["paths"])
+            assert spec.json()["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    finally:
+        stop_live(live)
