@@ -228,6 +228,8 @@ async function openDelivery(id) {
   if (!b) return;
   $("delivery-summary").replaceChildren(el("strong", {}, `Broadcast #${b.id}`), ` · ${b.kind} · ${b.severity} · `, b.body);
   state.samples = [];
+  state.failing = 0;
+  $("unreached").replaceChildren(el("p", {}, "Sending…"));
   renderProgress(b.progress);
   follow(id);
 }
@@ -290,8 +292,11 @@ async function follow(id) {
         const event = /^event: ?(.*)$/m.exec(block)?.[1];
         const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
         if (!data) continue;
-        renderProgress(JSON.parse(data));
+        const progress = JSON.parse(data);
+        renderProgress(progress);
         if (event === "done") { finished(id); return; }
+        const failing = (progress.by_status.failed || 0) + (progress.by_status.expired || 0) + (progress.by_status.cancelled || 0);
+        if (failing !== state.failing) { state.failing = failing; showUnreached(id); } // failures show as they happen
       }
     }
   } catch (error) {
@@ -299,13 +304,17 @@ async function follow(id) {
   }
 }
 
-async function finished(id) {
-  state.stream = null;
+async function showUnreached(id) {
   const b = await api(`/api/broadcasts/${id}`);
   $("unreached").replaceChildren(b.unreached.length
     ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "channel"), el("th", {}, "address"), el("th", {}, "status"), el("th", {}, "error"))),
         el("tbody", {}, b.unreached.map((u) => el("tr", {}, el("td", {}, u.channel), el("td", {}, u.address), el("td", {}, u.status), el("td", {}, u.error || "")))))
     : el("p", {}, "Everyone was reached."));
+}
+
+async function finished(id) {
+  state.stream = null;
+  await showUnreached(id);
   if (state.me.can["relays.view"]) {
     const nodes = await api(`/api/relays?broadcast=${id}`).catch(() => []);
     $("acks-card").hidden = !nodes.length;
