@@ -64,6 +64,7 @@ function route() {
   if (page === "moderation") { show("moderation"); loadFlags(); return; }
   if (page === "crises") { show("crises"); loadCrises(arg); return; }
   show("compose");
+  loadDrafts();
 }
 
 function show(page) {
@@ -194,12 +195,28 @@ async function send() {
   $("confirm-send").focus();
 }
 
+async function loadDrafts() {
+  if (!state.me.can["broadcast.everyone"]) return;
+  const drafts = (await api("/api/drafts").catch(() => [])).filter((d) => d.status === "waiting");
+  $("drafts").hidden = !drafts.length;
+  $("draft-list").replaceChildren(...drafts.map((d) => el("div", { class: "list-item" },
+    el("span", {}, `#${d.id} by ${d.created_by}: ${d.request.body.slice(0, 80)}`),
+    d.created_by === state.me.actor ? el("span", { class: "help" }, "yours: another coordinator approves")
+      : el("button", { type: "button", onclick: async () => {
+          try {
+            const result = await api(`/api/drafts/${d.id}/approve`, { method: "POST" });
+            location.hash = `#delivery/${result.id}`;
+          } catch (error) { showError(error.message); }
+        } }, "Approve and send"))));
+}
+
 async function confirmed() {
   if ($("confirm").returnValue !== "send") return;
   try {
     const result = await api("/api/broadcasts", { method: "POST", body: draft() });
     if (result.status === "awaiting_second_approval") {
-      showError(`Draft ${result.draft_id} waits for a second coordinator (POST /api/drafts/${result.draft_id}/approve).`);
+      showError(`Draft ${result.draft_id} waits for a second coordinator's approval.`);
+      loadDrafts();
       return;
     }
     location.hash = `#delivery/${result.id}`;

@@ -184,3 +184,38 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
             (moderator, "Checked with the water board: the tap water is safe"),
             (moderator, "The dam operator confirms the Peligre dam is intact")])
     assert errors == []
+
+
+@pytest.fixture
+def two_person_relay(tmp_path):
+    live = start_live(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True})
+    live.people["second"] = live.add_person("coordinator", name="Second Coordinator", telegram="9300")
+    live.tokens["second"] = live.token_for(live.people["second"])
+    try:
+        yield live
+    finally:
+        stop_live(live)
+
+
+def test_an_extreme_alert_needs_a_second_coordinator(two_person_relay, browser_context):
+    relay = two_person_relay
+    page = browser_context.new_page()
+    page.goto(f"{relay.url}/console/")
+    page.get_by_label("API token").fill(relay.tokens["coordinator"])
+    page.get_by_label("API token").press("Enter")
+    page.get_by_label("Kind").select_option("crisis")
+    page.get_by_label("Severity").select_option("Extreme")
+    page.get_by_label("Message").fill("Tsunami warning: go inland now.")
+    expect(page.locator("#estimate")).to_contain_text("a second coordinator must approve")
+    page.get_by_role("button", name="Send…").click()
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("#error")).to_contain_text("waits for a second coordinator")
+    expect(page.locator("#draft-list")).to_contain_text("another coordinator approves")  # not by its author
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("API token").fill(relay.tokens["second"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Approve and send").click()
+    page.wait_for_url(re.compile(r"#delivery/\d+$"))
+    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
+                           timeout=60_000)
+    assert "6 of 6 delivered" in page.locator("#delivery-state").inner_text()
