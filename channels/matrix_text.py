@@ -149,7 +149,10 @@ def _localpart(user_id: str) -> str:
 
 def _timestamp(value: object) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # a time no clock shows: take the time it arrived
+            return datetime.now(timezone.utc)
     return datetime.now(timezone.utc)
 
 

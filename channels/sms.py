@@ -277,6 +277,23 @@ def _require(params: Mapping[str, str], *names: str) -> None:
         raise ValueError(f"Twilio webhook is missing field(s): {', '.join(missing)}")
 
 
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")  # Twilio's message SIDs: SM or MM + 32 hex digits
+_MAX_BODY = 10_000  # Twilio joins a concatenated SMS into one Body of at most 1,600 characters
+
+
+def _check_fields(params: Mapping[str, str]) -> None:
+    """Refuse what Twilio never sends, before anything is stored: a malformed SID, an address that is no
+    address, a NUL character (PostgreSQL cannot store one), a body beyond any SMS."""
+    if not _SID.match(params["MessageSid"]):
+        raise ValueError(f"MessageSid {params['MessageSid'][:40]!r} is not a Twilio message SID (SM + 32 hex digits)")
+    for name in ("From", "To"):
+        value = params.get(name, "")
+        if len(value) > 64 or "\x00" in value or (name == "From" and not value.strip()):
+            raise ValueError(f"{name} {value[:40]!r} is not a phone number or address Twilio would send")
+    if "\x00" in params["Body"] or len(params["Body"]) > _MAX_BODY:
+        raise ValueError(f"Body has a NUL character or more than {_MAX_BODY} characters")
+
+
 def parse_inbound(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> Inbound:
     """An SMS a person sent to one of our numbers, from Twilio's signed webhook form.
 
@@ -285,6 +302,7 @@ def parse_inbound(auth_token: str, url: str, params: Mapping[str, str], signatur
     """
     _verify(auth_token, url, params, signature)
     _require(params, "MessageSid", "From", "Body")
+    _check_fields(params)
     return Inbound(
         channel=SmsChannel.name,
         provider_message_id=params["MessageSid"],
@@ -300,6 +318,8 @@ def parse_status(auth_token: str, url: str, params: Mapping[str, str], signature
     """A delivery receipt from Twilio's signed status callback."""
     _verify(auth_token, url, params, signature)
     _require(params, "MessageSid", "MessageStatus")
+    if not _SID.match(params["MessageSid"]) or len(params["MessageStatus"]) > 32:
+        raise ValueError("a status callback needs a Twilio MessageSid and a MessageStatus word")
     return StatusUpdate(
         channel=SmsChannel.name,
         provider_message_id=params["MessageSid"],

@@ -383,6 +383,11 @@ def parse_update(update: Mapping[str, Any], recipient: str = "") -> Inbound | No
     chat, user = message.get("chat"), message.get("from")
     if not isinstance(text, str) or not isinstance(chat, Mapping) or not isinstance(chat.get("id"), int):
         return None
+    if "\x00" in text or len(text) > 2 * MAX_MESSAGE_UNITS:
+        raise ValueError("message text has a NUL character or is longer than Telegram allows")
+    if not all(abs(v) < 2**63 for v in (update["update_id"], chat["id"], *(
+            [user["id"]] if isinstance(user, Mapping) and isinstance(user.get("id"), int) else []))):
+        raise ValueError("an id in the update is outside Telegram's 64-bit range")
     user = user if isinstance(user, Mapping) else {}
     chat_type = str(chat.get("type", "private"))
     chat_id, user_id = chat["id"], user.get("id")
@@ -414,7 +419,10 @@ def parse_update(update: Mapping[str, Any], recipient: str = "") -> Inbound | No
 
 def _timestamp(value: object) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # a time no clock shows: take the time it arrived
+            return datetime.now(timezone.utc)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)

@@ -113,7 +113,7 @@ def _reply_in(context: CommandContext, key: str, language: str) -> str:
 
 def _new_endpoint(context: CommandContext, address: str, language: str) -> Endpoint:
     inbound = context.inbound
-    name = inbound.raw.get("chat_title") or inbound.raw.get("display_name") or None
+    name = (inbound.raw.get("chat_title") or inbound.raw.get("display_name") or "")[:200] or None
     subscriber = Subscriber(language=language, timezone=context.settings.default_timezone, name=name)
     endpoint = Endpoint(channel=inbound.channel, address=address)
     subscriber.endpoints.append(endpoint)

@@ -222,10 +222,10 @@ def load_settings(
     if path is not None:
         data = _read_toml(path, "config file")
         _refuse_secrets(data, path)
-        if "data_dir" in data and not Path(data["data_dir"]).is_absolute():
+        if isinstance(data.get("data_dir"), str) and not Path(data["data_dir"]).is_absolute():
             data["data_dir"] = str(path.parent / data["data_dir"])
         glossary = data.get("translation", {}).get("glossary_dir") if isinstance(data.get("translation"), dict) else None
-        if glossary and not Path(glossary).is_absolute():
+        if isinstance(glossary, str) and glossary and not Path(glossary).is_absolute():
             data["translation"]["glossary_dir"] = str(path.parent / glossary)
     secrets_file = os.environ.get("RELAY_SECRETS_FILE")
     if secrets_file:

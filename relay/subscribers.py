@@ -186,6 +186,15 @@ def import_csv(
     """Import good rows, report bad ones by line number; re-importing the same file changes nothing."""
     report = ImportReport()
     reader = csv.DictReader(handle)
+    try:
+        return _import_rows(session, reader, report, actor=actor, default_region=default_region,
+                            default_timezone=default_timezone)
+    except csv.Error as exc:  # malformed quoting or line ends: say where, import nothing of a broken file
+        raise SubscriberError(f"line {reader.line_num}: the file is not valid CSV ({exc})") from None
+
+
+def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport, *, actor: str,
+                 default_region: str | None, default_timezone: str) -> ImportReport:
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise SubscriberError("the CSV file is empty: expected a header row with " + ", ".join(CSV_COLUMNS))

@@ -143,6 +143,10 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
         message = authenticate(sms.parse_inbound, request)
         if isinstance(message, Reply):
             return message
+        try:
+            inbound.check(message)
+        except ValueError as exc:
+            return Reply(400, f"bad request: {exc}")
         after: list = []
         with_after = {**extras, "after_commit": after}
         try:
@@ -186,7 +190,10 @@ def telegram_webhooks(settings: Settings, chat_inbound: Mapping[str, "ChatInboun
         except ValueError as exc:
             return Reply(400, f"bad request: {exc}")
         if message is not None:
-            await loop.handle(message)
+            try:
+                await loop.handle(message)
+            except ValueError as exc:
+                return Reply(400, f"bad request: {exc}")
         return Reply(200, "{}", "application/json")
 
     return {"/webhooks/telegram": inbound_telegram}
