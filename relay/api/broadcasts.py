@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Annotated
 from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from relay import audit, deliveries, outbox, poll_reask, polls
+from relay import approvals, audit, deliveries, outbox, poll_reask, polls
 from relay.api import preview as previews
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
@@ -27,17 +29,20 @@ from relay.api.schemas import (
     BroadcastIn,
     BroadcastOut,
     BroadcastSummary,
+    ApprovalOut,
+    ApproveIn,
     Cancelled,
     CorrectionIn,
     CorrectionOut,
     DraftOut,
     PollOut,
     PreviewOut,
+    TextOut,
 )
 from relay.channel_registry import planned_senders
 from relay.cli_identity import broadcast_action
 from relay.integrity import corrections, verification
-from relay.models import Broadcast, utcnow
+from relay.models import Broadcast, BroadcastText, utcnow
 from relay.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
 
@@ -236,6 +241,37 @@ def correct(data: CorrectionIn, broadcast_id: Id, who: Principal = Depends(princ
             session, broadcast_id, body=data.text, source_language=data.language or r.settings.default_language,
             header="correction_of_broadcast", actor=who.actor, settings=r.settings)
     return {"id": correction_id, "corrects": broadcast_id, "deliveries": count}
+
+
+@router.get("/broadcasts/{broadcast_id}/texts", response_model=list[TextOut])
+def texts(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
+    """Each language's text, and the machine drafts that wait for a person (severe crisis broadcasts)."""
+    allow(r.database, who, "broadcast.view", f"broadcast:{broadcast_id}")
+    with r.database.sessions() as session:
+        _broadcast(session, broadcast_id)
+        rows = session.scalars(select(BroadcastText).where(BroadcastText.broadcast_id == broadcast_id)
+                               .order_by(BroadcastText.language))
+        return [{"language": t.language, "text": t.text, "origin": t.origin, "status": t.status, "draft": t.draft}
+                for t in rows]
+
+
+@router.post("/broadcasts/{broadcast_id}/texts/{language}/approve", response_model=ApprovalOut,
+             responses={409: {"description": "No text of that language waits for approval"}})
+def approve_text(data: ApproveIn, broadcast_id: Id, language: Annotated[str, FastPath(pattern=r"^[a-z]{2,3}$")],
+                 who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
+    """Approve the machine text (or give a person's instead): held deliveries go, or, where the original
+    went first with a note, the approved text follows to exactly those people."""
+    allow(r.database, who, "translation.approve", f"broadcast:{broadcast_id}")
+    with r.database.sessions.begin() as session:
+        _broadcast(session, broadcast_id)
+        try:
+            result = approvals.approve(session, broadcast_id, language, text=data.text, actor=who.actor)
+        except BroadcastError as exc:
+            if "waiting for approval" in str(exc):
+                raise HTTPException(409, str(exc)) from None
+            raise
+    return {"language": result.language, "released": result.released, "follow_up": result.follow_up,
+            "follow_up_deliveries": result.follow_up_deliveries}
 
 
 @router.get("/broadcasts/{broadcast_id}/poll", response_model=PollOut)

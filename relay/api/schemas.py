@@ -242,6 +242,26 @@ class CorrectionOut(BaseModel):
     deliveries: int
 
 
+class TextOut(BaseModel):
+    language: str
+    text: str
+    origin: str
+    status: str  # ready | pending_approval | approved
+    draft: str | None  # the machine text waiting for a person
+
+
+class ApproveIn(Strict):
+    text: str | None = Field(None, min_length=1, max_length=4000, pattern=r"^[^\x00]*$",
+                             description="A person's text instead of the machine draft (omitted: approve the draft)")
+
+
+class ApprovalOut(BaseModel):
+    language: str
+    released: int
+    follow_up: int | None
+    follow_up_deliveries: int
+
+
 class PollOut(BaseModel):
     broadcast_id: int
     asked: int
