@@ -244,11 +244,35 @@ async function openDelivery(id) {
   const b = await api(`/api/broadcasts/${id}`).catch((error) => { showError(error.message); return null; });
   if (!b) return;
   $("delivery-summary").replaceChildren(el("strong", {}, `Broadcast #${b.id}`), ` · ${b.kind} · ${b.severity} · `, b.body);
+  loadApprovals(id);
   state.samples = [];
   state.failing = 0;
   $("unreached").replaceChildren(el("p", {}, "Sending…"));
   renderProgress(b.progress);
   follow(id);
+}
+
+async function loadApprovals(id) {
+  const texts = await api(`/api/broadcasts/${id}/texts`).catch(() => []);
+  const waiting = texts.filter((t) => t.status === "pending_approval");
+  $("approvals-card").hidden = !waiting.length;
+  $("approvals").replaceChildren(...waiting.map((t) => {
+    const areaId = `approve-${t.language}`;
+    return el("div", { class: "lang", "data-language": t.language },
+      el("label", { for: areaId }, `${languageName(t.language)}: machine draft (edit it, or approve it as it is)`),
+      el("textarea", { id: areaId, rows: 3 }, t.draft || t.text),
+      state.me.can["translation.approve"] ? el("button", { type: "button", onclick: async () => {
+        const edited = $(areaId).value;
+        try {
+          const result = await api(`/api/broadcasts/${id}/texts/${t.language}/approve`, { method: "POST",
+            body: edited.trim() && edited !== t.draft ? { text: edited } : {} });
+          $("delivery-state").textContent = result.follow_up
+            ? `The approved ${t.language} text follows as broadcast #${result.follow_up} to ${result.follow_up_deliveries} people.`
+            : `The approved ${t.language} text goes to ${result.released} people.`;
+          loadApprovals(id);
+        } catch (error) { showError(error.message); }
+      } }, `Approve ${t.language}`) : null);
+  }));
 }
 
 function bars(container, groups) {

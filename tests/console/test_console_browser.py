@@ -219,3 +219,29 @@ def test_an_extreme_alert_needs_a_second_coordinator(two_person_relay, browser_c
     page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
                            timeout=60_000)
     assert "6 of 6 delivered" in page.locator("#delivery-state").inner_text()
+
+
+def test_a_waiting_machine_text_is_approved_from_the_delivery_page(tmp_path, browser_context):
+    relay = start_live(tmp_path, translation={"engines": ["apertium"], "require_approval": ["es"]})
+    try:
+        for i in range(2):
+            relay.add_person("observer", name=f"es{i}", language="es", phone=f"+1202555080{i}")
+        with relay.client("coordinator") as c:
+            sent = c.post("/api/broadcasts", json={"kind": "crisis", "severity": "Severe",
+                                                   "body": "Boil water before drinking."}).json()
+        page = browser_context.new_page()
+        page.goto(f"{relay.url}/console/")
+        page.get_by_label("API token").fill(relay.tokens["coordinator"])
+        page.get_by_label("API token").press("Enter")
+        page.get_by_role("heading", name="Compose a broadcast").wait_for()
+        page.goto(f"{relay.url}/console/#delivery/{sent['id']}")
+        draft = page.get_by_label("Spanish (es): machine draft (edit it, or approve it as it is)")
+        draft.fill("Hierva el agua antes de beberla.")
+        page.get_by_role("button", name="Approve es").click()
+        expect(page.locator("#delivery-state")).to_contain_text("follows as broadcast")
+        expect(page.locator("#approvals-card")).to_be_hidden()
+        follow_up = int(re.search(r"broadcast #(\d+)", page.locator("#delivery-state").inner_text())[1])
+        with relay.client("coordinator") as c:
+            assert c.get(f"/api/broadcasts/{follow_up}").json()["body"] == "Hierva el agua antes de beberla."
+    finally:
+        stop_live(relay)
