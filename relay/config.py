@@ -69,6 +69,10 @@ class DispatcherSettings(Section):
         0.05, gt=0, description="Outcomes are written in batches at most this far apart."
     )
     rate_limits: bool = Field(True, description="Enforce each sender's provider limit (off only for benchmarks).")
+    share_settle_seconds: float = Field(
+        2.0, ge=0, description="On PostgreSQL, how long a starting dispatcher waits to see the other workers "
+        "before it takes its share of the senders (0 on SQLite)."
+    )
 
 
 class SandboxSettings(Section):

@@ -29,7 +29,7 @@ from channels.base import (
     RecipientUnreachable,
     SenderLimit,
 )
-from relay import deliveries
+from relay import deliveries, fair_share
 from relay.api import metrics
 from relay.backoff import Backoff
 from relay.config import DispatcherSettings
@@ -106,6 +106,10 @@ class Dispatcher:
         self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
         self._tasks = TaskSet()  # sends, the recorder, housekeeping
         self._senders = TaskSet()  # one loop per sender
+        self._sender_keys = [f"{c.name}:{sender}" for c in self.channels.values() for sender in c.senders()]
+        self._share = len(self._sender_keys)  # until the heartbeat has counted the other dispatchers
+        self._shares_known = asyncio.Event()
+        self._lease_lock = asyncio.Lock()
         self.sent_count = 0
 
     # -- database calls run in worker threads: the event loop never blocks on I/O -------------------
@@ -122,6 +126,7 @@ class Dispatcher:
                 self._senders.spawn(self._sender_loop(channel, sender), name=f"sender:{channel.name}:{sender}")
         self._tasks.spawn(self._recorder(), name="recorder")
         self._tasks.spawn(self._housekeeping(), name="housekeeping")
+        self._tasks.spawn(self._heartbeat(), name="heartbeat")
         await self._stopping.wait()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
@@ -136,6 +141,10 @@ class Dispatcher:
             log.warning("stopping with %d deliveries in flight; the next start resends them", self.in_flight.used)
         await self._tasks.cancel_all()
         self.leases.release_all()
+        try:
+            await self._db(fair_share.leave, self.worker_id)
+        except Exception:  # its heartbeat goes stale instead
+            log.warning("could not remove this dispatcher's heartbeat")
 
     def wake(self) -> None:
         """New work was planned in this process: idle senders look now instead of at their next poll."""
@@ -154,13 +163,42 @@ class Dispatcher:
         # Claim about one second of work at a time: a STOP or a cancel then catches the rest still queued.
         return _bucket(limit), max(1, math.ceil(limit.rate))
 
+    async def _take_lease(self, key: str) -> None:
+        """Wait until this process is below its fair share of senders and the lease is free, then take it
+        (see relay/fair_share.py: several workers split the senders instead of one taking all)."""
+        await self._shares_known.wait()
+        while True:
+            async with self._lease_lock:
+                held = sum(1 for k in self._sender_keys if self.leases.held(k))
+                if held < self._share and await self.leases.try_acquire(key):
+                    return
+            await asyncio.sleep(self.settings.idle_poll_seconds * 4)
+
+    async def _heartbeat(self) -> None:
+        """Count the live dispatchers; the first count waits `settle` so that workers started together
+        see each other before any of them takes a lease."""
+        settle = self.settings.share_settle_seconds if self.database.engine.dialect.name != "sqlite" else 0.0
+        first = True
+        while True:
+            try:
+                live = await self._db(fair_share.beat, self.worker_id, self.clock())
+                if first and settle:
+                    await asyncio.sleep(settle)
+                    live = await self._db(fair_share.beat, self.worker_id, self.clock())
+                self._share = fair_share.share(len(self._sender_keys), live)
+            except Exception:
+                log.exception("heartbeat failed; the share stays %d", self._share)
+            first = False
+            self._shares_known.set()
+            await asyncio.sleep(2.0)
+
     async def _sender_loop(self, channel: Channel, sender: str) -> None:
         key = f"{channel.name}:{sender}"
         limiter, batch = self._limiter(channel, sender)
         while not self._stopping.is_set():
             try:
                 if not self.leases.held(key):
-                    await self.leases.acquire(key)
+                    await self._take_lease(key)
                     orphans = await self._db(deliveries.release_orphans, sender, self.clock())
                     if orphans:
                         log.warning("sender %s: %d deliveries left in flight by a previous holder will be resent",

@@ -22,6 +22,9 @@ class SenderLeases(Protocol):
     async def acquire(self, key: str) -> None:
         """Wait until this process holds the lease for `key`."""
 
+    async def try_acquire(self, key: str) -> bool:
+        """Take the lease if it is free; never wait."""
+
     def held(self, key: str) -> bool:
         """Whether the lease is still ours (the dispatcher stops claiming for a sender when it is not)."""
 
@@ -53,6 +56,9 @@ class FileLeases:
     async def acquire(self, key: str) -> None:
         while key not in self._handles and not self._try(key):
             await asyncio.sleep(self.poll_seconds)
+
+    async def try_acquire(self, key: str) -> bool:
+        return key in self._handles or self._try(key)
 
     def held(self, key: str) -> bool:
         return key in self._handles
@@ -92,6 +98,9 @@ class PostgresLeases:
             if await asyncio.to_thread(self._try, key):
                 return
             await asyncio.sleep(self.poll_seconds)
+
+    async def try_acquire(self, key: str) -> bool:
+        return key in self._connections or await asyncio.to_thread(self._try, key)
 
     def held(self, key: str) -> bool:
         return key in self._connections

@@ -1,0 +1,170 @@
+"""Scale-out benchmark: prints figures, never passes or fails.
+
+1. Time and peak memory to put a 1,000,000-subscriber broadcast into the outbox, on SQLite and on
+   PostgreSQL (`bench/fanout.py`'s planning figure at a million).
+2. Deliveries per second with 1, 2 and 4 `relay worker` processes sharing one PostgreSQL database, on a
+   40-sender broadcast against the Twilio simulator (its own process, `relay sandbox`) with status
+   callbacks to one `relay serve`: limits off (and the ratio to 1 worker), and limits on (achieved / the
+   40 senders' combined limit). Rates come from the simulator's own timestamps of what it accepted.
+
+Usage: .venv/bin/python bench/scale.py [--plan 1000000] [--messages 6000] [--workers 1,2,4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from fanout import PG_URL, add_subscribers, free_port, planning  # noqa: E402
+from relay import outbox  # noqa: E402
+from relay.config import load_settings  # noqa: E402
+from relay.db import Database  # noqa: E402
+from relay.models import Delivery  # noqa: E402
+from relay.outbox import BroadcastRequest  # noqa: E402
+
+RELAY = [sys.executable, "-m", "relay.cli"]
+TOKEN = "scale" + "0" * 27
+SENDERS = [f"+120155504{i:02d}" for i in range(40)]
+BODY = "Shelter open at the school on Route 3 from 18:00; bring water and medicine."
+
+
+def _config(root: Path, url: str, http_port: int, sim_port: int, rate: float) -> None:
+    numbers = json.dumps(SENDERS)
+    (root / "relay.toml").write_text(f"""
+data_dir = "data"
+database_url = "{url}"
+[http]
+port = {http_port}
+[dispatcher]
+max_in_flight = 200
+rate_limits = {"true" if rate else "false"}
+[sandbox]
+sms_numbers = {numbers}
+segments_per_second = {rate}
+[sms]
+account_sid = "AC{'5a' * 16}"
+numbers = {numbers}
+segments_per_second = {rate}
+api_base_url = "http://127.0.0.1:{sim_port}"
+""")
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"a process exited before serving {url}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not up in {timeout}s")
+
+
+def run_workers(workers: int, messages: int, rate: float) -> tuple[float, float]:
+    """(accepted by the provider per second, wall seconds to all delivered) for one configuration."""
+    schema = f"scale_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    processes: list[subprocess.Popen] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+            http_port, sim_port = free_port(), free_port()
+            _config(root, url, http_port, sim_port, rate)
+            env = {**os.environ, "RELAY_SMS__AUTH_TOKEN": TOKEN, "RELAY_SANDBOX_AUTH_TOKEN": TOKEN,
+                   "RELAY_CONFIG": str(root / "relay.toml")}
+            settings = load_settings(root / "relay.toml")
+            database = Database.open(settings, upgrade=True)
+            add_subscribers(database, messages)
+
+            def spawn(*args: str) -> subprocess.Popen:
+                log = open(root / f"{args[0]}-{len(processes)}.log", "w")
+                process = subprocess.Popen([*RELAY, *args], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+                processes.append(process)
+                return process
+
+            _wait_http(f"http://127.0.0.1:{sim_port}/sandbox/stats", spawn("sandbox", "--port", str(sim_port)))
+            _wait_http(f"http://127.0.0.1:{http_port}/readyz", spawn("serve"))
+            started = [spawn("worker") for _ in range(workers)]
+            deadline = time.monotonic() + 120
+            while sum("stop with" in (root / f"worker-{processes.index(w)}.log").read_text() for w in started) < workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("workers did not start")
+                time.sleep(0.2)
+            time.sleep(settings.dispatcher.share_settle_seconds + 2.5)  # they have counted each other
+            begin = time.perf_counter()
+            planned = outbox.plan_broadcast(database.sessions, BroadcastRequest(
+                kind="crisis", body=BODY, source_language="en", sender="bench"), senders={"sms": SENDERS},
+                actor="bench")
+            while True:
+                with database.sessions() as session:
+                    done = session.scalar(select(func.count()).where(Delivery.broadcast_id == planned.id,
+                                                                     Delivery.status == "delivered"))
+                if done >= messages:
+                    break
+                time.sleep(0.2)
+            wall = time.perf_counter() - begin
+            database.close()
+            log = [json.loads(line) for line in (root / "data" / "sandbox" / "sms.jsonl").read_text().splitlines()]
+            stamps = sorted(datetime.fromisoformat(m["at"])
+                            for m in log if m.get("body", "").startswith(BODY[:20]))
+            span = (stamps[-1] - stamps[0]).total_seconds()
+            return (len(stamps) - 1) / span, wall
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=int, default=1_000_000)
+    parser.add_argument("--messages", type=int, default=6000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--limited-rate", type=float, default=2.0, help="segments/s per sender with limits on")
+    args = parser.parse_args()
+    if args.plan:
+        planning(args.plan)
+    counts = [int(n) for n in args.workers.split(",")]
+    print(f"\n{len(SENDERS)}-sender broadcast of {args.messages} messages, relay workers on PostgreSQL, limits off:")
+    baseline = None
+    for workers in counts:
+        rate, wall = run_workers(workers, args.messages, 0.0)
+        baseline = baseline or rate
+        print(f"  {workers} worker(s): {rate:7.0f} msg/s accepted by the provider; all delivered in {wall:5.1f} s; "
+              f"ratio to 1 worker {rate / baseline:.2f}")
+    limit = len(SENDERS) * args.limited_rate
+    messages = int(limit * 30)
+    print(f"\nlimits on ({args.limited_rate:g} segments/s per sender, {limit:g} msg/s combined), {messages} messages:")
+    for workers in counts:
+        rate, wall = run_workers(workers, messages, args.limited_rate)
+        print(f"  {workers} worker(s): {rate:6.1f} msg/s; utilisation {rate / limit:.3f}")
+
+
+if __name__ == "__main__":
+    main()
