@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from alerts import crisis as crises
 from alerts import timeline, webinars
+from alerts.config import alerts_settings
 from alerts.models import Crisis, WebinarSeries
 from relay import audit
 from relay.api.auth import Principal, allow, principal
@@ -57,6 +58,13 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")
 
 
+class CrisisIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
+    region: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\s]+$")
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor"] = "Severe"
+
+
 class WebinarOut(BaseModel):
     series_id: int
     topic: str
@@ -86,6 +94,33 @@ def list_crises(who: Principal = Depends(principal), r: Relay = Depends(relay)) 
     allow(r.database, who, "crisis.view")
     with r.database.sessions() as session:
         return [_out(c) for c in session.scalars(select(Crisis).order_by(Crisis.id.desc()).limit(200))]
+
+
+@router.post("/crises", response_model=CrisisOut, status_code=201)
+def activate(data: CrisisIn, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
+    """Activate a crisis: the protocol's three deadlines start now, their reminders and escalations with them."""
+    allow(r.database, who, "crisis.activate", f"region:{data.region}")
+    with r.database.sessions.begin() as session:
+        try:
+            found = crises.activate(session, alerts_settings(r.settings), title=data.title, region=data.region,
+                                    severity=data.severity, actor=who.actor, tier=who.tier,
+                                    now=datetime.now(timezone.utc))
+        except crises.CrisisError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return _out(found)
+
+
+@router.post("/crises/{crisis_id}/close", response_model=CrisisOut,
+             responses={409: {"description": "Already closed"}})
+def close(crisis_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
+    allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
+    with r.database.sessions.begin() as session:
+        _crisis(session, crisis_id)
+        try:
+            found = crises.close(session, crisis_id, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
+        except crises.CrisisError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return _out(found)
 
 
 @router.get("/crises/{crisis_id}/timeline", response_model=list[EntryOut],

@@ -53,6 +53,23 @@ def test_timeline_notes_and_export(live_alerts):
         assert observer.get("/api/crises").status_code == 403
 
 
+def test_activate_and_close_over_http(live_alerts):
+    live = live_alerts
+    with live.client("partner") as partner:
+        refused = partner.post("/api/crises", json={"title": "Landslide", "region": "north"})
+        assert refused.status_code == 403 and "coordinator" in refused.json()["detail"]
+    with live.client("coordinator") as c:
+        made = c.post("/api/crises", json={"title": "Landslide", "region": "north", "severity": "Extreme"})
+        assert made.status_code == 201 and made.json()["status"] == "active"
+        crisis = made.json()["id"]
+        assert c.post("/api/crises", json={"title": " ", "region": "north"}).status_code == 422
+        closed = c.post(f"/api/crises/{crisis}/close")
+        assert closed.status_code == 200 and closed.json()["status"] == "closed"
+        assert c.post(f"/api/crises/{crisis}/close").status_code == 409
+        kinds = [e["kind"] for e in c.get(f"/api/crises/{crisis}/timeline").json()]
+        assert kinds[0] == "activated" and kinds[-1] == "closed"
+
+
 def test_the_spec_of_the_relay_as_assembled(tmp_path):
     """`relay run` with every service of the assembly: the spec still builds and lists the alerts routes."""
     live = start_live(tmp_path, services="assembly", translation={"engines": ["apertium"]})

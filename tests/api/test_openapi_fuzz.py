@@ -23,6 +23,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from alerts import api as alerts_api
 from tests.api.conftest import start_live, stop_live
 from tests.conftest import POSTGRES_URL, require_postgres
 
@@ -42,7 +43,8 @@ def live_module(request, tmp_path_factory):
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
         extra["database_url"] = f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
-    live = start_live(tmp_path_factory.mktemp("fuzz"), translation={"engines": ["apertium"]}, **extra)
+    live = start_live(tmp_path_factory.mktemp("fuzz"), services=[alerts_api.build_service(None)],
+                      translation={"engines": ["apertium"]}, **extra)
     live.add_person("observer", name="Lectora", language="es", phone="+12025550911", regions="north")
     try:
         yield live
