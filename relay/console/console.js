@@ -427,6 +427,7 @@ async function loadCrises(id) {
     $("webinar-list").replaceChildren(sessions.length ? el("div", {}, sessions.slice(0, 10).map((w) => el("div", { class: "list-item" },
       el("span", {}, w.topic), el("span", {}, `${when(w.starts_at)} · yes ${w.rsvp.yes || 0} / no ${w.rsvp.no || 0}`))))
       : el("p", {}, "No webinar session is scheduled."));
+    $("activate-form").hidden = !state.me.can["crisis.activate"];
     $("crisis").hidden = !id;
     if (!id) return;
     const crisis = list.find((c) => String(c.id) === id);
@@ -435,6 +436,7 @@ async function loadCrises(id) {
     $("milestones").replaceChildren(el("ul", { class: "costs" }, crisis.milestones.map((m) =>
       el("li", {}, `${m.key.replace("_", " ")}: due ${when(m.due_at)}` + (m.done_at ? `, done ${when(m.done_at)}` : "")))));
     $("note-form").hidden = !state.me.can["crisis.activate"];
+    $("close-crisis").hidden = !state.me.can["crisis.activate"] || crisis.status !== "active";
     $("note-form").dataset.crisis = id;
     await loadTimeline(id);
   } catch (error) {
@@ -477,6 +479,20 @@ $("confirm").addEventListener("close", confirmed);
 window.addEventListener("hashchange", route);
 $("export-json").addEventListener("click", () => download("json"));
 $("export-md").addEventListener("click", () => download("md"));
+$("activate-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const crisis = await api("/api/crises", { method: "POST", body: {
+      title: $("crisis-title").value, region: $("crisis-region").value.trim(), severity: $("crisis-severity").value } });
+    $("crisis-title").value = "";
+    location.hash = `#crises/${crisis.id}`;
+  } catch (error) { showError(error.message); }
+});
+$("close-crisis").addEventListener("click", async () => {
+  const id = $("note-form").dataset.crisis;
+  if (!confirm(`Close crisis #${id}? Its reminders and escalations stop.`)) return;
+  try { await api(`/api/crises/${id}/close`, { method: "POST" }); loadCrises(id); } catch (error) { showError(error.message); }
+});
 $("note-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const id = $("note-form").dataset.crisis;

@@ -9,7 +9,6 @@ another false. Screenshots of the three pages go to docs/ (shown in the README).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from alerts import api as alerts_api
-from alerts import crisis as crises
 from alerts import timeline
-from alerts.config import alerts_settings
 from channels.sms_text import analyse
 from relay.integrity import claims, screen
 from relay.integrity.models import Claim, Flag
@@ -86,7 +83,7 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
 
     # Compose: a crisis alert in English for the coast (Spanish and English people).
     page.get_by_label("Kind").select_option("crisis")
-    page.get_by_label("Severity").select_option("Severe")
+    page.get_by_label("Severity", exact=True).select_option("Severe")
     page.get_by_label("Regions").fill("coast")
     page.get_by_label("Message").fill(ALERT)
     spanish = page.locator('[data-language="es"]')
@@ -138,11 +135,13 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # The crisis timeline: a note from the console joins the record; the export verifies.
-    crisis_id = relay.db(lambda session: crises.activate(
-        session, alerts_settings(relay.program.settings), title="Coastal flooding", region="coast",
-        severity="Severe", actor="test", tier="coordinator", now=datetime.now(timezone.utc)).id)
     page.get_by_role("link", name="Crises").click()
-    page.get_by_role("link", name=f"#{crisis_id} Coastal flooding").click()
+    page.get_by_label("Crisis title").fill("Coastal flooding")
+    page.get_by_label("Crisis region").fill("coast")
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_url(re.compile(r"#crises/\d+$"))
+    crisis_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("#crisis-heading")).to_contain_text("Coastal flooding · coast · Severe · active")
     page.get_by_label("Add to the record (a decision or an outcome)").fill("Broadcast sent to the coast, all reached")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#timeline")).to_contain_text("Broadcast sent to the coast, all reached")
@@ -204,7 +203,7 @@ def test_an_extreme_alert_needs_a_second_coordinator(two_person_relay, browser_c
     page.get_by_label("API token").fill(relay.tokens["coordinator"])
     page.get_by_label("API token").press("Enter")
     page.get_by_label("Kind").select_option("crisis")
-    page.get_by_label("Severity").select_option("Extreme")
+    page.get_by_label("Severity", exact=True).select_option("Extreme")
     page.get_by_label("Message").fill("Tsunami warning: go inland now.")
     expect(page.locator("#estimate")).to_contain_text("a second coordinator must approve")
     page.get_by_role("button", name="Send…").click()
