@@ -91,7 +91,7 @@ def run_workers(workers: int, messages: int, rate: float) -> tuple[float, float]
             _config(root, url, http_port, sim_port, rate)
             env = {**os.environ, "RELAY_SMS__AUTH_TOKEN": TOKEN, "RELAY_SANDBOX_AUTH_TOKEN": TOKEN,
                    "RELAY_CONFIG": str(root / "relay.toml")}
-            settings = load_settings(root / "relay.toml")
+            settings = load_settings(root / "relay.toml", overrides={"sms": {"auth_token": TOKEN}})
             database = Database.open(settings, upgrade=True)
             add_subscribers(database, messages)
 
