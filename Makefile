@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,17 @@ bench: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/console_api.py
 	$(BIN)/python bench/triage_eval.py
 	ARGOS_INTRA_THREADS=1 $(BIN)/python bench/translation.py  # as the relay runs argos (translation_hooks.py)
 	$(BIN)/python bench/misinfo_eval.py
+
+# The reliability suite's long forms (20,000 recipients and 20 kills, a 60 s outage, 10,000 hostile
+# inputs per door); `make test` runs the fast forms.
+soak: $(TEST_STAMP)
+	bash scripts/ensure-system-packages.sh
+	RELAY_SOAK=1 $(BIN)/python -m pytest -q -s tests/reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache
