@@ -12,6 +12,7 @@ import asyncio
 import fcntl
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -70,59 +71,79 @@ class FileLeases:
 
 
 class PostgresLeases:
+    """Session advisory locks, all held on one connection kept for the purpose.
+
+    One connection, not one per lease: a worker driving 40 senders would otherwise hold 40 connections
+    out of its pool (and exhaust it). If that connection dies, the database has released every lock on
+    it, so every lease is dropped at once and taken again (by this process or another) from scratch.
+    """
+
     def __init__(self, engine: Engine, poll_seconds: float = 1.0) -> None:
         self.engine = engine
         self.poll_seconds = poll_seconds
-        self._connections: dict[str, object] = {}
+        self._connection = None
+        self._namespace: str | None = None
+        self._held: set[str] = set()
+        self._lock = threading.Lock()  # the connection is used from worker threads, one at a time
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        self._held.clear()
+        if connection is not None:
+            try:
+                # invalidate() closes the database session itself (a pooled close would keep the locks).
+                connection.invalidate()
+                connection.close()
+            except Exception:
+                pass
 
     def _try(self, key: str) -> bool:
-        connection = self.engine.connect()
-        try:
-            # Advisory locks are server-wide: the database and schema in the key keep two installations
-            # on one PostgreSQL server (or two test runs) from taking each other's senders.
-            where = connection.execute(text("SELECT current_database() || '.' || current_schema()")).scalar()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
-                                     {"id": _lock_id(f"{where}:{key}")}).scalar()
-            connection.commit()
-        except Exception:
-            connection.close()
-            raise
-        if not got:
-            connection.close()
-            return False
-        self._connections[key] = connection
-        return True
+        with self._lock:
+            if key in self._held:
+                return True
+            try:
+                if self._connection is None:
+                    self._connection = self.engine.connect()
+                    # Advisory locks are server-wide: the database and schema in the key keep two
+                    # installations on one PostgreSQL server (or two test runs) from taking each
+                    # other's senders.
+                    self._namespace = self._connection.execute(
+                        text("SELECT current_database() || '.' || current_schema()")).scalar()
+                got = self._connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                               {"id": _lock_id(f"{self._namespace}:{key}")}).scalar()
+                self._connection.commit()
+            except Exception:
+                self._drop()
+                raise
+            if got:
+                self._held.add(key)
+            return bool(got)
 
     async def acquire(self, key: str) -> None:
-        while key not in self._connections:
-            if await asyncio.to_thread(self._try, key):
-                return
+        while not await self.try_acquire(key):
             await asyncio.sleep(self.poll_seconds)
 
     async def try_acquire(self, key: str) -> bool:
-        return key in self._connections or await asyncio.to_thread(self._try, key)
+        return key in self._held or await asyncio.to_thread(self._try, key)
 
     def held(self, key: str) -> bool:
-        return key in self._connections
+        return key in self._held
 
     def check(self) -> None:
-        """Drop leases whose connection died: the database released the lock, another process may own it."""
-        for key, connection in list(self._connections.items()):
+        """Drop the leases if their connection died: the database released the locks, another process
+        may own them now."""
+        with self._lock:
+            if self._connection is None:
+                return
             try:
-                connection.execute(text("SELECT 1"))  # type: ignore[attr-defined]
-                connection.commit()  # type: ignore[attr-defined]
+                self._connection.execute(text("SELECT 1"))
+                self._connection.commit()
             except Exception:
-                self._connections.pop(key, None)
+                self._drop()
 
     def release_all(self) -> None:
-        for connection in self._connections.values():
-            try:
-                # invalidate() closes the database session itself (a pooled close would keep the lock).
-                connection.invalidate()  # type: ignore[attr-defined]
-                connection.close()  # type: ignore[attr-defined]
-            except Exception:
-                pass
-        self._connections.clear()
+        with self._lock:
+            self._drop()
 
 
 def leases_for(engine: Engine, data_dir: Path) -> SenderLeases:
