@@ -150,7 +150,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.plan:
         planning(args.plan)
-    counts = [int(n) for n in args.workers.split(",")]
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    if not counts:
+        return
     print(f"\n{len(SENDERS)}-sender broadcast of {args.messages} messages, relay workers on PostgreSQL, limits off:")
     baseline = None
     for workers in counts:
