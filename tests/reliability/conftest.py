@@ -87,7 +87,13 @@ api_base_url = "http://127.0.0.1:{self.sim_port}"
         return [w for w in self.live_workers() if "stop with" in self._log_of(w).read_text()]
 
     def report(self, broadcast_id: int) -> dict:
-        return json.loads(self.cli("broadcast", "status", str(broadcast_id), "--json").stdout)
+        """The status report; asked again when the database cut this very command's connection."""
+        for _ in range(10):
+            result = self.cli("broadcast", "status", str(broadcast_id), "--json", check=False)
+            if result.returncode == 0:
+                return json.loads(result.stdout)
+            time.sleep(1.0)
+        raise AssertionError(f"relay broadcast status kept failing:\n{result.stderr}")
 
     def wait_sending(self, broadcast_id: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
