@@ -31,8 +31,9 @@ Network lead,+12015550203,,ht,America/Port-au-Prince,north,partner
 
 
 def make_settings(tmp_path, database_url: str, **alerts):
+    # Apertium only: argos reads its directories once per process, at import, and tests/translation owns that.
     return load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url,
-                                          "alerts": alerts})
+                                          "alerts": alerts, "translation": {"engines": ["apertium"]}})
 
 
 @pytest.fixture
