@@ -52,6 +52,20 @@ def _argos_package_module(package_dir: Path | None) -> Any:
         return argos_package
 
 
+def _any_package_on_disk(package_dir: Path | None) -> bool:
+    """Whether an argos package could be installed where argos would look, checked without importing it
+    (the import costs torch, stanza and spaCy). Once argos is loaded, its own answer counts."""
+    if "argostranslate.settings" in sys.modules:
+        return True
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    candidates = [package_dir, Path(os.environ["ARGOS_PACKAGES_DIR"]) if os.environ.get("ARGOS_PACKAGES_DIR") else None,
+                  data_home / "argos-translate" / "packages"]
+    for directory in filter(None, candidates):
+        if directory.is_dir() and any(directory.glob("*/metadata.json")):
+            return True
+    return False
+
+
 class ArgosTranslator:
     """Translator over the installed argos packages; calls are serialised (argos caches are not thread-safe)."""
 
@@ -67,6 +81,9 @@ class ArgosTranslator:
     def _installed(self) -> dict[tuple[str, str], str]:
         with self._lock:
             if self._packages is None:
+                if not _any_package_on_disk(self.package_dir):  # nothing to serve: don't pay the import
+                    self._packages = {}
+                    return self._packages
                 argos_package = _argos_package_module(self.package_dir)
                 found: dict[tuple[str, str], str] = {}
                 try:
