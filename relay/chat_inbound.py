@@ -129,8 +129,8 @@ class ChatInbound:
                 for message in batch.messages:
                     try:
                         await self.handle(self.source.annotate(message))
-                    except ValueError:  # refused as unstorable (logged): the next message goes on
-                        continue
+                    except inbound.Unstorable as exc:  # skipping it loses nothing that could be handled
+                        log.warning("%s: message %s refused: %s", self.name, message.provider_message_id[:40], exc)
             except Exception:  # a bug or a database outage: keep the batch (the position is not moved)
                 failures += 1
                 delay = self.backoff.delay(failures)
@@ -146,11 +146,6 @@ class ChatInbound:
         """Process one message once, then send its reply and run what waits for the commit."""
         after: list[AfterCommit] = []
         extras = {**self.extras, "after_commit": after}
-        try:
-            inbound.check(message)
-        except ValueError as exc:  # it can never be stored: skipping it loses nothing that could be handled
-            log.warning("%s: message %s refused: %s", self.name, message.provider_message_id[:40], exc)
-            raise
         try:
             result = await self.database.run(inbound.handle, message, self.settings, extras)
         except IntegrityError:  # processed concurrently by another path (a webhook): answer as it did

@@ -46,15 +46,19 @@ def reply_address(inbound: Inbound) -> str:
     return inbound.sender
 
 
+class Unstorable(ValueError):
+    """A message that can never be stored as it is; refusing it loses nothing that could be handled."""
+
+
 def check(inbound: Inbound) -> None:
     """Refuse, with a reason, what cannot be stored as it is (a provider id, an address beyond its column,
     a NUL character that PostgreSQL rejects): a clear 400 for a webhook, a skipped message for a loop."""
     if not inbound.provider_message_id or len(inbound.provider_message_id) > 100:
-        raise ValueError("the provider message id is empty or longer than 100 characters")
+        raise Unstorable("the provider message id is empty or longer than 100 characters")
     if len(inbound.sender) > 255 or len(inbound.recipient) > 255:
-        raise ValueError("the sender or recipient address is longer than 255 characters")
+        raise Unstorable("the sender or recipient address is longer than 255 characters")
     if any("\x00" in value for value in (inbound.text, inbound.sender, inbound.recipient, *inbound.raw.values())):
-        raise ValueError("the message contains a NUL character")
+        raise Unstorable("the message contains a NUL character")
 
 
 def handle(session: Session, inbound: Inbound, settings: Settings, extras: dict | None = None) -> InboundResult:

@@ -60,15 +60,11 @@ class Service(Protocol):
 
 def inbound_extras(settings: Settings, channels: dict[str, Channel]) -> dict:
     """What command and message handlers may use in this process: the started channels (a bridge edits
-    its copies through them) and the misinformation screen when it is installed."""
+    its copies through them) and the misinformation screen."""
     from relay import bridge
+    from relay.integrity import on_release, screen
 
-    extras: dict = {"channels": channels}
-    try:
-        from relay.integrity import on_release, screen
-    except ImportError:  # the integrity package is not part of this install
-        return extras
-    extras["screen"] = screen
+    extras: dict = {"channels": channels, "screen": screen}
     on_release("bridge", lambda session, origin, warning: bridge.release(session, origin, warning,
                                                                          settings=settings))
     return extras

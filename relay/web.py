@@ -145,7 +145,7 @@ def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[],
             return message
         try:
             inbound.check(message)
-        except ValueError as exc:
+        except inbound.Unstorable as exc:
             return Reply(400, f"bad request: {exc}")
         after: list = []
         with_after = {**extras, "after_commit": after}
@@ -192,7 +192,7 @@ def telegram_webhooks(settings: Settings, chat_inbound: Mapping[str, "ChatInboun
         if message is not None:
             try:
                 await loop.handle(message)
-            except ValueError as exc:
+            except inbound.Unstorable as exc:
                 return Reply(400, f"bad request: {exc}")
         return Reply(200, "{}", "application/json")
 
