@@ -161,14 +161,14 @@ def sandbox_cmd(
                                                  help="Bot token the relay must use with the Telegram simulator."),
 ) -> None:
     """Run the provider simulators alone (point a relay's [sms] / [telegram] api_base_url at them)."""
-    from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
+    from channels.sandbox.twilio_sim import TwilioSimulator
+    from relay.program import sandbox_sms_settings
 
     settings = ctx.obj.settings
-    sim = TwilioSimSettings(
-        account_sid=account_sid, auth_token=auth_token, numbers=settings.sandbox.sms_numbers,
-        segments_per_second=settings.sandbox.segments_per_second,
-        inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
-    )
+    try:
+        sim = sandbox_sms_settings(settings, account_sid, auth_token)
+    except ValueError as exc:
+        raise UsageError(f"SMS simulator: {exc}") from None
     if telegram_port is not None and not telegram_token:
         raise UsageError("--telegram-port needs the bot token the relay will use: set RELAY_SANDBOX_TELEGRAM_TOKEN")
 

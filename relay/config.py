@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from channels.sandbox.twilio_limits import Outage
+from channels.phone import normalise_e164
 from channels.sms import SmsSettings
 from channels.matrix import MatrixSettings
 from channels.telegram_settings import TelegramSettings
@@ -87,6 +89,24 @@ class SandboxSettings(Section):
         description="Group chat ids (negative) the Telegram simulator knows, with the bot as a member. "
         "Any positive chat id is a user who pressed Start.",
     )
+    # Fault injection: observers and tests try the relay against a misbehaving provider.
+    latency_ms: int = Field(0, ge=0, description="Added to every answer of the SMS simulator's API.")
+    error_rate: float = Field(0.0, ge=0, le=1, description="Fraction of API calls the SMS simulator answers "
+                              "500 or 503.")
+    outages: list[Outage] = Field(
+        default_factory=list, description="Windows, in seconds since the simulator started, when its API "
+        "answers 503, hangs (timeout) or refuses connections (refuse).",
+    )
+    delivered_after_ms: int = Field(0, ge=0, description="Delay between 'sent' and 'delivered' receipts.")
+    undeliverable_numbers: list[str] = Field(
+        default_factory=list, description="Recipients whose messages end 'undelivered' (error 30003).",
+    )
+    seed: int | None = Field(None, description="Makes the injected errors reproducible.")
+
+    @field_validator("sms_numbers", "undeliverable_numbers")
+    @classmethod
+    def _phone_numbers(cls, value: list[str]) -> list[str]:
+        return [normalise_e164(raw) for raw in value]
 
 
 class Settings(BaseSettings):

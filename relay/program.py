@@ -34,15 +34,25 @@ log = logging.getLogger("relay.program")
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 
 
-def sandbox_sms_settings(settings: Settings) -> "TwilioSimSettings":
+def sandbox_sms_settings(settings: Settings, account_sid: str = SANDBOX_ACCOUNT_SID,
+                         auth_token: str | None = None) -> "TwilioSimSettings":
+    """The SMS simulator as `[sandbox]` describes it (numbers, throughput, injected faults); a fresh random
+    token unless the caller names one (`relay sandbox`, where the relay is configured separately)."""
     from channels.sandbox.twilio_sim import TwilioSimSettings
 
+    sandbox = settings.sandbox
     return TwilioSimSettings(
-        account_sid=SANDBOX_ACCOUNT_SID,
-        auth_token=secrets.token_hex(16),
-        numbers=settings.sandbox.sms_numbers,
-        segments_per_second=settings.sandbox.segments_per_second,
+        account_sid=account_sid,
+        auth_token=auth_token or secrets.token_hex(16),
+        numbers=sandbox.sms_numbers,
+        segments_per_second=sandbox.segments_per_second,
         inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
+        latency_ms=sandbox.latency_ms,
+        error_rate=sandbox.error_rate,
+        outages=sandbox.outages,
+        delivered_after_ms=sandbox.delivered_after_ms,
+        undeliverable_numbers=sandbox.undeliverable_numbers,
+        seed=sandbox.seed,
     )
 
 
