@@ -10,10 +10,11 @@ take plain strings and mappings so the relay's web framework stays out of this m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -165,6 +166,29 @@ class _PooledTwilioHttp(AsyncTwilioHttpClient):
             return Response(response.status, body.decode("utf-8", "replace"), response.headers)
 
 
+class _Client(Client):
+    """twilio's client with its fixed request headers worked out once.
+
+    `ClientBase.get_headers` asks `platform` for the OS, the architecture and the Python version and
+    formats the User-Agent again on every request. The headers are the same ones (the library's own,
+    taken from its first answer); only the per-request work is gone.
+    """
+
+    _FIXED = ("User-Agent", "X-Twilio-Client", "Accept-Charset")  # set whatever the caller passed
+
+    def get_headers(self, method: str, headers: dict[str, str] | None) -> dict[str, str]:
+        fixed = self.__dict__.get("_fixed_headers")
+        if fixed is None:
+            built = super().get_headers(method, {})
+            fixed = self.__dict__["_fixed_headers"] = {name: built[name] for name in self._FIXED}
+        headers = headers or {}
+        headers.update(fixed)
+        if method in ("POST", "PUT"):
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        headers.setdefault("Accept", "application/json")
+        return headers
+
+
 class SmsChannel:
     """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
 
@@ -196,7 +220,7 @@ class SmsChannel:
         token = self.settings.auth_token.get_secret_value()
         # A non-empty environment mapping keeps the client from reading TWILIO_* from os.environ:
         # configuration comes from our settings object only.
-        self._client = Client(
+        self._client = _Client(
             self.settings.account_sid,
             token,
             http_client=self._http,
@@ -217,14 +241,34 @@ class SmsChannel:
             raise RuntimeError("SmsChannel.send() called before start()")
         if message.sender not in self._numbers:
             raise PermanentError(f"sender {message.sender!r} is not one of this account's numbers")
-        marker = _retry_after.set(None)
-        try:
+        with self._typed_errors():
             created = await self._messages.create_async(
                 to=message.to,
                 from_=message.sender,
                 body=message.text,
                 status_callback=self.settings.status_callback_url,
             )
+        return Receipt(provider_message_id=str(created.sid), status=str(created.status or "queued"))
+
+    async def fetch_status(self, provider_message_id: str) -> StatusUpdate:
+        """The message's status as Twilio has it now, for a delivery whose status callback never came."""
+        if self._messages is None:
+            raise RuntimeError("SmsChannel.fetch_status() called before start()")
+        with self._typed_errors():
+            message = await self._messages(provider_message_id).fetch_async()
+        return StatusUpdate(
+            channel=self.name,
+            provider_message_id=provider_message_id,
+            status=str(message.status or "").strip().lower(),
+            error_code=str(message.error_code) if message.error_code else None,
+        )
+
+    @contextlib.contextmanager
+    def _typed_errors(self) -> Iterator[None]:
+        """Every way a call to Twilio fails, as the errors of channels/base.py."""
+        marker = _retry_after.set(None)
+        try:
+            yield
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _classify(exc, _retry_after.get()) from None
         except (asyncio.TimeoutError, TimeoutError):
@@ -235,7 +279,6 @@ class SmsChannel:
             raise TransientError(f"unreadable answer from Twilio: {exc}") from None
         finally:
             _retry_after.reset(marker)
-        return Receipt(provider_message_id=str(created.sid), status=str(created.status or "queued"))
 
 
 def _classify(exc: TwilioRestException | TwilioServiceException, retry_after: str | None) -> ChannelError:

@@ -75,6 +75,11 @@ class DispatcherSettings(Section):
         2.0, ge=0, description="On PostgreSQL, how long a starting dispatcher waits to see the other workers "
         "before it takes its share of the senders (0 on SQLite)."
     )
+    receipt_check_seconds: float = Field(
+        900.0, ge=0, description="A delivery still 'sent' this long after its send (its status callback was "
+        "lost: the relay or its database was down when it came) is looked up at the provider, and again at "
+        "this interval while it stays 'sent'. 0 = never."
+    )
 
 
 class SandboxSettings(Section):

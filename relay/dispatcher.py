@@ -28,8 +28,9 @@ from channels.base import (
     RateLimited,
     RecipientUnreachable,
     SenderLimit,
+    StatusUpdate,
 )
-from relay import deliveries, fair_share
+from relay import deliveries, fair_share, receipt_lookup
 from relay.api import metrics
 from relay.backoff import Backoff
 from relay.config import DispatcherSettings
@@ -370,11 +371,45 @@ class Dispatcher:
                 continue
             await self.in_flight.release(len(batch))
 
+    async def _look_up_lost_receipts(self) -> None:
+        """Ask the provider about this process's deliveries whose status callback never came (see
+        relay/receipt_lookup.py). Only senders whose lease this process holds, so workers never ask twice."""
+        after = self.settings.receipt_check_seconds
+        if not after:
+            return
+        held = {}  # sender -> channel, for channels that can be asked
+        for channel in self.channels.values():
+            if getattr(channel, "fetch_status", None) is None:
+                continue
+            for sender in channel.senders():
+                if self.leases.held(f"{channel.name}:{sender}"):
+                    held[sender] = channel
+        overdue = await self._db(receipt_lookup.take_overdue, list(held), self.clock(), after)
+        if not overdue:
+            return
+        by_name = {channel.name: channel for channel in self.channels.values()}
+        lookups = asyncio.Semaphore(5)  # a few at a time: the sends share the account's API concurrency
+
+        async def ask(item: receipt_lookup.Overdue) -> StatusUpdate | None:
+            async with lookups:
+                try:
+                    return await by_name[item.channel].fetch_status(item.provider_message_id)
+                except ChannelError as exc:
+                    log.warning("could not look up the status of delivery %s: %s", item.delivery_id, exc)
+                    return None
+
+        answers = await asyncio.gather(*(ask(item) for item in overdue))
+        final = [a for a in answers if a is not None and a.status in deliveries.RECEIPT_STATUS]
+        if final:  # still "sent" at the provider: asked again an interval later
+            await self._db(deliveries.store_receipts, final, self.clock())
+        log.info("looked up %d deliveries whose receipt never came: %d now final", len(overdue), len(final))
+
     async def _housekeeping(self) -> None:
         while True:
             try:
                 await self._db(deliveries.expire_due, self.clock())
                 await self._db(deliveries.apply_stranded_receipts, self.clock())
+                await self._look_up_lost_receipts()
                 check = getattr(self.leases, "check", None)
                 if check is not None:
                     await asyncio.to_thread(check)

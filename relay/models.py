@@ -240,6 +240,8 @@ class Delivery(Base):
     prefix: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the provider was last asked for this delivery's status because its receipt never came.
+    receipt_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ProviderReceipt(Base):

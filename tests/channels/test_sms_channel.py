@@ -236,3 +236,19 @@ async def test_send_outside_start_stop_is_a_programming_error(start_sim, sms_cha
     await channel.stop()
     with pytest.raises(RuntimeError, match="before start"):
         await channel.send(outbound())
+
+
+@pytest.mark.parametrize("method, given", [
+    ("POST", None), ("POST", {"Content-Type": "application/json", "Accept": "text/xml"}), ("GET", {}),
+    ("PUT", {"User-Agent": "someone else"}), ("DELETE", None),
+])
+def test_the_channel_sends_the_headers_the_twilio_library_would(method, given):
+    """SmsChannel works out twilio's fixed headers once instead of per request; they must stay twilio's."""
+    from twilio.rest import Client
+
+    from channels.sms import _Client
+
+    library, ours = Client(SID, TOKEN), _Client(SID, TOKEN)
+    expected = library.get_headers(method, dict(given) if given is not None else None)
+    assert ours.get_headers(method, dict(given) if given is not None else None) == expected
+    assert ours.get_headers(method, dict(given) if given is not None else None) == expected  # from the cache

@@ -48,6 +48,7 @@ port = {self.http_port}
 max_in_flight = {self.max_in_flight}
 backoff_initial_seconds = 0.5
 backoff_max_seconds = 4
+receipt_check_seconds = 3
 rate_limits = {"true" if self.rate else "false"}
 [translation]
 engines = ["apertium"]
