@@ -32,6 +32,7 @@ def default_synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synaps
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 @pytest.mark.timeout(600)
 async def test_a_burst_under_synapses_default_limits_is_refused_with_advice_then_arrives_in_order(
     default_synapse: SynapseServer,
