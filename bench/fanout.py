@@ -97,8 +97,30 @@ def add_subscribers(database: Database, count: int, batch: int = 20_000) -> None
 # -- 1. throughput -----------------------------------------------------------------------------------
 
 
-async def raw_baseline(sim_port: int, messages: int, concurrency: int = 100) -> tuple[float, float]:
-    """(requests answered per second, messages whose `delivered` callback arrived per second)."""
+class CpuMeter:
+    """CPU spent (all threads) by this process and by the simulator's process since `start()`: shows
+    where the time goes when the provider answers at once and the run is bound by the two cores."""
+
+    def __init__(self, sim_pid: int) -> None:
+        self._sim = psutil.Process(sim_pid)
+
+    def _now(self) -> tuple[float, float]:
+        sim = self._sim.cpu_times()
+        return time.process_time(), sim.user + sim.system
+
+    def start(self) -> None:
+        self._t0 = self._now()
+
+    def per_message_ms(self, messages: int) -> tuple[float, float]:
+        """(ours, the simulator's) CPU milliseconds per message."""
+        ours, sim = self._now()
+        return (ours - self._t0[0]) * 1000 / messages, (sim - self._t0[1]) * 1000 / messages
+
+
+async def raw_baseline(sim_port: int, messages: int, meter: CpuMeter,
+                       concurrency: int = 100) -> tuple[float, float, tuple[float, float]]:
+    """(requests answered per second, messages whose `delivered` callback arrived per second, CPU ms per
+    message of this process and of the simulator)."""
     delivered = 0
     done = asyncio.Event()
 
@@ -132,19 +154,22 @@ async def raw_baseline(sim_port: int, messages: int, concurrency: int = 100) -> 
                 await response.read()
                 assert response.status == 201, response.status
 
+    meter.start()
     start = time.perf_counter()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         await asyncio.gather(*[worker(session) for _ in range(concurrency)])
     answered = time.perf_counter() - start
     await asyncio.wait_for(done.wait(), timeout=300)
     elapsed = time.perf_counter() - start
+    cpu = meter.per_message_ms(messages)
     await runner.cleanup()
-    return messages / answered, messages / elapsed
+    return messages / answered, messages / elapsed, cpu
 
 
 async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, rate_limits: bool,
-                     senders: list[str]) -> tuple[float, float, Program]:
-    """(deliveries sent and recorded per second, deliveries `delivered` by callback per second)."""
+                     senders: list[str], meter: CpuMeter) -> tuple[float, float, tuple[float, float], Program]:
+    """(deliveries sent and recorded per second, deliveries `delivered` by callback per second, CPU ms per
+    message of the relay's process and of the simulator, the running program)."""
     settings = load_settings(None, overrides={
         "data_dir": str(tmp), "http": {"port": relay_port},
         "dispatcher": {"rate_limits": rate_limits, "max_in_flight": 500, "concurrency": 100},
@@ -156,6 +181,7 @@ async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, r
     add_subscribers(program.database, messages)
     planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
         kind="crisis", body=BODY, source_language="en", sender="bench"), senders={"sms": senders}, actor="bench")
+    meter.start()
     start = time.perf_counter()
     program.dispatcher.wake()
     # Until every send has been answered, watch the dispatcher's own counter (free); then the database,
@@ -172,31 +198,33 @@ async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, r
             break
         await asyncio.sleep(0.02 if handed_over is None else 0.1)
     elapsed = time.perf_counter() - start
-    return messages / handed_over, messages / elapsed, program
+    return messages / handed_over, messages / elapsed, meter.per_message_ms(messages), program
 
 
-async def one_round(messages: int, latency_ms: int) -> tuple[float, float, float, float]:
-    """One raw run and one relay run, each against a fresh simulator: (raw 201/s, raw delivered/s,
-    relay 201/s, relay delivered/s)."""
+async def one_round(messages: int, latency_ms: int) -> dict[str, tuple[float, ...]]:
+    """One raw run and one relay run, each against a fresh simulator: for each side (per second to the
+    201, per second to `delivered`, CPU ms per message of its own process, of the simulator)."""
     with tempfile.TemporaryDirectory() as raw_dir, tempfile.TemporaryDirectory() as relay_dir:
         relay_port = free_port()
         sim_port = free_port()
         sim = start_simulator(Path(raw_dir), sim_port, 0, relay_port, latency_ms)
         try:
-            raw_sent, raw_delivered = await raw_baseline(sim_port, messages)
+            sent, delivered, cpu = await raw_baseline(sim_port, messages, CpuMeter(sim.pid))
+            raw = (sent, delivered, *cpu)
         finally:
             sim.terminate()
             sim.wait()
         sim_port = free_port()
         sim = start_simulator(Path(relay_dir), sim_port, 0, relay_port, latency_ms)
         try:
-            ours_sent, ours_delivered, program = await relay_path(
-                Path(relay_dir), sim_port, relay_port, messages, False, POOL)
+            sent, delivered, cpu, program = await relay_path(
+                Path(relay_dir), sim_port, relay_port, messages, False, POOL, CpuMeter(sim.pid))
+            ours = (sent, delivered, *cpu)
             await program.stop()
         finally:
             sim.terminate()
             sim.wait()
-    return raw_sent, raw_delivered, ours_sent, ours_delivered
+    return {"raw": raw, "relay": ours}
 
 
 async def throughput(messages: int, latencies: list[int], rounds: int) -> None:
@@ -206,15 +234,22 @@ async def throughput(messages: int, latencies: list[int], rounds: int) -> None:
     print(f"throughput, limits off, {messages} messages, 10 numbers, status callbacks on, 100 requests in "
           f"flight on both sides, {rounds} alternating rounds (median, min..max):")
     print("  provider  figure                            raw aiohttp              relay               ratio")
+    cpu_rows = []
     for latency in latencies:
         results = [await one_round(messages, latency) for _ in range(rounds)]
-        for label, raw_i, ours_i in (("to the provider's receipt (201)", 0, 2), ("to the 'delivered' callback", 1, 3)):
-            raw = [r[raw_i] for r in results]
-            ours = [r[ours_i] for r in results]
-            ratios = [r[ours_i] / r[raw_i] for r in results]
+        for label, i in (("to the provider's receipt (201)", 0), ("to the 'delivered' callback", 1)):
+            raw = [r["raw"][i] for r in results]
+            ours = [r["relay"][i] for r in results]
+            ratios = [r["relay"][i] / r["raw"][i] for r in results]
             print(f"  {latency:4d} ms   {label:32s} {spread(raw):>20s} {spread(ours):>20s} {spread(ratios, '.2f'):>18s}")
+        cpu_rows.append((latency, [statistics.median(r[side][j] for r in results)
+                                   for side in ("raw", "relay") for j in (2, 3)]))
     print("  (relay: outbox -> dispatcher -> twilio client -> simulator -> outcome recorded, then the signed")
     print("   status callbacks verified and committed; goal: ratio >= 0.80 to the provider's receipt)")
+    print("CPU per message, median, ms (two cores give 2,000 ms of CPU per second to share):")
+    print("  provider   raw client   its simulator   relay process   its simulator")
+    for latency, (raw_own, raw_sim, our_own, our_sim) in cpu_rows:
+        print(f"  {latency:4d} ms   {raw_own:10.3f}   {raw_sim:13.3f}   {our_own:13.3f}   {our_sim:13.3f}")
 
 
 def spread(values: list[float], fmt: str = ".0f") -> str:
@@ -231,7 +266,8 @@ async def utilisation(seconds: int) -> None:
         relay_port, sim_port = free_port(), free_port()
         sim = start_simulator(Path(relay_dir), sim_port, 1.0, relay_port)
         try:
-            _, _, program = await relay_path(Path(relay_dir), sim_port, relay_port, messages, True, POOL)
+            _, _, _, program = await relay_path(Path(relay_dir), sim_port, relay_port, messages, True, POOL,
+                                                CpuMeter(sim.pid))
             await program.stop()
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"http://127.0.0.1:{sim_port}/sandbox/stats") as response:
