@@ -18,6 +18,7 @@ installed): a held message is not relayed until moderators release it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from relay import audit, commands, outbox
 from relay.bridge_models import Bridge, BridgedMessage, BridgeMember
 from relay.commands import CommandContext, NotMine
-from relay.models import BroadcastText, Delivery, Endpoint
+from relay.models import BroadcastText, Delivery, DeliveryStatus, Endpoint
 from relay.translation_hooks import session_translator
 
 log = logging.getLogger("relay.bridge")
@@ -188,10 +189,14 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
     channels = context.extras.get("channels", {})
     machine = _keep_prefix(session_translator(context.settings, session))
     source = session.get(Endpoint, message.origin_endpoint_id).subscriber.language
+    # Locked: a copy cannot be claimed between this read and the commit of the new text, so each copy is
+    # either sent later with the new text, or already with the provider and changed below.
     copies = session.execute(
-        select(Delivery.channel, Delivery.provider_message_id, Delivery.language, Endpoint.address)
+        select(Delivery.id, Delivery.channel, Delivery.status, Delivery.provider_message_id, Delivery.language,
+               Endpoint.address)
         .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
         .where(Delivery.broadcast_id == message.broadcast_id)
+        .with_for_update(of=Delivery)
     ).all()
     if origin.kind == "redaction":
         message.status = "deleted"
@@ -210,16 +215,49 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
     after = context.extras.get("after_commit")
     if after is None:
         return
+    database = context.extras.get("database")
     for copy in copies:
         channel = channels.get(copy.channel)
-        if channel is None or not copy.provider_message_id or copy.channel not in ("telegram", "matrix"):
+        if channel is None or copy.channel not in ("telegram", "matrix"):
             continue  # SMS cannot edit or unsend: the copy stays as it was
-        after.append(_change_action(channel, copy.channel, copy.provider_message_id, copy.address,
-                                    texts.get(copy.language)))
+        change = _change_action(channel, copy.channel, copy.address, texts.get(copy.language))
+        if copy.provider_message_id:
+            after.append(lambda change=change, pmid=copy.provider_message_id: change(pmid))
+        elif copy.status == DeliveryStatus.sending.value and database is not None:
+            after.append(_once_recorded(database, copy.id, change))
 
 
-def _change_action(channel, name: str, provider_message_id: str, room: str, text: str | None):
+# How long a change waits for a copy in flight to be recorded: past the longest send (its timeout).
+RECORD_WAIT_SECONDS = 60.0
+
+
+def _once_recorded(database, delivery_id: int, change):
+    """A copy that was in flight when its message changed left with the old text, and its message id is
+    not recorded yet: wait for the record, then change it. If it comes back to pending instead (a retry),
+    it will be sent with the new text and nothing is left to change."""
+
+    def look(session: Session) -> tuple[str, str | None]:
+        return session.execute(select(Delivery.status, Delivery.provider_message_id)
+                               .where(Delivery.id == delivery_id)).one()
+
     async def act() -> None:
+        deadline = asyncio.get_running_loop().time() + RECORD_WAIT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            status, provider_message_id = await database.run(look)
+            if provider_message_id:
+                await change(provider_message_id)
+                return
+            if status != DeliveryStatus.sending.value:
+                return
+            await asyncio.sleep(0.2)
+        log.warning("bridged copy %s was not recorded within %.0f s; its edit is dropped", delivery_id,
+                    RECORD_WAIT_SECONDS)
+
+    return act
+
+
+def _change_action(channel, name: str, room: str, text: str | None):
+    async def act(provider_message_id: str) -> None:
         if name == "telegram":
             if text is None:
                 await channel.delete(provider_message_id)

@@ -102,7 +102,6 @@ class Dispatcher:
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._texts: dict[tuple[int, str], str] = {}
         self._recipients: dict[tuple[str, str], AsyncLimiter] = {}
         self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
         self._tasks = TaskSet()  # sends, the recorder, housekeeping
@@ -301,12 +300,10 @@ class Dispatcher:
             pass
 
     async def _texts_for(self, claimed: list[Claimed]) -> dict[tuple[int, str], str]:
-        missing = {(c.broadcast_id, c.language) for c in claimed} - self._texts.keys()
-        if missing:
-            if len(self._texts) > 10_000:
-                self._texts.clear()
-            self._texts.update(await self._db(deliveries.texts_for, missing))
-        return self._texts
+        """The texts as they are now, read once per claimed batch and never cached across batches: a
+        translation approved, or a bridged message edited, after the first batch went out must reach the
+        recipients still queued."""
+        return await self._db(deliveries.texts_for, {(c.broadcast_id, c.language) for c in claimed})
 
     async def _send(self, channel: Channel, sender: str, item: Claimed, text: str) -> None:
         try:

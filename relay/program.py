@@ -68,13 +68,13 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def inbound_extras(settings: Settings, channels: dict[str, Channel]) -> dict:
-    """What command and message handlers may use in this process: the started channels (a bridge edits
-    its copies through them) and the misinformation screen."""
+def inbound_extras(settings: Settings, channels: dict[str, Channel], database: Database) -> dict:
+    """What command and message handlers may use in this process: the started channels and the database
+    (a bridge edits its copies through them, after the commit) and the misinformation screen."""
     from relay import bridge
     from relay.integrity import on_release, screen
 
-    extras: dict = {"channels": channels, "screen": screen}
+    extras: dict = {"channels": channels, "database": database, "screen": screen}
     on_release("bridge", lambda session, origin, warning: bridge.release(session, origin, warning,
                                                                          settings=settings))
     return extras
@@ -123,7 +123,7 @@ class Program:
             await channel.start()
         if "matrix" in self.channels:
             await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
-        self.inbound_extras = inbound_extras(self.settings, self.channels)
+        self.inbound_extras = inbound_extras(self.settings, self.channels, self.database)
         self.chat_inbound = chat_loops(self.channels, self.database, self.settings, self.inbound_extras)
         if self.dispatch:
             self.dispatcher = Dispatcher(
