@@ -377,7 +377,10 @@ async function finished(id) {
 async function loadFlags() {
   try {
     const [open, all] = await Promise.all([api("/api/flags?status=open"), api("/api/flags?status=all")]);
+    // Reasons being typed survive the refresh (after each vote every card is drawn again).
+    const typed = new Map([...document.querySelectorAll("#flags input[id^='reason-']")].map((input) => [input.id, input.value]));
     $("flags").replaceChildren(...(open.length ? open.map(flagCard) : [el("p", {}, "The queue is empty.")]));
+    for (const [id, value] of typed) { if (value && $(id)) $(id).value = value; }
     const decided = all.filter((f) => f.status !== "open");
     $("decided").replaceChildren(decided.length ? el("table", {},
       el("thead", {}, el("tr", {}, el("th", {}, "flag"), el("th", {}, "message"), el("th", {}, "outcome"))),
@@ -394,6 +397,7 @@ function flagCard(flag) {
     try {
       const result = await api(`/api/flags/${flag.id}/votes`, { method: "POST", body: { decision, reason } });
       showError("");
+      $(reasonId).value = "";  // counted: the next vote on this flag needs its own reason
       await loadFlags();
       $("mod-status").textContent = result.decided
         ? `Flag #${flag.id}: ${result.decided}.`
@@ -467,8 +471,10 @@ $("login-form").addEventListener("submit", async (event) => {
   try {
     await signIn($("token").value.trim());
     $("token").value = "";
-    location.hash = state.me.can["broadcast.own_audience"] ? "#compose" : (state.me.can["flags.review"] ? "#moderation" : "#compose");
-    route();
+    const home = state.me.can["broadcast.own_audience"] ? "#compose" : (state.me.can["flags.review"] ? "#moderation" : "#compose");
+    // A changed hash routes through "hashchange"; routing here as well would load the page twice, and
+    // the second load would wipe whatever was typed after the first.
+    if (location.hash === home) route(); else location.hash = home;
   } catch (error) { showError(error.message); }
 });
 $("signout").addEventListener("click", signOut);
