@@ -215,7 +215,7 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
     after = context.extras.get("after_commit")
     if after is None:
         return
-    database = context.extras.get("database")
+    database, background = context.extras.get("database"), context.extras.get("background")
     for copy in copies:
         channel = channels.get(copy.channel)
         if channel is None or copy.channel not in ("telegram", "matrix"):
@@ -223,8 +223,13 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
         change = _change_action(channel, copy.channel, copy.address, texts.get(copy.language))
         if copy.provider_message_id:
             after.append(lambda change=change, pmid=copy.provider_message_id: change(pmid))
-        elif copy.status == DeliveryStatus.sending.value and database is not None:
-            after.append(_once_recorded(database, copy.id, change))
+        elif copy.status == DeliveryStatus.sending.value and database is not None and background is not None:
+            wait = _once_recorded(database, copy.id, change)
+            after.append(lambda wait=wait, name=f"bridge-change:{copy.id}": _in_background(background, wait, name))
+
+
+async def _in_background(background, wait, name: str) -> None:
+    background(wait(), name=name)
 
 
 # How long a change waits for a copy in flight to be recorded: past the longest send (its timeout).

@@ -145,7 +145,9 @@ class ChatInbound:
     async def handle(self, message: Inbound) -> inbound.InboundResult:
         """Process one message once, then send its reply and run what waits for the commit."""
         after: list[AfterCommit] = []
-        extras = {**self.extras, "after_commit": after}
+        # "background": for work after the commit that may wait (a bridge edit waiting for a copy in
+        # flight to be recorded) without holding up the next message.
+        extras = {**self.extras, "after_commit": after, "background": self.tasks.spawn}
         try:
             result = await self.database.run(inbound.handle, message, self.settings, extras)
         except IntegrityError:  # processed concurrently by another path (a webhook): answer as it did
