@@ -170,8 +170,8 @@ class _Client(Client):
     """twilio's client with its fixed request headers worked out once.
 
     `ClientBase.get_headers` asks `platform` for the OS, the architecture and the Python version and
-    formats the User-Agent again on every request. The headers are the same ones (the library's own,
-    taken from its first answer); only the per-request work is gone.
+    formats the User-Agent again on every request. The headers sent are the library's own (from its
+    first call, kept); only the per-request work is gone. tests/channels checks they stay equal.
     """
 
     _FIXED = ("User-Agent", "X-Twilio-Client", "Accept-Charset")  # set whatever the caller passed
