@@ -374,14 +374,9 @@ class Dispatcher:
         after = self.settings.receipt_check_seconds
         if not after:
             return
-        held = {}  # sender -> channel, for channels that can be asked
-        for channel in self.channels.values():
-            if getattr(channel, "fetch_status", None) is None:
-                continue
-            for sender in channel.senders():
-                if self.leases.held(f"{channel.name}:{sender}"):
-                    held[sender] = channel
-        overdue = await self._db(receipt_lookup.take_overdue, list(held), self.clock(), after)
+        held = [sender for channel in self.channels.values() if getattr(channel, "fetch_status", None) is not None
+                for sender in channel.senders() if self.leases.held(f"{channel.name}:{sender}")]
+        overdue = await self._db(receipt_lookup.take_overdue, held, self.clock(), after)
         if not overdue:
             return
         by_name = {channel.name: channel for channel in self.channels.values()}

@@ -44,6 +44,18 @@ def sms_log(program: Program) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def deliveries_by_address(program: Program, broadcast_id: int) -> dict:
+    """The broadcast's delivery rows, keyed by the address each went to."""
+    from sqlalchemy import select
+
+    from relay.models import Delivery, Endpoint
+
+    with program.database.sessions() as session:
+        return {address: d for d, address in session.execute(
+            select(Delivery, Endpoint.address).join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(Delivery.broadcast_id == broadcast_id))}
+
+
 async def post_form(url: str, params: dict, headers: dict | None = None) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session:
         async with session.post(url, data=params, headers=headers or {}) as response:

@@ -7,16 +7,14 @@ is down), so every callback the simulator posts is lost, exactly as Twilio loses
 from __future__ import annotations
 
 import asyncio
-
-from sqlalchemy import select
+from datetime import timedelta
 
 from relay import deliveries, outbox, receipt_lookup, subscribers
 from relay.config import load_settings
-from relay.models import Delivery, Endpoint
 from relay.outbox import BroadcastRequest
 from relay.program import Program
 from tests.e2e.conftest import free_port
-from tests.relay.conftest import NUMBER, sms_log, wait_for
+from tests.relay.conftest import NUMBER, deliveries_by_address, sms_log, wait_for
 
 BODY = "Boil water before drinking: the river has flooded the wells."
 
@@ -38,18 +36,9 @@ def add_people(program: Program, phones: list[str]) -> None:
             subscribers.upsert(session, data, actor="test")
 
 
-def take_for_other_sender(program: Program, sent_at) -> list[receipt_lookup.Overdue]:
-    from datetime import timedelta
-
+def take(program: Program, senders: list[str], at) -> list[receipt_lookup.Overdue]:
     with program.database.sessions.begin() as session:
-        return receipt_lookup.take_overdue(session, ["+12015550199"], sent_at + timedelta(seconds=500), 60)
-
-
-def statuses(program: Program, broadcast_id: int) -> dict[str, Delivery]:
-    with program.database.sessions() as session:
-        return {address: d for d, address in session.execute(
-            select(Delivery, Endpoint.address).join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-            .where(Delivery.broadcast_id == broadcast_id))}
+        return receipt_lookup.take_overdue(session, senders, at, 60)
 
 
 async def test_lost_status_callbacks_are_looked_up_at_the_provider(tmp_path):
@@ -64,10 +53,10 @@ async def test_lost_status_callbacks_are_looked_up_at_the_provider(tmp_path):
         program.dispatcher.wake()
 
         def final() -> bool:
-            return all(d.status in ("delivered", "failed") for d in statuses(program, planned.id).values())
+            return all(d.status in ("delivered", "failed") for d in deliveries_by_address(program, planned.id).values())
 
         await wait_for(final, timeout=60)  # housekeeping runs every 5 s
-        rows = statuses(program, planned.id)
+        rows = deliveries_by_address(program, planned.id)
         assert {a for a, d in rows.items() if d.status == "delivered"} == set(phones[1:])
         assert rows[unreachable].status == "failed" and "30003" in rows[unreachable].last_error
         assert all(d.receipt_checked_at is not None for d in rows.values())  # learnt by asking, not told
@@ -88,19 +77,16 @@ async def test_a_delivery_is_asked_about_once_per_interval(tmp_path):
         planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
             kind="notice", body=BODY, source_language="en", sender="t"), senders={"sms": [NUMBER]}, actor="t")
         program.dispatcher.wake()
-        await wait_for(lambda: [d.status for d in statuses(program, planned.id).values()] == ["sent"])
-        sent_at = next(iter(statuses(program, planned.id).values())).sent_at
+        await wait_for(lambda: [d.status for d in deliveries_by_address(program, planned.id).values()] == ["sent"])
+        sent_at = next(iter(deliveries_by_address(program, planned.id).values())).sent_at
 
-        def take(at_seconds: float) -> list[receipt_lookup.Overdue]:
-            from datetime import timedelta
+        def at(seconds: float):
+            return sent_at + timedelta(seconds=seconds)
 
-            with program.database.sessions.begin() as session:
-                return receipt_lookup.take_overdue(session, [NUMBER], sent_at + timedelta(seconds=at_seconds), 60)
-
-        assert take(30) == []  # not overdue yet
-        assert len(take(61)) == 1  # overdue: asked
-        assert take(100) == []  # asked 39 s ago: not again yet
-        assert len(take(125)) == 1  # an interval after the last ask
-        assert take_for_other_sender(program, sent_at) == []  # only the senders this process holds
+        assert take(program, [NUMBER], at(30)) == []  # not overdue yet
+        assert len(take(program, [NUMBER], at(61))) == 1  # overdue: asked
+        assert take(program, [NUMBER], at(100)) == []  # asked 39 s ago: not again yet
+        assert len(take(program, [NUMBER], at(125))) == 1  # an interval after the last ask
+        assert take(program, ["+12015550199"], at(500)) == []  # only the senders this process holds
     finally:
         await program.stop()

@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
-
 from relay import deliveries, outbox
 from relay.config import ConfigError, load_settings
-from relay.models import Delivery, Endpoint
 from relay.outbox import BroadcastRequest
-from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.relay.conftest import NUMBER, deliveries_by_address, make_program, sms_log, wait_for
 
 BODY = "Cyclone warning: shelters at the church and the school are open now."
 FAST_RETRIES = {"backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.2, "max_attempts": 30}
@@ -43,13 +40,10 @@ async def test_injected_errors_latency_and_undeliverable_numbers(tmp_path):
         broadcast_id = await broadcast_to(program, phones)
         await wait_for(lambda: finished(program, broadcast_id), timeout=60)
         stats = program.simulator.stats
-        with program.database.sessions() as session:
-            rows = {address: d for d, address in session.execute(
-                select(Delivery, Endpoint.address).join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-                .where(Delivery.broadcast_id == broadcast_id))}
-            assert {a for a, d in rows.items() if d.status == "delivered"} == set(phones[:-1])
-            assert rows[unreachable].status == "failed" and "30003" in rows[unreachable].last_error
-            retried = sum(d.attempts - 1 for d in rows.values())
+        rows = deliveries_by_address(program, broadcast_id)
+        assert {a for a, d in rows.items() if d.status == "delivered"} == set(phones[:-1])
+        assert rows[unreachable].status == "failed" and "30003" in rows[unreachable].last_error
+        retried = sum(d.attempts - 1 for d in rows.values())
         assert stats["faults"] > 0 and retried == stats["faults"]  # every 500/503 cost one retry, none lost
         got = [m["to"] for m in sms_log(program) if m["body"].startswith(BODY)]
         assert sorted(got) == sorted(phones)  # each accepted exactly once despite the errors
@@ -65,9 +59,7 @@ async def test_an_outage_window_delays_but_loses_nothing(tmp_path):
     try:
         broadcast_id = await broadcast_to(program, phones)
         await wait_for(lambda: finished(program, broadcast_id), timeout=60)
-        with program.database.sessions() as session:
-            rows = list(session.scalars(select(Delivery).where(Delivery.broadcast_id == broadcast_id)))
-        assert all(d.status == "delivered" for d in rows)
+        assert all(d.status == "delivered" for d in deliveries_by_address(program, broadcast_id).values())
         assert program.simulator.stats["faults"] > 0
         assert sorted(m["to"] for m in sms_log(program) if m["body"].startswith(BODY)) == sorted(phones)
     finally:
