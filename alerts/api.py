@@ -1,7 +1,7 @@
 """Crises, their timelines and webinar series over HTTP, for the console.
 
 alerts/ is outside the core, so the core's API cannot include these routes itself: `build_service` (one
-line in relay/assembly.py) adds them to the running relay's app when `relay run` starts its services.
+line in relay/app/features.py) adds them to the running relay's app when `relay run` starts its services.
 Permissions, tokens and error answers are the core API's (relay/api/).
 """
 
@@ -19,10 +19,10 @@ from alerts import crisis as crises
 from alerts import timeline, webinars
 from alerts.config import alerts_settings
 from alerts.models import Crisis, WebinarSeries
-from relay import audit
+from relay.core import audit
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
-from relay.config import Settings
+from relay.core.config import Settings
 
 router = APIRouter(prefix="/api", tags=["crises"], responses=PROBLEMS)
 

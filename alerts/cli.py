@@ -1,5 +1,5 @@
 """`relay crisis | webinar | cap`: the coordinator's console for alerts/ (Typer sub-apps registered by
-relay/cli.py). The console is the operator's: it acts with the coordinator tier, recorded as `--by`.
+relay/app/cli.py). The console is the operator's: it acts with the coordinator tier, recorded as `--by`.
 Bad input raises UsageError (exit code 2) with what was wrong."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alerts.crisis import CrisisError
 from alerts.models import Crisis, WebinarSeries
 from alerts.sending import Sender
 from alerts.webinars import WebinarError
-from relay.cli_context import UsageError, console, context, errors
-from relay.permissions import PermissionDenied
+from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.permissions import PermissionDenied
 
 CONSOLE_TIER = "coordinator"
 

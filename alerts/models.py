@@ -2,7 +2,7 @@
 RSVPs, imported CAP alerts, the once-only guard for everything the scheduler sends, and APScheduler's
 job table (declared here so that the migration creates it and the schema comparison knows it).
 
-Built on relay.models.Base (its naming convention, UTC-aware datetimes); the core never imports this.
+Built on relay.core.models.Base (its naming convention, UTC-aware datetimes); the core never imports this.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from relay.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, UTCDateTime, utcnow
 
 
 class Crisis(Base):

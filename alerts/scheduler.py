@@ -9,7 +9,7 @@ out twice. APScheduler brings the persistent, coalescing, misfire-aware timer: a
 runs once on start (coalesced, within `scheduler.grace`), and each event that fell due meanwhile fires
 once, or is recorded missed when it is later than its grace.
 
-One process at a time: the service first takes the lease "alerts.scheduler" (relay/leases.py: a flock
+One process at a time: the service first takes the lease "alerts.scheduler" (relay/core/leases.py: a flock
 beside the SQLite database, a PostgreSQL advisory lock), and only its holder starts APScheduler. If the
 holder dies the lock is released by the OS or the database, and a waiting process takes over. Even two
 holders could not send twice: each event's `alert_firings` row is inserted in the transaction that plans
@@ -31,8 +31,8 @@ from alerts.config import alerts_settings
 from alerts.models import APSCHEDULER_TABLE
 from alerts.sending import Sender
 from alerts.tick import TickResult, run_due
-from relay.config import Settings
-from relay.leases import leases_for
+from relay.core.config import Settings
+from relay.core.leases import leases_for
 
 log = logging.getLogger("alerts.scheduler")
 
@@ -161,7 +161,7 @@ def serve_calendars(program) -> bool:
 
 
 def build_service(settings: Settings) -> AlertsScheduler:
-    """For relay/assembly.py. Registers /crisis and /rsvp before the webhooks start taking messages."""
+    """For relay/app/features.py. Registers /crisis and /rsvp before the webhooks start taking messages."""
     import alerts.commands  # noqa: F401
 
     return AlertsScheduler(settings)

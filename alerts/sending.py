@@ -1,4 +1,4 @@
-"""How alerts/ hands messages to the core: through `relay.outbox.plan_broadcast`, the same path as
+"""How alerts/ hands messages to the core: through `relay.delivery.outbox.plan_broadcast`, the same path as
 `relay broadcast send` (senders from configuration, the machine translator, the untranslated note),
 in the caller's transaction so that the once-only guard and the broadcast commit together.
 
@@ -15,11 +15,12 @@ from typing import Callable, Iterable, Mapping, Sequence
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from relay import audit, outbox
-from relay.channel_registry import planned_senders
-from relay.config import Settings
-from relay.models import KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus
-from relay.outbox import DELIVERY_COLUMNS, BroadcastRequest, MachineTranslate, PlannedBroadcast
+from relay.core import audit
+from relay.delivery import outbox
+from relay.core.channels import planned_senders
+from relay.core.config import Settings
+from relay.core.models import KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus
+from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastRequest, MachineTranslate, PlannedBroadcast
 
 REACHED = (DeliveryStatus.sending.value, DeliveryStatus.sent.value, DeliveryStatus.delivered.value)
 NOT_YET_SENT = (DeliveryStatus.pending.value, DeliveryStatus.held.value)
@@ -44,12 +45,12 @@ class Sender:
         lock that transaction holds."""
         if not self.translate:
             return None
-        from relay.translation_hooks import session_translator
+        from relay.delivery.translation_hooks import session_translator
 
         return session_translator(self.settings, session)
 
     def note(self, language: str) -> str | None:
-        from relay.translation_hooks import untranslated_note
+        from relay.delivery.translation_hooks import untranslated_note
 
         return untranslated_note(language)
 
@@ -126,7 +127,7 @@ def follow_up(
 
 
 def cancel_unsent(session: Session, broadcast_ids: Sequence[int], *, actor: str) -> int:
-    from relay import deliveries
+    from relay.delivery import deliveries
 
     stopped = 0
     for broadcast_id in broadcast_ids:

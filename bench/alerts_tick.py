@@ -22,9 +22,9 @@ from alerts.cap_parse import CapError, parse  # noqa: E402
 from alerts.config import alerts_settings  # noqa: E402
 from alerts.sending import Sender  # noqa: E402
 from alerts.tick import run_due  # noqa: E402
-from relay import subscribers  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.db import Database  # noqa: E402
+from relay.core import subscribers# noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.db import Database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)

@@ -28,10 +28,10 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relay.api import tokens  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.models import Endpoint, Subscriber, SubscriberRegion  # noqa: E402
-from relay.program import Program  # noqa: E402
+from relay.api import tokens# noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.models import Endpoint, Subscriber, SubscriberRegion  # noqa: E402
+from relay.app.program import Program  # noqa: E402
 
 LANGUAGES = ("en", "es", "fr", "ht")
 BODY = "Flood warning for the coast: move to higher ground now. Shelter at the school on Main Street."

@@ -40,12 +40,12 @@ from sqlalchemy import create_engine, insert, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relay import deliveries, outbox  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.db import Database  # noqa: E402
-from relay.models import Endpoint, Subscriber  # noqa: E402
-from relay.outbox import BroadcastRequest  # noqa: E402
-from relay.program import SANDBOX_ACCOUNT_SID, Program  # noqa: E402
+from relay.delivery import deliveries, outbox# noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.db import Database  # noqa: E402
+from relay.core.models import Endpoint, Subscriber  # noqa: E402
+from relay.delivery.outbox import BroadcastRequest  # noqa: E402
+from relay.app.program import SANDBOX_ACCOUNT_SID, Program  # noqa: E402
 
 TOKEN = "bench" + "0" * 27
 POOL = [f"+120155501{i:02d}" for i in range(10)]
@@ -63,7 +63,7 @@ def start_simulator(data_dir: Path, port: int, rate: float, relay_port: int, lat
     env = {**os.environ, "RELAY_SANDBOX_AUTH_TOKEN": TOKEN, "RELAY_DATA_DIR": str(data_dir),
            "RELAY_SANDBOX__SMS_NUMBERS": json.dumps(POOL), "RELAY_SANDBOX__SEGMENTS_PER_SECOND": str(rate),
            "RELAY_SANDBOX__LATENCY_MS": str(latency_ms), "RELAY_HTTP__PORT": str(relay_port)}
-    process = subprocess.Popen([sys.executable, "-m", "relay.cli", "sandbox", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "relay.app.cli", "sandbox", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=data_dir)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -355,7 +355,7 @@ def main() -> None:
     parser.add_argument("--plan", type=int, default=100_000)
     parser.add_argument("--only", choices=["throughput", "utilisation", "planning"])
     args = parser.parse_args()
-    run = uvloop.run  # `relay run` runs on uvloop too (relay/cli.py)
+    run = uvloop.run  # `relay run` runs on uvloop too (relay/app/cli.py)
     if args.only in (None, "throughput"):
         run(throughput(args.messages, [int(v) for v in args.latency_ms.split(",")], args.rounds))
     if args.only in (None, "utilisation"):

@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relay.config import load_settings  # noqa: E402
-from relay.db import Database  # noqa: E402
-from relay.integrity import claims as claim_store  # noqa: E402
-from relay.integrity import screening  # noqa: E402
-from relay.integrity import text as texts  # noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.db import Database  # noqa: E402
+from relay.integrity import claims as claim_store# noqa: E402
+from relay.integrity import screening# noqa: E402
+from relay.integrity import text as texts# noqa: E402
 from relay.integrity.index import ClaimIndex  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "misinfo"

@@ -19,12 +19,13 @@ sys.path[0:1] = [str(ROOT)]  # bench/translation.py must not shadow the translat
 
 from sqlalchemy import create_engine, insert, text
 
-from relay import escalation, outbox
-from relay.config import load_settings
-from relay.db import Database
-from relay.models import Endpoint, Subscriber, SubscriberRegion
-from relay.network_models import RelayAck, RelayBackup, RelayNode
-from relay.outbox import Audience, BroadcastRequest
+from relay.networks import escalation
+from relay.delivery import outbox
+from relay.core.config import load_settings
+from relay.core.db import Database
+from relay.core.models import Endpoint, Subscriber, SubscriberRegion
+from relay.networks.models import RelayAck, RelayBackup, RelayNode
+from relay.delivery.outbox import Audience, BroadcastRequest
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SENDERS = {"sms": [f"+1201555{n:04d}" for n in range(10)]}
@@ -84,8 +85,8 @@ def failover_sweep(url: str, label: str, people: int) -> None:
     failures are on unranked endpoints: nothing to carry over, only the looking."""
     from sqlalchemy import update
 
-    from relay import failover
-    from relay.models import Delivery
+    from relay.networks import failover
+    from relay.core.models import Delivery
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(None, overrides={"data_dir": tmp, "database_url": url or f"sqlite:///{tmp}/f.db"})

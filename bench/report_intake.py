@@ -24,11 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from channels.base import Inbound  # noqa: E402
-from relay import inbound, report_service  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.db import Database  # noqa: E402
-from relay.report_models import Report  # noqa: E402
-from relay.triage.train import DEFAULT_DATA  # noqa: E402
+from relay.inbound import handling as inbound# noqa: E402
+from relay.reports import service as report_service
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.db import Database  # noqa: E402
+from relay.reports.models import Report  # noqa: E402
+from relay.reports.triage.train import DEFAULT_DATA  # noqa: E402
 
 
 def main() -> None:

@@ -30,13 +30,13 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from fanout import PG_URL, add_subscribers, free_port, planning  # noqa: E402
-from relay import outbox  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.db import Database  # noqa: E402
-from relay.models import Delivery  # noqa: E402
-from relay.outbox import BroadcastRequest  # noqa: E402
+from relay.delivery import outbox# noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.db import Database  # noqa: E402
+from relay.core.models import Delivery  # noqa: E402
+from relay.delivery.outbox import BroadcastRequest  # noqa: E402
 
-RELAY = [sys.executable, "-m", "relay.cli"]
+RELAY = [sys.executable, "-m", "relay.app.cli"]
 TOKEN = "scale" + "0" * 27
 SENDERS = [f"+120155504{i:02d}" for i in range(40)]
 BODY = "Shelter open at the school on Route 3 from 18:00; bring water and medicine."

@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from relay import deliveries, outbox  # noqa: E402
-from relay.channel_registry import planned_senders  # noqa: E402
-from relay.config import load_settings  # noqa: E402
-from relay.models import Endpoint, Subscriber  # noqa: E402
-from relay.outbox import BroadcastRequest  # noqa: E402
-from relay.program import Program  # noqa: E402
+from relay.delivery import deliveries, outbox# noqa: E402
+from relay.core.channels import planned_senders  # noqa: E402
+from relay.core.config import load_settings  # noqa: E402
+from relay.core.models import Endpoint, Subscriber  # noqa: E402
+from relay.delivery.outbox import BroadcastRequest  # noqa: E402
+from relay.app.program import Program  # noqa: E402
 
 CEILING = 30.0
 BODY = "Cyclone warning: stay indoors from 16:00. Shelter at the school on Route 3."

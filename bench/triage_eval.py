@@ -3,7 +3,7 @@ routing, against the categories responders assigned in 2010.
 
     .venv/bin/python bench/triage_eval.py [--data PATH] [--all-events]
 
-The shipped model (`relay/triage/haiti2010.json`) was trained by `relay/triage/train.py` on the
+The shipped model (`relay/reports/triage/haiti2010.json`) was trained by `relay/reports/triage/train.py` on the
 upstream `validation` split; this evaluates it on the upstream `test` split, which it never saw:
 by default only its Haiti 2010 rows (981 SMS), `--all-events` adds Pakistan 2010 and Sandy 2012.
 Input is the English translation volunteers made in 2010 (the `message` column), which is what the
@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from relay.triage.categories import CATEGORIES, labels  # noqa: E402
-from relay.triage.model import shipped  # noqa: E402
-from relay.triage.train import DEFAULT_DATA, read_rows  # noqa: E402
+from relay.reports.triage.categories import CATEGORIES, labels  # noqa: E402
+from relay.reports.triage.model import shipped  # noqa: E402
+from relay.reports.triage.train import DEFAULT_DATA, read_rows  # noqa: E402
 
 ROUTES = {
     "medical_help": "medical", "search_and_rescue": "rescue", "missing_people": "rescue",

@@ -119,7 +119,7 @@ class Channel(Protocol):
     # Optional: `recipient_limit(to) -> SenderLimit | None`, a limit per recipient on top of the sender's
     # (Telegram: one message per second per private chat, twenty per minute per group).
     # Optional, where `reports_delivery`: `async fetch_status(provider_message_id) -> StatusUpdate`, the
-    # provider's current status of one message, asked when its receipt never came (relay/receipt_lookup.py).
+    # provider's current status of one message, asked when its receipt never came (relay/delivery/receipt_lookup.py).
 
     def senders(self) -> Sequence[str]:
         """The sender keys this channel can send from (each is rate limited on its own)."""

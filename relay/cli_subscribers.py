@@ -9,10 +9,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relay import subscribers
-from relay.cli_context import UsageError, console, context
-from relay.models import Subscriber
-from relay.subscribers import SubscriberError
+from relay.core import subscribers
+from relay.core.cli_context import UsageError, console, context
+from relay.core.models import Subscriber
+from relay.core.subscribers import SubscriberError
 
 app = typer.Typer(help="Manage the people the relay reaches.", no_args_is_help=True)
 

@@ -14,9 +14,9 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from relay.config import Settings, load_settings
-from relay.db import make_sessionmaker
-from relay.db import Database
+from relay.core.config import Settings, load_settings
+from relay.core.db import make_sessionmaker
+from relay.core.db import Database
 
 POSTGRES_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]

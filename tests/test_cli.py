@@ -11,7 +11,7 @@ from tests.conftest import DATA
 
 
 def relay(cwd, *args, env=None):
-    return subprocess.run([sys.executable, "-m", "relay.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "relay.app.cli", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=120)
 
 

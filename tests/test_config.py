@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.config import ConfigError, load_settings
+from relay.core.config import ConfigError, load_settings
 
 GOOD_SMS = """
 [sms]

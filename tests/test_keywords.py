@@ -2,7 +2,7 @@
 
 import pytest
 
-from relay.keywords import Command, parse
+from relay.inbound.keywords import Command, parse
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -41,7 +41,7 @@ def test_chat_commands_keep_their_free_text():
 
 
 def test_a_word_belongs_to_one_command():
-    from relay.keywords import Spec, define
+    from relay.inbound.keywords import Spec, define
 
     with pytest.raises(ValueError, match="already taken by stop"):
         define(Spec("halt", frozenset({"STOP"})))
@@ -58,15 +58,15 @@ def test_a_word_belongs_to_one_command():
     ("STOP 4821", None),
 ])
 def test_one_word_two_commands_by_word_count(text, expected):
-    from relay import command_modules
+    from relay.app import command_modules
 
     command_modules.load()  # registers the citizen-report commands (CANCEL <ref>)
     assert parse(text) == expected
 
 
 def test_word_count_ranges_of_one_word_may_not_overlap(monkeypatch):
-    from relay import keywords
-    from relay.keywords import Spec, define
+    from relay.inbound import keywords
+    from relay.inbound.keywords import Spec, define
 
     monkeypatch.setattr(keywords, "_BY_WORD", {w: list(s) for w, s in keywords._BY_WORD.items()})
     monkeypatch.setattr(keywords, "_VOCABULARY", dict(keywords._VOCABULARY))

@@ -1,6 +1,6 @@
 """Plugs the API, the console, /metrics and the readiness of channels into the relay's FastAPI app.
 
-Called once by `relay.web.create_app`. Bad input never becomes a 500: oversized bodies are refused with
+Called once by `relay.app.web.create_app`. Bad input never becomes a 500: oversized bodies are refused with
 413 before they are read whole, validation errors are 422 with the field named (FastAPI's own shape,
 which our domain errors reuse), and anything unexpected is logged and answered 500 without details.
 """
@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from relay.api import broadcasts, metrics, moderation, network, people
+from relay.api import broadcasts, moderation, network, people
+from relay.core import metrics
 from relay.api import reports as report_queue
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
-from relay.config import Settings
-from relay.db import Database
-from relay.outbox import BroadcastError
-from relay.subscribers import SubscriberError
+from relay.core.config import Settings
+from relay.core.db import Database
+from relay.delivery.outbox import BroadcastError
+from relay.core.subscribers import SubscriberError
 
 log = logging.getLogger("relay.api")
 CONSOLE = Path(__file__).resolve().parents[1] / "console"
@@ -132,7 +133,7 @@ def uninstall(app: FastAPI) -> None:
 
 def _memory_stats(settings: Settings, database: Database):
     def stats() -> tuple[int, int]:
-        from relay import translation_hooks
+        from relay.delivery import translation_hooks
 
         # Only a translator this process already built: a scrape must not start the engines.
         translator = translation_hooks._TRANSLATORS.get(database.sessions)

@@ -1,7 +1,7 @@
 """Who is calling: a bearer token mapped to a subscriber, and the one permission check for every endpoint.
 
 Every endpoint depends on `principal` (401 without a live token) and asks `allow(...)` before it acts:
-`relay.permissions.check` decides and audits a refusal, which is committed before the 403 is sent, so a
+`relay.core.permissions.check` decides and audits a refusal, which is committed before the 403 is sent, so a
 refused request leaves exactly one trace, in the audit log.
 """
 
@@ -14,11 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay import permissions
+from relay.core import permissions
 from relay.api import tokens
-from relay.cli_identity import Operator
-from relay.db import Database
-from relay.models import Subscriber, SubscriberRegion, SubscriberTopic
+from relay.core.cli_identity import Operator
+from relay.core.db import Database
+from relay.core.models import Subscriber, SubscriberRegion, SubscriberTopic
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `relay tokens create`.")
 

@@ -1,6 +1,6 @@
 """Broadcasts over HTTP: preview, send (or wait for a second coordinator), status, live progress, cancel.
 
-Sending goes through `relay.outbox.plan_broadcast` exactly as the CLI does; the 201 is answered only
+Sending goes through `relay.delivery.outbox.plan_broadcast` exactly as the CLI does; the 201 is answered only
 after every delivery row is committed. The live view is server-sent events: one `progress` event per
 half second with the counts per channel and language, then `done`.
 """
@@ -19,7 +19,9 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from relay import approvals, audit, deliveries, outbox, poll_reask, polls
+from relay.delivery import approvals, deliveries, outbox
+from relay.core import audit
+from relay.networks import poll_reask, polls
 from relay.api import preview as previews
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
@@ -39,12 +41,12 @@ from relay.api.schemas import (
     PreviewOut,
     TextOut,
 )
-from relay.channel_registry import planned_senders
-from relay.cli_identity import broadcast_action
+from relay.core.channels import planned_senders
+from relay.core.cli_identity import broadcast_action
 from relay.integrity import corrections, verification
-from relay.models import Broadcast, BroadcastText, utcnow
-from relay.outbox import Audience, BroadcastError, BroadcastRequest
-from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
+from relay.core.models import Broadcast, BroadcastText, utcnow
+from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
+from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 router = APIRouter(prefix="/api", tags=["broadcasts"], responses=PROBLEMS)
 

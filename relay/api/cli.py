@@ -11,7 +11,7 @@ import json
 import typer
 
 from relay.api import tokens
-from relay.cli_context import UsageError, console, context
+from relay.core.cli_context import UsageError, console, context
 
 app = typer.Typer(help="API tokens for the console and the HTTP API.", no_args_is_help=True)
 

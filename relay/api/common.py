@@ -7,8 +7,8 @@ from typing import Annotated, Any, Awaitable, Callable
 
 from fastapi import Path, Request
 
-from relay.config import Settings
-from relay.db import Database
+from relay.core.config import Settings
+from relay.core.db import Database
 
 # Declared on every route so the OpenAPI spec says what a client can get back (schemathesis checks it).
 PROBLEMS: dict[int | str, dict[str, Any]] = {

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, UTCDateTime, utcnow
 
 
 class ApiToken(Base):

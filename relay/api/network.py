@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
-from relay import network_report
+from relay.networks import report as network_report
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Relay, relay
 

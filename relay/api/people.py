@@ -1,6 +1,6 @@
 """Subscribers over HTTP (list, create or update, CSV import with per-row errors, erase) and `/api/me`.
 
-Each write goes through `relay.subscribers`, the same functions as `relay subscribers ...`, so a
+Each write goes through `relay.core.subscribers`, the same functions as `relay subscribers ...`, so a
 subscriber made here is validated, matched on its addresses and audited exactly as one made there.
 """
 
@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from relay import permissions, subscribers
+from relay.core import permissions, subscribers
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, relay
 from relay.api.schemas import Forgotten, ImportOut, Me, SubscriberIn, SubscriberOut
-from relay.models import Subscriber
-from relay.subscribers import SubscriberError
+from relay.core.models import Subscriber
+from relay.core.subscribers import SubscriberError
 
 router = APIRouter(prefix="/api", responses=PROBLEMS)
 

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.sms_text import analyse
-from relay import outbox
-from relay.channel_registry import planned_senders
-from relay.config import Settings
-from relay.models import Endpoint, Subscriber
-from relay.outbox import ApprovalPolicy, BroadcastRequest, MachineTranslate, UntranslatedNote
+from relay.delivery import outbox
+from relay.core.channels import planned_senders
+from relay.core.config import Settings
+from relay.core.models import Endpoint, Subscriber
+from relay.delivery.outbox import ApprovalPolicy, BroadcastRequest, MachineTranslate, UntranslatedNote
 
 
 @dataclass(frozen=True)

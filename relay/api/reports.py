@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Relay, iso, relay
-from relay.report_models import OPEN_STATUSES, Report, ReportStatus
-from relay.report_privacy import mask, shown
-from relay.report_routing import resolve
+from relay.reports.models import OPEN_STATUSES, Report, ReportStatus
+from relay.reports.privacy import mask, shown
+from relay.reports.routing import resolve
 
 router = APIRouter(prefix="/api", tags=["reports"], responses=PROBLEMS)
 

@@ -1,7 +1,7 @@
 """The `[console]` configuration section: prices for the compose preview, the API's request limit, and
 two-person approval of Extreme broadcasts.
 
-Free of imports from the rest of the relay so that `relay.config` can embed it without a cycle.
+Free of imports from the rest of the relay so that `relay.core.config` can embed it without a cycle.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay import audit
+from relay.core import audit
 from relay.api.models import ApiToken
-from relay.models import Subscriber, utcnow
+from relay.core.models import Subscriber, utcnow
 
 PREFIX = "rly_"
 # Writing `last_used_at` on every request would make each read a write; once a minute is enough to

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from relay.integrity.notices import held_text, warning_text
     from relay.integrity.screening import Screening, screen
 
-# Loaded on first use: `relay.config` imports `relay.integrity.settings`, and configuration must not pay
+# Loaded on first use: `relay.core.config` imports `relay.integrity.settings`, and configuration must not pay
 # for (or cycle through) the matcher's imports.
 _EXPORTS = {
     "Screening": "relay.integrity.screening", "screen": "relay.integrity.screening",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from relay.bridge_models import BridgedMessage
+from relay.bridges.models import BridgedMessage
 
 
 def copies(session: Session, origin: str) -> list[int]:

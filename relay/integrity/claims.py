@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay import audit
+from relay.core import audit
 from relay.integrity import pivot
 from relay.integrity import text as texts
 from relay.integrity.models import Claim
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
 
 VERDICTS = ("false", "misleading", "true")
 _VERDICT_WORDS = {  # ratings seen in fact-checkers' exports, folded to ours

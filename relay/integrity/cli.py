@@ -1,7 +1,7 @@
 """`relay flags list|vote`, `relay claims add|import|list`, `relay broadcast correct ID "text"`.
 
 Who runs them is `relay --as REF` (a subscriber, with their tier) or the local operator, a coordinator
-(`relay/cli_identity.py`); each command goes through the same permission check as the chat commands. A
+(`relay/core/cli_identity.py`); each command goes through the same permission check as the chat commands. A
 vote counts once per moderator: as a subscriber that is the subscriber, as the local operator it is the
 name given with `--by` (two people at one console vote with two names).
 """
@@ -15,11 +15,11 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relay.cli_context import UsageError, console, context, errors
-from relay.cli_identity import LOCAL, Operator, authorize
+from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.cli_identity import LOCAL, Operator, authorize
 from relay.integrity import claims as claim_store
 from relay.integrity import corrections, moderation
-from relay.outbox import BroadcastError
+from relay.delivery.outbox import BroadcastError
 
 flags_app = typer.Typer(help="The moderation queue: held and suspicious messages, and votes on them.",
                         no_args_is_help=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from relay import replies
-from relay.commands import CommandContext, command
+from relay.inbound import replies
+from relay.inbound.commands import CommandContext, command
 from relay.integrity import moderation, verification
-from relay.models import BroadcastText
-from relay.permission_replies import refused
+from relay.core.models import BroadcastText
+from relay.inbound.permission_replies import refused
 
 replies.register({
     "verify_ok": {

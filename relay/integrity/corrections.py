@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from relay import audit, replies
+from relay.core import audit
+from relay.inbound import replies
 from relay.integrity import pivot, verification
-from relay.models import (
+from relay.core.models import (
     Broadcast,
     BroadcastKind,
     BroadcastText,
@@ -25,10 +26,10 @@ from relay.models import (
     DeliveryStatus,
     utcnow,
 )
-from relay.outbox import DELIVERY_COLUMNS, BroadcastError
+from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
 
 RECEIVED = (DeliveryStatus.sending.value, DeliveryStatus.sent.value, DeliveryStatus.delivered.value)
 UNSENT = (DeliveryStatus.pending.value, DeliveryStatus.held.value)

@@ -48,7 +48,7 @@ def model():
 
             # One message at a time on a small shared machine: one intra-op thread is several times faster
             # than torch's default when the cores are busy (measured: ~45-95 ms vs ~200-850 ms per sentence
-            # under load), as argos found (relay/translation_hooks.py).
+            # under load), as argos found (relay/delivery/translation_hooks.py).
             torch.set_num_threads(1)
         return _model
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, UTCDateTime, utcnow
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay import audit
+from relay.core import audit
 from relay.integrity.index import similarity
 from relay.integrity.models import Claim, Flag, FlagVote, RelayedCopy, ScreenedMessage
 from relay.integrity.notices import warning_text
-from relay.models import utcnow
+from relay.core.models import utcnow
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
 
 log = logging.getLogger("relay.integrity")
 

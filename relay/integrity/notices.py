@@ -4,7 +4,7 @@ the warning travels by SMS too."""
 
 from __future__ import annotations
 
-from relay import replies
+from relay.inbound import replies
 
 replies.register({
     "integrity_warning": {

@@ -17,7 +17,7 @@ from translation.detect import detect
 from translation.errors import TranslationError, UnknownLanguage, UnsupportedPair
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
     from translation.protect import ProtectingTranslator
 
 log = logging.getLogger("relay.integrity")

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relay import audit
+from relay.core import audit
 from relay.integrity import pivot, signs
 from relay.integrity import text as texts
 from relay.integrity import verification
@@ -29,10 +29,10 @@ from relay.integrity.embeddings import EmbeddingIndex
 from relay.integrity.index import ClaimIndex, Match, similarity
 from relay.integrity.models import Flag, ScreenedMessage
 from relay.integrity.notices import warning_text
-from relay.models import BroadcastText, utcnow
+from relay.core.models import BroadcastText, utcnow
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
 
 SAME_TEXT = 85  # rapidfuzz ratio from which a forwarded text is the broadcast's text (spacing, a typo)
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from relay.integrity.moderation import release_pending
 
 if TYPE_CHECKING:
-    from relay.config import Settings
-    from relay.program import Program
+    from relay.core.config import Settings
+    from relay.app.program import Program
 
 log = logging.getLogger("relay.integrity")
 

@@ -1,7 +1,7 @@
 """The `[integrity]` configuration section: thresholds, the action per band, manipulation signs,
 moderation quorum and the verification keys (secrets: environment or secrets file only).
 
-Kept free of imports from the rest of the relay so that `relay.config` can embed it without a cycle.
+Kept free of imports from the rest of the relay so that `relay.core.config` can embed it without a cycle.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Verification codes for official broadcasts: `Verify: K7P-2QX`, an HMAC of the broadcast id and text.
 
 The code is short enough for an SMS (six Crockford base-32 characters, 30 bits) and survives translation
-because it is added on its own line after the text is chosen (`relay.deliveries.texts_for`) and the
+because it is added on its own line after the text is chosen (`relay.delivery.deliveries.texts_for`) and the
 translation protector keeps `VERIFY` codes anyway. A code is looked up by its value and checked by
 recomputing the HMAC over the broadcast as stored, with the key named on the code's row: a forged or
 mistyped code finds nothing, and an edited broadcast no longer matches its code. Keys rotate: new codes
@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.integrity.models import VerificationCode
-from relay.models import Broadcast, BroadcastKind
+from relay.core.models import Broadcast, BroadcastKind
 
 if TYPE_CHECKING:
-    from relay.config import Settings
+    from relay.core.config import Settings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -120,7 +120,7 @@ def stamp(session: Session, broadcast: Broadcast, ring: Keyring) -> str:
 
 
 def stamper(settings: "Settings"):
-    """The `stamp` hook `relay.outbox.plan_broadcast` takes: codes every official broadcast."""
+    """The `stamp` hook `relay.delivery.outbox.plan_broadcast` takes: codes every official broadcast."""
     ring = keyring(settings)
 
     def hook(session: Session, broadcast: Broadcast) -> None:

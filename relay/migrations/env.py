@@ -1,8 +1,8 @@
-"""Alembic environment: the connection is handed in by `relay.migrate`, never read from a file."""
+"""Alembic environment: the connection is handed in by `relay.core.migrate`, never read from a file."""
 
 from alembic import context
 
-from relay import schema
+from relay.app import schema
 
 connection = context.config.attributes["connection"]
 context.configure(

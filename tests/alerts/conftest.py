@@ -10,9 +10,9 @@ import pytest
 
 from alerts.config import alerts_settings
 from alerts.sending import Sender
-from relay import subscribers
-from relay.config import load_settings
-from relay.db import Database
+from relay.core import subscribers
+from relay.core.config import load_settings
+from relay.core.db import Database
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -72,8 +72,8 @@ def deliver_all(db, now=None) -> int:
 
     from sqlalchemy import select
 
-    from relay import deliveries
-    from relay.models import Delivery
+    from relay.delivery import deliveries
+    from relay.core.models import Delivery
 
     now = now or datetime.now(timezone.utc)
     count = 0

@@ -7,8 +7,8 @@ import sys
 from types import SimpleNamespace
 
 from alerts.scheduler import AlertsScheduler
-from relay.config import load_settings
-from relay.db import Database
+from relay.core.config import load_settings
+from relay.core.db import Database
 
 
 async def main(url: str, data_dir: str) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from alerts import cap
 from alerts.cap_parse import CapError, parse
 from alerts.sending import Sender
-from relay import outbox
-from relay.db import Database
-from relay.models import Broadcast
-from relay.outbox import Audience, BroadcastRequest
+from relay.delivery import outbox
+from relay.core.db import Database
+from relay.core.models import Broadcast
+from relay.delivery.outbox import Audience, BroadcastRequest
 from tests.alerts.conftest import add_people, deliver_all, make_settings
 from tests.conftest import DATA
 

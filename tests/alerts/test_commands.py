@@ -13,8 +13,8 @@ from alerts import webinars
 from alerts.models import Crisis, WebinarSession
 from alerts.tick import run_due
 from channels.base import Inbound
-from relay import inbound
-from relay.models import AuditEntry
+from relay.inbound import handling as inbound
+from relay.core.models import AuditEntry
 from tests.alerts.conftest import add_people
 
 _ids = itertools.count(1)

@@ -13,8 +13,8 @@ from alerts import crisis, timeline
 from alerts.crisis import CrisisError
 from alerts.models import Crisis
 from alerts.tick import run_due
-from relay.models import Broadcast, Delivery, Endpoint
-from relay.permissions import PermissionDenied
+from relay.core.models import Broadcast, Delivery, Endpoint
+from relay.core.permissions import PermissionDenied
 from tests.alerts.conftest import PEOPLE, T0, add_people, deliver_all
 
 
@@ -167,8 +167,8 @@ def test_flags_raised_in_the_region_join_the_timeline_once(alerts_db, sender, cf
 def test_a_milestone_can_have_its_own_responsible_people(tmp_path, database_url):
     from alerts.config import alerts_settings
     from alerts.sending import Sender
-    from relay.config import ConfigError
-    from relay.db import Database
+    from relay.core.config import ConfigError
+    from relay.core.db import Database
     from tests.alerts.conftest import CONTACTS, make_settings
 
     settings = make_settings(tmp_path, database_url, crisis={
@@ -206,8 +206,8 @@ def test_reminders_in_languages_we_did_not_write_go_through_the_translation_chai
 
 
 def test_crisis_broadcasts_to_the_region_and_their_figures_join_the_timeline(alerts_db, sender, cfg):
-    from relay import outbox
-    from relay.outbox import Audience, BroadcastRequest
+    from relay.delivery import outbox
+    from relay.delivery.outbox import Audience, BroadcastRequest
 
     settings, db = alerts_db
     add_people(db, PEOPLE)

@@ -14,7 +14,7 @@ from alerts import crisis
 from alerts.scheduler import AlertsScheduler
 from alerts.sending import Sender
 from alerts.tick import run_due
-from relay.models import Broadcast
+from relay.core.models import Broadcast
 from tests.alerts.conftest import PEOPLE, T0, add_people
 
 
@@ -74,7 +74,7 @@ async def test_a_scheduler_in_another_process_holds_the_lease_until_it_dies(aler
     import subprocess
     import sys
 
-    from relay.leases import leases_for
+    from relay.core.leases import leases_for
     from alerts.scheduler import LEASE_KEY
     from tests.conftest import ROOT
 

@@ -13,7 +13,7 @@ from alerts import webinar_jobs, webinars
 from alerts.models import WebinarSession
 from alerts.tick import run_due
 from alerts.webinars import WebinarError
-from relay.models import Broadcast, Delivery, Endpoint
+from relay.core.models import Broadcast, Delivery, Endpoint
 from tests.alerts.conftest import add_people, deliver_all
 
 UTC = timezone.utc

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from relay.api import tokens
-from relay.models import Subscriber
-from relay.program import Program
-from relay import subscribers
+from relay.core.models import Subscriber
+from relay.app.program import Program
+from relay.core import subscribers
 from tests.relay.conftest import make_program
 
 TIERS = ("observer", "contributor", "partner", "coordinator", "moderator")
@@ -62,7 +62,7 @@ class LiveRelay:
 def start_live(tmp_path: Path, *, rate: float = 0.0, services=(), **overrides) -> LiveRelay:
     program = make_program(tmp_path, numbers=("+12015550100", "+12015550101"), rate=rate, **overrides)
     if services == "assembly":  # what `relay run` runs beside the dispatcher
-        from relay import assembly
+        from relay.app import features as assembly
 
         services = assembly.services(program.settings)
     program.services = list(services)

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from relay.models import Broadcast
+from relay.core.models import Broadcast
 from tests.api.conftest import start_live, stop_live
 
 

@@ -3,7 +3,7 @@ and human texts that replace a machine translation."""
 
 from __future__ import annotations
 
-from relay import network
+from relay.networks import relays as network
 from tests.relay.conftest import NUMBER
 
 

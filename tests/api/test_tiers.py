@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from relay.integrity import claims, screen
-from relay.models import AuditEntry, Broadcast, Subscriber
+from relay.core.models import AuditEntry, Broadcast, Subscriber
 from tests.api.conftest import TIERS
 
-# Written out by hand (not read from relay.permissions), so a change of the table has to change this too.
+# Written out by hand (not read from relay.core.permissions), so a change of the table has to change this too.
 ALLOWED = {
     "broadcast to everyone": {"coordinator"},
     "broadcast to one's own region": {"partner", "coordinator"},
@@ -140,7 +140,7 @@ def test_cli_makes_and_revokes_tokens(live, tmp_path):
     env = {**os.environ, "RELAY_DATA_DIR": str(settings.data_dir)}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "relay.cli", "tokens", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "relay.app.cli", "tokens", *args], capture_output=True, text=True,
                               env=env, timeout=120, cwd=tmp_path)
 
     made = cli("create", "--subscriber", str(live.people["moderator"]), "--name", "Mo's phone", "--json")

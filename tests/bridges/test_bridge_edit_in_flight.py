@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from channels.base import Outbound
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay import deliveries
-from relay.cli import app
-from relay.deliveries import Outcome
-from relay.models import Delivery
+from relay.delivery import deliveries
+from relay.app.cli import app
+from relay.delivery.deliveries import Outcome
+from relay.core.models import Delivery
 from tests.relay.conftest import make_program, wait_for
 
 NORTH, SOUTH = -1005101, -1005102

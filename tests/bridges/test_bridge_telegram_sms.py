@@ -13,7 +13,7 @@ import json
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.cli import app
+from relay.app.cli import app
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 from tests.test_cli import relay
 

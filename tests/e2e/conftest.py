@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-RELAY = [sys.executable, "-m", "relay.cli"]
+RELAY = [sys.executable, "-m", "relay.app.cli"]
 TOKEN = "e2e" + "0" * 29
 ACCOUNT = "AC" + "5a" * 16
 

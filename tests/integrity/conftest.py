@@ -6,8 +6,8 @@ from typing import Iterator
 
 import pytest
 
-from relay.config import Settings, load_settings
-from relay.db import Database
+from relay.core.config import Settings, load_settings
+from relay.core.db import Database
 
 KEY_A = "a3f1c9d27b4e8f60a3f1c9d27b4e8f60"
 KEY_B = "5c0e7d19a2b84f36c5e0d7a19b2f8436"

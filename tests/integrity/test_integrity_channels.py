@@ -14,7 +14,7 @@ import re
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.cli import app
+from relay.app.cli import app
 from tests.matrix.conftest import make_person, new_user, synapse  # noqa: F401  (fixtures)
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
@@ -130,7 +130,7 @@ async def test_a_rumour_in_a_bridged_telegram_group_matching_a_spanish_claim_is_
     sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
     try:
         # Room version 11: this Synapse makes v12 rooms by default, whose ids have no ":server" part, and
-        # `relay bridges add` (relay.subscribers.MATRIX_ID) does not accept those yet.
+        # `relay bridges add` (relay.core.subscribers.MATRIX_ID) does not accept those yet.
         from nio import RoomCreateResponse, RoomPreset
 
         made = await dana.client.room_create(name="North (Matrix)", invite=[bot.user_id],

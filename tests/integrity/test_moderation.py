@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from relay.integrity import claims, moderation, on_release, screen
 from relay.integrity.models import Claim, Flag
-from relay.models import AuditEntry
+from relay.core.models import AuditEntry
 
 RUMOUR = "The tap water in Port-au-Prince is poisoned, do not drink it!"
 CLAIM_ES = "El agua del grifo en Puerto Principe esta envenenada, no la beban."

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from relay.integrity import claims, screen
 from relay.integrity.models import Flag, ScreenedMessage
-from relay.models import AuditEntry
+from relay.core.models import AuditEntry
 
 CLAIM_ES = "El agua del grifo en Puerto Principe esta envenenada, no la beban."
 
@@ -92,8 +92,8 @@ def test_a_sender_whose_messages_are_held_repeatedly_is_rate_limited_not_banned(
 
 
 def test_screening_off_relays_everything_and_records_nothing(tmp_path, database_url):
-    from relay.config import load_settings
-    from relay.db import Database
+    from relay.core.config import load_settings
+    from relay.core.db import Database
 
     settings = load_settings(None, overrides={"data_dir": str(tmp_path / "d"), "database_url": database_url,
                                               "integrity": {"enabled": False}})
@@ -108,7 +108,7 @@ def test_screening_off_relays_everything_and_records_nothing(tmp_path, database_
 
 def test_a_forwarded_official_message_is_checked_against_its_verification_code(db, integrity_settings):
     from relay.integrity import verification
-    from relay.models import Broadcast, BroadcastText
+    from relay.core.models import Broadcast, BroadcastText
 
     ring = verification.keyring(integrity_settings)
     body = "Official: schools reopen on Monday at 8:00. The shelter at the stadium stays open."

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay.config import ConfigError, load_settings
+from relay.core.config import ConfigError, load_settings
 from relay.integrity import verification
-from relay.models import Broadcast
+from relay.core.models import Broadcast
 from tests.integrity.conftest import KEY_A, KEY_B
 
 

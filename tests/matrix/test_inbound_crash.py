@@ -26,7 +26,7 @@ from channels.sandbox.telegram_sim import TelegramSimulator
 from tests.e2e.conftest import free_port
 from tests.relay.conftest import wait_for
 
-RELAY = [sys.executable, "-m", "relay.cli"]
+RELAY = [sys.executable, "-m", "relay.app.cli"]
 BOT_TOKEN = "7000000042:" + "k" * 12 + "Q" * 12 + "z9"
 GROUP, ANA = -1008001, 8301
 PER_SIDE = 30
@@ -106,7 +106,7 @@ messages_per_second = 0
            "RELAY_MATRIX__ACCESS_TOKEN": bot.access_token}
     relay = Relay(tmp_path, env)
     try:
-        relay.cli("db", "upgrade")
+        relay.app.cli("db", "upgrade")
         await relay.start(port)
         room = await dana.create_room(invite=[bot.user_id], name="North (Matrix)")
 
@@ -115,7 +115,7 @@ messages_per_second = 0
             return any(m.user_id == bot.user_id for m in getattr(answer, "members", []))
 
         await wait_for(joined, timeout=30)
-        relay.cli("bridges", "add", "north", "--telegram", str(GROUP), "--matrix", room, "--rate", "6000")
+        relay.app.cli("bridges", "add", "north", "--telegram", str(GROUP), "--matrix", room, "--rate", "6000")
 
         rng = random.Random(7)
         kill_at = sorted(rng.sample(range(5, 2 * PER_SIDE - 5), KILLS))

@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay import channel_state, deliveries, outbox, subscribers
-from relay.channel_registry import planned_senders
-from relay.cli import app
-from relay.models import Broadcast, Endpoint
-from relay.outbox import BroadcastRequest
+from relay.core import channel_state, subscribers
+from relay.delivery import deliveries, outbox
+from relay.core.channels import planned_senders
+from relay.app.cli import app
+from relay.core.models import Broadcast, Endpoint
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 GROUP = -1006001

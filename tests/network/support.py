@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import Inbound
-from relay import network, subscribers
-from relay.models import Subscriber
+from relay.networks import relays as network
+from relay.core import subscribers
+from relay.core.models import Subscriber
 
 
 def import_rows(session: Session, rows: list[str]) -> dict[str, int]:

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from relay import escalation, outbox
-from relay.channel_registry import planned_senders
-from relay.models import AuditEntry, Delivery
-from relay.network_models import RelayAck, RelayNode
-from relay.outbox import Audience, BroadcastRequest
+from relay.networks import escalation
+from relay.delivery import outbox
+from relay.core.channels import planned_senders
+from relay.core.models import AuditEntry, Delivery
+from relay.networks.models import RelayAck, RelayNode
+from relay.delivery.outbox import Audience, BroadcastRequest
 from tests.network.support import three_level_network
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from relay import failover, outbox, subscribers
-from relay.channel_registry import planned_senders
-from relay.models import Delivery, Endpoint, Subscriber
-from relay.network_models import Failover
-from relay.network_service import NetworkService
-from relay.outbox import BroadcastRequest
+from relay.networks import failover
+from relay.delivery import outbox
+from relay.core import subscribers
+from relay.core.channels import planned_senders
+from relay.core.models import Delivery, Endpoint, Subscriber
+from relay.networks.models import Failover
+from relay.networks.service import NetworkService
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import make_program, sms_log, wait_for
 
 BODY = "Cyclone warning: stay indoors from 16:00."

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from relay import escalation, inbound
-from relay.cli import app
-from relay.models import Delivery
-from relay.network_models import RelayAck, RelayNode
+from relay.networks import escalation
+from relay.inbound import handling as inbound
+from relay.app.cli import app
+from relay.core.models import Delivery
+from relay.networks.models import RelayAck, RelayNode
 from tests.network.support import import_rows, sms
 
 
@@ -70,7 +71,7 @@ def test_relays_add_list_tree_and_broadcast_tree(database, settings, tmp_path):
 
 
 def test_status_shows_which_channel_finally_reached_whom(database, settings, tmp_path):
-    from relay import failover
+    from relay.networks import failover
 
     config = tmp_path / "relay.toml"
     config.write_text(f'data_dir = "{settings.data_dir}"\ndatabase_url = "{settings.resolved_database_url}"\n')

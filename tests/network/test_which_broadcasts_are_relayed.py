@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from relay import network, outbox
-from relay.models import Delivery
-from relay.network_models import RelayAck
-from relay.outbox import Audience, BroadcastRequest
+from relay.networks import relays as network
+from relay.delivery import outbox
+from relay.core.models import Delivery
+from relay.networks.models import RelayAck
+from relay.delivery.outbox import Audience, BroadcastRequest
 from tests.network.support import import_rows
 
 SENDERS = {"sms": ["+12015550100"]}
@@ -45,8 +46,8 @@ def test_only_area_alerts_and_notices_are_relayed(database):
 def test_a_relay_the_alert_cannot_reach_is_escalated_at_once(database, settings):
     from datetime import timedelta
 
-    from relay import escalation
-    from relay.models import Endpoint
+    from relay.networks import escalation
+    from relay.core.models import Endpoint
 
     with database.sessions.begin() as session:
         ids = import_rows(session, ["Rosa,+12025550911,,,es,east,contributor",

@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from relay import inbound, keywords, outbox, polls
-from relay.cli import app
-from relay.models import AuditEntry, Broadcast, BroadcastText, Delivery
-from relay.network_models import PollAnswer, RelayAck, RelayNode
-from relay.outbox import Audience, BroadcastRequest
+from relay.inbound import handling as inbound, keywords
+from relay.delivery import outbox
+from relay.networks import polls
+from relay.app.cli import app
+from relay.core.models import AuditEntry, Broadcast, BroadcastText, Delivery
+from relay.networks.models import PollAnswer, RelayAck, RelayNode
+from relay.delivery.outbox import Audience, BroadcastRequest
 from tests.conftest import ROOT
 from tests.network.support import import_rows, matrix, sms, telegram
 
@@ -212,7 +214,7 @@ def test_a_refused_cli_command_exits_2_with_the_tier_needed(database, settings, 
     config = tmp_path / "relay.toml"
     config.write_text(f'data_dir = "{settings.data_dir}"\ndatabase_url = "{settings.resolved_database_url}"\n')
     observer = world["people"]["observer"]
-    done = subprocess.run([sys.executable, "-m", "relay.cli", "--config", str(config), "--as",
+    done = subprocess.run([sys.executable, "-m", "relay.app.cli", "--config", str(config), "--as",
                            f"sms:{observer['phone']}", "broadcast", "send", "Everyone!"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2

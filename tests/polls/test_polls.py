@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from relay import inbound, outbox, poll_reask, polls
-from relay.models import Broadcast, Delivery
-from relay.outbox import BroadcastRequest
+from relay.inbound import handling as inbound
+from relay.delivery import outbox
+from relay.networks import poll_reask, polls
+from relay.core.models import Broadcast, Delivery
+from relay.delivery.outbox import BroadcastRequest
 from tests.network.support import import_rows, matrix, sms, telegram
 
 SENDERS = {"sms": ["+12015550100"], "telegram": ["7000000001"], "matrix": ["@relay:example.org"]}
@@ -99,7 +101,7 @@ def test_answer_words_and_digits_are_matched_in_any_language():
 def test_broadcast_send_with_poll_options_from_the_cli(database, settings, tmp_path):
     from typer.testing import CliRunner
 
-    from relay.cli import app
+    from relay.app.cli import app
 
     config = tmp_path / "relay.toml"
     config.write_text(f'data_dir = "{settings.data_dir}"\ndatabase_url = "{settings.resolved_database_url}"\n')

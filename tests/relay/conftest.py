@@ -10,8 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from relay.config import load_settings
-from relay.program import Program
+from relay.core.config import load_settings
+from relay.app.program import Program
 
 NUMBER = "+12015550100"
 
@@ -48,7 +48,7 @@ def deliveries_by_address(program: Program, broadcast_id: int) -> dict:
     """The broadcast's delivery rows, keyed by the address each went to."""
     from sqlalchemy import select
 
-    from relay.models import Delivery, Endpoint
+    from relay.core.models import Delivery, Endpoint
 
     with program.database.sessions() as session:
         return {address: d for d, address in session.execute(

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
-from relay import approvals, deliveries, outbox
-from relay.config import load_settings
-from relay.db import Database
-from relay.models import Broadcast, BroadcastText, Delivery, Endpoint, Subscriber, TranslationMemoryEntry
-from relay.outbox import BroadcastError, BroadcastRequest
-from relay.translation_hooks import approval_policy, machine_translator, untranslated_note
+from relay.delivery import approvals, deliveries, outbox
+from relay.core.config import load_settings
+from relay.core.db import Database
+from relay.core.models import Broadcast, BroadcastText, Delivery, Endpoint, Subscriber, TranslationMemoryEntry
+from relay.delivery.outbox import BroadcastError, BroadcastRequest
+from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 from translation.fallback import NOTES
 
 pytestmark = pytest.mark.skipif(shutil.which("lt-proc") is None, reason="Apertium not installed "
@@ -100,7 +100,7 @@ def test_translation_memory_in_the_database_serves_the_next_broadcast(database):
     with db.sessions() as session:
         stored = session.scalars(select(TranslationMemoryEntry)).all()
     assert [(e.source, e.target) for e in stored] == [("en", "es")]
-    from relay.translation_hooks import engine_calls
+    from relay.delivery.translation_hooks import engine_calls
 
     before = engine_calls(settings, db.sessions)
     second = plan(settings, db)

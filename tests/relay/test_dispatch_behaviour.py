@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from relay import deliveries, outbox, subscribers
-from relay.config import load_settings
-from relay.models import Delivery, Endpoint
-from relay.outbox import BroadcastRequest
-from relay.program import Program
+from relay.delivery import deliveries, outbox
+from relay.core import subscribers
+from relay.core.config import load_settings
+from relay.core.models import Delivery, Endpoint
+from relay.delivery.outbox import BroadcastRequest
+from relay.app.program import Program
 from tests.relay.conftest import wait_for
 
 ACCOUNT, TOKEN = "AC" + "5a" * 16, "d" * 32

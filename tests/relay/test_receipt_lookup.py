@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from relay import deliveries, outbox, receipt_lookup, subscribers
-from relay.config import load_settings
-from relay.outbox import BroadcastRequest
-from relay.program import Program
+from relay.delivery import deliveries, outbox, receipt_lookup
+from relay.core import subscribers
+from relay.core.config import load_settings
+from relay.delivery.outbox import BroadcastRequest
+from relay.app.program import Program
 from tests.e2e.conftest import free_port
 from tests.relay.conftest import NUMBER, deliveries_by_address, sms_log, wait_for
 

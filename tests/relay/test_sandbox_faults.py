@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from relay import deliveries, outbox
-from relay.config import ConfigError, load_settings
-from relay.outbox import BroadcastRequest
+from relay.delivery import deliveries, outbox
+from relay.core.config import ConfigError, load_settings
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, deliveries_by_address, make_program, sms_log, wait_for
 
 BODY = "Cyclone warning: shelters at the church and the school are open now."

@@ -10,12 +10,13 @@ from collections import Counter
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from channels.sms import SmsChannel, SmsSettings
-from relay import deliveries, outbox, subscribers
-from relay.config import DispatcherSettings, load_settings
-from relay.db import Database
-from relay.dispatcher import Dispatcher
-from relay.leases import leases_for
-from relay.outbox import BroadcastRequest
+from relay.delivery import deliveries, outbox
+from relay.core import subscribers
+from relay.core.config import DispatcherSettings, load_settings
+from relay.core.db import Database
+from relay.delivery.dispatcher import Dispatcher
+from relay.core.leases import leases_for
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import wait_for
 
 NUMBERS = [f"+120155501{i:02d}" for i in range(4)]

@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import func, select
 
 from channels.sms import webhook_signature
-from relay import deliveries, outbox
-from relay.models import AuditEntry, Delivery, Endpoint, InboundMessage, Subscriber
-from relay.outbox import BroadcastRequest
+from relay.delivery import deliveries, outbox
+from relay.core.models import AuditEntry, Delivery, Endpoint, InboundMessage, Subscriber
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, make_program, post_form, sms_log, wait_for
 
 
@@ -24,7 +24,7 @@ def inbound_params(body: str, sid: str, sender: str = "+50937001234") -> dict[st
 
 
 def program_sid() -> str:
-    from relay.program import SANDBOX_ACCOUNT_SID
+    from relay.app.program import SANDBOX_ACCOUNT_SID
 
     return SANDBOX_ACCOUNT_SID
 

@@ -10,10 +10,11 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from relay import deliveries, outbox, subscribers
-from relay.channel_registry import planned_senders
-from relay.models import Endpoint
-from relay.outbox import BroadcastRequest
+from relay.delivery import deliveries, outbox
+from relay.core import subscribers
+from relay.core.channels import planned_senders
+from relay.core.models import Endpoint
+from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import make_program, sms_log, wait_for
 
 GROUP = -1001234

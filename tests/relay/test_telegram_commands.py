@@ -8,7 +8,7 @@ import json
 from sqlalchemy import func, select
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.models import AuditEntry, Broadcast, Endpoint, Subscriber
+from relay.core.models import AuditEntry, Broadcast, Endpoint, Subscriber
 from tests.relay.conftest import make_program, sms_log, wait_for
 
 GROUP = -1007001

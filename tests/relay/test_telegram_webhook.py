@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from channels.sandbox.telegram_settings import SimUser, TelegramSimSettings
 from channels.sandbox.telegram_sim import TelegramSimulator
-from relay.config import load_settings
-from relay.models import Endpoint, InboundMessage
-from relay.program import Program
+from relay.core.config import load_settings
+from relay.core.models import Endpoint, InboundMessage
+from relay.app.program import Program
 from tests.relay.conftest import wait_for
 
 TOKEN = "7000000077:" + "w" * 12 + "H" * 12 + "k2"

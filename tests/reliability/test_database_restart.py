@@ -4,7 +4,7 @@ form, five times in the long one. Workers reconnect, leases are taken again, and
 
 A status callback that arrives while the database is unreachable is answered 500 and, as Twilio does,
 not sent again. The worker holding that sender asks the simulator for the message's status a few seconds
-later (`dispatcher.receipt_check_seconds`, relay/receipt_lookup.py), so no delivery stays `sent`."""
+later (`dispatcher.receipt_check_seconds`, relay/delivery/receipt_lookup.py), so no delivery stays `sent`."""
 
 from __future__ import annotations
 

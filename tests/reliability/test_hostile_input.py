@@ -21,10 +21,11 @@ from twilio.request_validator import RequestValidator
 from channels.base import Inbound
 from channels.sandbox.telegram_settings import TelegramSimSettings
 from channels.sandbox.telegram_sim import TelegramSimulator
-from relay import inbound, subscribers
-from relay.config import ConfigError, load_settings
-from relay.program import Program
-from relay.subscribers import SubscriberError
+from relay.inbound import handling as inbound
+from relay.core import subscribers
+from relay.core.config import ConfigError, load_settings
+from relay.app.program import Program
+from relay.core.subscribers import SubscriberError
 from tests.reliability.conftest import soak
 
 CASES = soak(150, 10_000)
@@ -133,7 +134,7 @@ def test_telegram_webhook_bodies_never_fail_the_server(relay, body):
 def test_any_text_as_a_command_on_any_channel_is_answered_or_ignored(relay, message, channel, sender):
     from datetime import datetime, timezone
 
-    program = relay.program
+    program = relay.app.program
     counter = relay.counts["commands"] = relay.counts["commands"] + 1
     item = Inbound(channel=channel, provider_message_id=f"hostile-{counter}", sender=sender or "x",
                    recipient="", text=message, received_at=datetime.now(timezone.utc),
@@ -153,7 +154,7 @@ def test_any_text_as_a_command_on_any_channel_is_answered_or_ignored(relay, mess
 @HYPOTHESIS
 def test_any_csv_is_imported_row_by_row_or_refused_with_a_reason(relay, content):
     try:
-        with relay.program.database.sessions.begin() as session:
+        with relay.app.program.database.sessions.begin() as session:
             report = subscribers.import_csv(session, io.StringIO(content), actor="t", default_region=None,
                                             default_timezone="UTC")
     except SubscriberError as exc:

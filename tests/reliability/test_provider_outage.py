@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 
 from channels.sandbox.twilio_limits import Outage
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from relay import deliveries, outbox, subscribers
-from relay.config import load_settings
-from relay.db import Database
-from relay.models import Delivery
-from relay.outbox import BroadcastRequest
-from relay.program import Program
+from relay.delivery import deliveries, outbox
+from relay.core import subscribers
+from relay.core.config import load_settings
+from relay.core.db import Database
+from relay.core.models import Delivery
+from relay.delivery.outbox import BroadcastRequest
+from relay.app.program import Program
 from tests.e2e.conftest import free_port
 from tests.reliability.conftest import soak
 from tests.relay.conftest import wait_for

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from relay.config import load_settings
-from relay.db import Database
-from relay.models import Endpoint, Subscriber
+from relay.core.config import load_settings
+from relay.core.db import Database
+from relay.core.models import Endpoint, Subscriber
 
 sys.path.insert(0, str(Path(__file__).parent))  # support.py
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from channels.base import Inbound
-from relay import inbound
-from relay.models import Broadcast, BroadcastText, Delivery, Endpoint
+from relay.inbound import handling as inbound
+from relay.core.models import Broadcast, BroadcastText, Delivery, Endpoint
 
 _ids = itertools.count(1)
 RELAY_NUMBER = "+12015550100"

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import add_person
-from relay import report_service, translators
-from relay.models import AuditEntry, Endpoint, TranslationMemoryEntry
-from relay.permissions import PermissionDenied
-from relay.report_models import Report, TranslationOffer
+from relay.reports import service as report_service
+from relay.translators import offers as translators
+from relay.core.models import AuditEntry, Endpoint, TranslationMemoryEntry
+from relay.core.permissions import PermissionDenied
+from relay.reports.models import Report, TranslationOffer
 from support import queued, sms, telegram
 
 CREOLE = "Nou bezwen dlo ak manje nan katye Delmas 33, tanpri ede nou"
@@ -245,8 +246,8 @@ def test_a_direct_chat_message_is_a_report_too(relay_db):
 
 
 def test_a_broadcast_text_no_engine_translates_goes_to_volunteers_and_follows_the_original(relay_db):
-    from relay import outbox
-    from relay.channel_registry import planned_senders
+    from relay.delivery import outbox
+    from relay.core.channels import planned_senders
 
     settings, db = relay_db
     with db.sessions.begin() as session:
@@ -275,7 +276,7 @@ def test_a_broadcast_text_no_engine_translates_goes_to_volunteers_and_follows_th
 
 
 def test_a_reporter_is_no_subscriber_until_they_join(relay_db):
-    from relay.models import Subscriber
+    from relay.core.models import Subscriber
 
     settings, db = relay_db
     with db.sessions.begin() as session:
@@ -287,7 +288,7 @@ def test_a_reporter_is_no_subscriber_until_they_join(relay_db):
 
 
 def test_a_bad_room_in_the_routes_is_a_config_error(tmp_path):
-    from relay.config import ConfigError
+    from relay.core.config import ConfigError
     from conftest import report_settings
 
     with pytest.raises(ConfigError, match="must be \"channel:address\""):

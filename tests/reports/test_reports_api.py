@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from conftest import add_person
-from relay import report_service
+from relay.reports import service as report_service
 from relay.api import reports as reports_api
 from relay.api import tokens
 from relay.api.common import Relay
-from relay.models import AuditEntry
-from relay.report_models import Report
+from relay.core.models import AuditEntry
+from relay.reports.models import Report
 from support import queued, sms
 
 

@@ -12,11 +12,11 @@ import sys
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from relay.models import AuditEntry
+from relay.core.models import AuditEntry
 
 
 def relay(cwd, *args):
-    return subprocess.run([sys.executable, "-m", "relay.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "relay.app.cli", *args], cwd=cwd, capture_output=True, text=True,
                           env=dict(os.environ), timeout=120)
 
 
@@ -36,8 +36,8 @@ def test_translators_need_a_tier_and_reports_are_masked_unless_revealed(tmp_path
     # a report, stored the way the webhook stores it
     from channels.base import Inbound
     from datetime import datetime, timezone
-    from relay import inbound
-    from relay.config import load_settings
+    from relay.inbound import handling as inbound
+    from relay.core.config import load_settings
 
     settings = load_settings(tmp_path / "relay.toml")
     engine = create_engine(settings.resolved_database_url)

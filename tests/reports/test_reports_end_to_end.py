@@ -22,14 +22,14 @@ from sqlalchemy import select
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from conftest import HAITI_200, add_person
-from relay import translators
-from relay.config import load_settings
-from relay.program import Program
-from relay.replies import reply
-from relay.models import Endpoint
-from relay.report_models import Report, TranslationOffer, Translator
-from relay.report_service import build
-from relay.triage.categories import labels
+from relay.translators import offers as translators
+from relay.core.config import load_settings
+from relay.app.program import Program
+from relay.inbound.replies import reply
+from relay.core.models import Endpoint
+from relay.reports.models import Report, TranslationOffer, Translator
+from relay.reports.service import build
+from relay.reports.triage.categories import labels
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """The shipped triage model: its stdlib scorer gives scikit-learn's numbers, and it is the one
-`relay/triage/train.py` makes from the Mission 4636 training split."""
+`relay/reports/triage/train.py` makes from the Mission 4636 training split."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import json
 import pytest
 
 from conftest import HAITI_200, SHARED_DATA
-from relay.triage.categories import labels
-from relay.triage.model import SHIPPED, shipped
+from relay.reports.triage.categories import labels
+from relay.reports.triage.model import SHIPPED, shipped
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -40,7 +40,7 @@ def test_the_stdlib_scorer_matches_scikit_learn():
 
 
 def test_the_shipped_model_is_what_the_training_script_makes():
-    from relay.triage.train import train
+    from relay.reports.triage.train import train
 
     if not SHARED_DATA.exists():
         pytest.skip(f"{SHARED_DATA} is not on this machine")

@@ -18,7 +18,7 @@ def test_relay_sandbox_serves_the_twilio_and_telegram_simulators(tmp_path):
     sms_port, telegram_port = free_port(), free_port()
     env = {**os.environ, "RELAY_SANDBOX_AUTH_TOKEN": "t" * 32, "RELAY_SANDBOX_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
            "RELAY_DATA_DIR": str(tmp_path / "data")}
-    process = subprocess.Popen([sys.executable, "-m", "relay.cli", "sandbox", "--port", str(sms_port),
+    process = subprocess.Popen([sys.executable, "-m", "relay.app.cli", "sandbox", "--port", str(sms_port),
                                 "--telegram-port", str(telegram_port)], env=env, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -41,6 +41,6 @@ def test_relay_sandbox_serves_the_twilio_and_telegram_simulators(tmp_path):
 def test_the_telegram_simulator_needs_a_token(tmp_path):
     env = {**os.environ, "RELAY_SANDBOX_AUTH_TOKEN": "t" * 32, "RELAY_DATA_DIR": str(tmp_path / "data")}
     env.pop("RELAY_SANDBOX_TELEGRAM_TOKEN", None)
-    result = subprocess.run([sys.executable, "-m", "relay.cli", "sandbox", "--telegram-port", str(free_port())],
+    result = subprocess.run([sys.executable, "-m", "relay.app.cli", "sandbox", "--telegram-port", str(free_port())],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "RELAY_SANDBOX_TELEGRAM_TOKEN" in result.stderr

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.base import StatusUpdate
-from relay import deliveries, outbox, subscribers
-from relay.deliveries import Outcome
-from relay.models import Broadcast, Delivery, Endpoint
-from relay.outbox import Audience, BroadcastError, BroadcastRequest
+from relay.delivery import deliveries, outbox
+from relay.core import subscribers
+from relay.delivery.deliveries import Outcome
+from relay.core.models import Broadcast, Delivery, Endpoint
+from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 
 SENDERS = {"sms": ["+12015550100", "+12015550101"]}
 NOW = lambda: datetime.now(timezone.utc)  # noqa: E731
@@ -191,7 +192,7 @@ def test_migrations_match_the_models(database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from relay import schema
+    from relay.app import schema
 
     metadata = schema.metadata()
     try:

@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from relay import subscribers
-from relay.models import AuditEntry, Endpoint, Erasure, Subscriber
-from relay.subscribers import SubscriberError
+from relay.core import subscribers
+from relay.core.models import AuditEntry, Endpoint, Erasure, Subscriber
+from relay.core.subscribers import SubscriberError
 from tests.conftest import DATA
 
 

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from relay.translation_cli import register
+from relay.app.translation_cli import register
 from translation.config import TranslationSettings
 
 

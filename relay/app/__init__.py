@@ -1,0 +1,1 @@
+"""The application: the CLI, Program (run | serve | worker | demo), the web assembly, the Feature list."""

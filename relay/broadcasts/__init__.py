@@ -1,0 +1,1 @@
+"""Broadcasts from the command line and chat (/broadcast)."""

@@ -1,0 +1,245 @@
+"""`relay broadcast send | status | cancel`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from relay.delivery import deliveries, outbox
+from relay.core.channels import planned_senders
+from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.models import Broadcast
+from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
+from relay.delivery import approvals
+from relay.networks import cli as cli_network, polls
+from relay.core.cli_identity import authorize, broadcast_action
+from relay.integrity import cli as integrity_cli
+from relay.integrity import verification
+from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
+
+app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
+
+DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def parse_expiry(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    match = DURATION.match(value.strip())
+    if match:
+        amount, unit = int(match[1]), match[2]
+        return datetime.now(timezone.utc) + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--expires {value!r}: give a duration such as 30m, 6h, 2d or an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"--expires {value!r}: an ISO time needs its UTC offset, e.g. 2026-11-24T18:00+00:00")
+    return parsed
+
+
+def parse_texts(values: list[str]) -> dict[str, str]:
+    texts = {}
+    for value in values:
+        language, sep, text = value.partition("=")
+        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
+            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"Evacue ahora\"")
+        texts[language] = text
+    return texts
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(";") if part.strip())
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    body: Optional[str] = typer.Argument(None, help="The message, in the source language."),
+    body_file: Optional[Path] = typer.Option(None, "--body-file", exists=True, dir_okay=False),
+    kind: str = typer.Option("notice", help="crisis, webinar or notice (crisis goes first)."),
+    language: str = typer.Option(None, "--lang", help="Language of the body (default: config default_language)."),
+    severity: str = typer.Option("Unknown", help="CAP severity: Extreme, Severe, Moderate, Minor, Unknown."),
+    urgency: str = typer.Option("Unknown", help="CAP urgency: Immediate, Expected, Future, Past, Unknown."),
+    certainty: str = typer.Option("Unknown", help="CAP certainty: Observed, Likely, Possible, Unlikely, Unknown."),
+    region: str = typer.Option("", help="';'-separated regions (any of)."),
+    topic: str = typer.Option("", help="';'-separated topics (any of)."),
+    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
+    expires: Optional[str] = typer.Option(None, help="Stop sending after: 30m, 6h, 2d or an ISO 8601 time."),
+    text: list[str] = typer.Option([], "--text", help="A human text for a language: es=\"...\" (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"id": ...} only.'),
+    wait: bool = typer.Option(False, "--wait", help="Show progress until every delivery is final."),
+    sender: str = typer.Option("cli", help="Who sends it (recorded in the audit log)."),
+    poll_option: list[str] = typer.Option([], "--poll-option", help="Make it a poll: one answer per option, "
+                                          "numbered in order (safe, help, yes, no are known in several "
+                                          "languages; !word marks an answer whose people need help)."),
+    poll_reask: Optional[float] = typer.Option(None, "--poll-reask", help="Ask non-responders once more after "
+                                               "this many minutes (default: polls.reask_minutes)."),
+) -> None:
+    """Queue a broadcast; prints its id once every delivery is committed to the outbox."""
+    cli = context(ctx)
+    settings = cli.settings
+    operator = authorize(cli, lambda who: broadcast_action(who, _split(region), _split(topic)))
+    if sender == "cli":
+        sender = operator.actor
+    if (body is None) == (body_file is None):
+        raise UsageError("give the message either as an argument or with --body-file, not both")
+    message = body if body is not None else body_file.read_text(encoding="utf-8")
+    request = BroadcastRequest(
+        kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
+        severity=severity, urgency=urgency, certainty=certainty,
+        audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
+        expires_at=parse_expiry(expires), human_texts=parse_texts(text),
+        extras=poll_extras(settings, poll_option, poll_reask),
+    )
+    database = cli.database()
+    try:
+        planned = outbox.plan_broadcast(
+            database.sessions, request, senders=planned_senders(settings),
+            machine=machine_translator(settings, database.sessions), note=untranslated_note,
+            approval=approval_policy(settings), actor=sender, stamp=verification.stamper(settings),
+        )
+    except BroadcastError as exc:
+        raise UsageError(str(exc)) from None
+    if planned.deliveries == 0:
+        errors.print("warning: no subscriber matches this audience on a configured channel; nothing will be sent")
+    if as_json:
+        typer.echo(json.dumps({"id": planned.id, "deliveries": planned.deliveries}))
+    else:
+        console.print(f"broadcast {planned.id} queued: {planned.deliveries} deliveries in "
+                      f"{len(planned.languages)} language(s)")
+    for language in planned.pending_approval:
+        errors.print(f"the {language} machine translation waits for approval: relay broadcast approve "
+                     f"{planned.id} --lang {language} [--text ...]")
+    if wait:
+        follow(cli, planned.id)
+
+
+def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.BroadcastReport:
+    """A progress bar until every delivery of the broadcast is final."""
+    sessions = cli.database().sessions
+    with sessions() as session:
+        current = deliveries.report(session, broadcast_id)
+    with Progress(TextColumn("[bold]broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=errors) as progress:
+        task = progress.add_task("", total=current.total, id=broadcast_id, detail="")
+        while True:
+            with sessions() as session:
+                current = deliveries.report(session, broadcast_id)
+            detail = " ".join(f"{k}={v}" for k, v in sorted(current.by_status.items()))
+            progress.update(task, completed=current.final, detail=detail)
+            if current.done:
+                return current
+            time.sleep(poll_seconds)
+
+
+def print_report(report: deliveries.BroadcastReport) -> None:
+    statuses = sorted(report.by_status)
+    table = Table("channel", *statuses, title=f"broadcast {report.broadcast_id}: {report.total} deliveries")
+    for channel, counts in sorted(report.by_channel.items()):
+        table.add_row(channel, *[str(counts.get(s, 0)) for s in statuses])
+    table.add_section()
+    for language, counts in sorted(report.by_language.items()):
+        table.add_row(f"lang {language}", *[str(counts.get(s, 0)) for s in statuses])
+    console.print(table)
+
+
+def poll_extras(settings, options: list[str], reask: float | None) -> dict:
+    if not options:
+        if reask is not None:
+            raise UsageError("--poll-reask needs --poll-option answers")
+        return {}
+    try:
+        parsed = polls.parse_options(options)
+    except polls.PollError as exc:
+        raise UsageError(str(exc)) from None
+    if reask is not None and reask <= 0:
+        raise UsageError("--poll-reask: give a positive number of minutes")
+    return {"poll": {"options": parsed, "open_hours": settings.polls.open_hours,
+                     "reask_minutes": reask if reask is not None else settings.polls.reask_minutes}}
+
+
+@app.command("status")
+def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(False, "--json"),
+           tree: bool = typer.Option(False, "--tree", help="The relay network: who acknowledged, who is "
+                                     "pending, who was escalated, with times.")) -> None:
+    """Delivery counts by status, channel and language, and who has not been reached."""
+    if tree:
+        cli_network.print_tree(context(ctx), broadcast_id, as_json=as_json)
+        return
+    with context(ctx).database().sessions() as session:
+        if session.get(Broadcast, broadcast_id) is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        report = deliveries.report(session, broadcast_id)
+        missing = deliveries.unreached(session, broadcast_id)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return
+    print_report(report)
+    failed = [m for m in missing if m[2] in ("failed", "cancelled", "expired")]
+    if failed:
+        table = Table("channel", "address", "status", "reason", title="not reached")
+        for row in failed:
+            table.add_row(*[str(v or "") for v in row])
+        console.print(table)
+    cli_network.print_failovers(context(ctx), broadcast_id)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, broadcast_id: int) -> None:
+    """Stop every delivery of a broadcast that has not been sent yet."""
+    operator = authorize(context(ctx), "broadcast.cancel", f"broadcast:{broadcast_id}")
+    with context(ctx).database().sessions.begin() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        count = deliveries.cancel(session, broadcast, actor=operator.actor)
+    console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
+
+
+@app.command("texts")
+def texts(ctx: typer.Context, broadcast_id: int) -> None:
+    """Each language's text, where it came from, and whether it waits for approval."""
+    with context(ctx).database().sessions() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise UsageError(f"no broadcast {broadcast_id}")
+        table = Table("lang", "origin", "engine", "status", "text", title=f"broadcast {broadcast_id}")
+        for text in sorted(broadcast.texts, key=lambda t: t.language):
+            shown = text.draft if text.status == "pending_approval" and text.draft else text.text
+            table.add_row(text.language, text.origin, text.engine or "", text.status, shown)
+    console.print(table)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    broadcast_id: int,
+    language: str = typer.Option(..., "--lang", help="The language whose text you approve."),
+    text: Optional[str] = typer.Option(None, "--text", help="Your text instead of the machine's."),
+    by: str = typer.Option("cli", "--by", help="Who approves (recorded in the audit log)."),
+) -> None:
+    """Approve (or replace) a machine translation that waits for a person."""
+    operator = authorize(context(ctx), "translation.approve", f"broadcast:{broadcast_id}")
+    by = operator.actor if by == "cli" else by
+    with context(ctx).database().sessions.begin() as session:
+        try:
+            result = approvals.approve(session, broadcast_id, language, text=text, actor=by)
+        except BroadcastError as exc:
+            raise UsageError(str(exc)) from None
+    if result.follow_up is not None:
+        console.print(f"approved; the {language} text follows as broadcast {result.follow_up} to "
+                      f"{result.follow_up_deliveries} recipients who got the original")
+    else:
+        console.print(f"approved; {result.released} held deliveries released")
+
+
+integrity_cli.register_broadcast(app)  # relay broadcast correct ID "text"

@@ -1,0 +1,1 @@
+"""The core: configuration, storage, audit, leases, permissions, subscribers, the Service shape."""

@@ -1,0 +1,61 @@
+"""What every CLI command shares: the configuration (loaded once) and the database, opened on demand.
+
+Commands raise; `relay.app.cli.main` turns our errors into a message on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from relay.core.config import ConfigError, Settings, load_settings
+from relay.core.db import Database
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message says what was wrong."""
+
+
+@dataclass
+class CliContext:
+    config_path: Path | None
+    _settings: Settings | None = None
+    _database: Database | None = None
+    overrides: dict = field(default_factory=dict)
+    # Who runs the command (relay/core/cli_identity.py): None is the local operator, a coordinator.
+    operator: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, overrides=self.overrides)
+        return self._settings
+
+    def database(self, *, upgrade: bool = False) -> Database:
+        if self._database is None:
+            self._database = Database.open(self.settings, upgrade=upgrade)
+        return self._database
+
+
+def resolve_config_path(option: Path | None) -> Path | None:
+    """--config, else RELAY_CONFIG, else ./relay.toml if it exists, else defaults and environment only."""
+    if option is not None:
+        if not option.exists():
+            raise ConfigError(f"config file {option} does not exist (run `relay init` to write one)")
+        return option
+    env = os.environ.get("RELAY_CONFIG")
+    if env:
+        return Path(env)
+    default = Path("relay.toml")
+    return default if default.exists() else None
+
+
+def context(ctx: typer.Context) -> CliContext:
+    return ctx.ensure_object(CliContext) if ctx.obj is None else ctx.obj

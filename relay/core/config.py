@@ -1,0 +1,267 @@
+"""One configuration object, loaded once (TOML file + secrets file + RELAY_* environment), passed down.
+
+Secrets never live in the TOML file: a token found there is refused, so that a committed config cannot
+leak one. They come from the environment (`RELAY_SMS__AUTH_TOKEN`) or from a secrets file outside the
+repository (`RELAY_SECRETS_FILE=/etc/relay/secrets.toml`, same shape as the config file).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from channels.sandbox.twilio_limits import Outage
+from channels.phone import normalise_e164
+from channels.sms import SmsSettings
+from channels.matrix import MatrixSettings
+from channels.telegram_settings import TelegramSettings
+from translation.config import TranslationSettings
+from relay.integrity.settings import IntegritySettings
+from relay.networks.settings import FailoverSettings, NetworkSettings, PollSettings
+from relay.reports.settings import ReportSettings
+from relay.api.settings import ConsoleSettings
+
+# Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
+SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),
+               ("integrity", "verification_keys")}
+
+SHIPPED_GLOSSARY = Path(__file__).resolve().parents[2] / "config" / "glossary"
+DEFAULT_LANGUAGES = ["en", "es", "fr", "ht", "ar", "sw", "sv", "pt", "de", "ur"]
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names each bad key and what is wrong with it."""
+
+
+class Section(BaseModel):
+    """A config section: an unknown key is a typo to report, not something to ignore."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class HttpSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the webhook and API server listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of that server (0 picks a free one).")
+    public_url: str | None = Field(
+        None,
+        description="The URL providers call us at (behind a proxy, the public one). Webhook signatures are "
+        "computed over it. Defaults to http://host:port.",
+    )
+    max_body_bytes: int = Field(65536, gt=0, description="Larger webhook bodies are refused with 413.")
+
+
+class DispatcherSettings(Section):
+    max_in_flight: int = Field(
+        100, gt=0, description="Deliveries one process may hold claimed but not yet recorded: the bound on "
+        "duplicates after a crash."
+    )
+    concurrency: int = Field(100, gt=0, description="Provider requests one process runs at once.")
+    idle_poll_seconds: float = Field(0.25, gt=0, description="How often an idle sender looks for new work.")
+    max_attempts: int = Field(10, gt=0, description="Transient failures tolerated before a delivery fails.")
+    backoff_initial_seconds: float = Field(2.0, gt=0, description="First retry delay.")
+    backoff_max_seconds: float = Field(300.0, gt=0, description="Retry delays never exceed this.")
+    backoff_jitter: float = Field(0.2, ge=0, le=1, description="Random spread applied to each delay (fraction).")
+    record_interval_seconds: float = Field(
+        0.05, gt=0, description="Outcomes are written in batches at most this far apart."
+    )
+    rate_limits: bool = Field(True, description="Enforce each sender's provider limit (off only for benchmarks).")
+    share_settle_seconds: float = Field(
+        2.0, ge=0, description="On PostgreSQL, how long a starting dispatcher waits to see the other workers "
+        "before it takes its share of the senders (0 on SQLite)."
+    )
+    receipt_check_seconds: float = Field(
+        900.0, ge=0, description="A delivery still 'sent' this long after its send (its status callback was "
+        "lost: the relay or its database was down when it came) is looked up at the provider, and again at "
+        "this interval while it stays 'sent'. 0 = never."
+    )
+
+
+class SandboxSettings(Section):
+    sms_numbers: list[str] = Field(
+        default_factory=lambda: ["+12015550100", "+12015550101"],
+        description="Sending numbers the SMS simulator gives the relay in sandbox mode.",
+    )
+    segments_per_second: float = Field(1.0, ge=0, description="Simulated per-number throughput (0 = unlimited).")
+    port: int = Field(0, ge=0, le=65535, description="Port of the SMS simulator (0 picks a free one).")
+    telegram_groups: list[int] = Field(
+        default_factory=list,
+        description="Group chat ids (negative) the Telegram simulator knows, with the bot as a member. "
+        "Any positive chat id is a user who pressed Start.",
+    )
+    # Fault injection: observers and tests try the relay against a misbehaving provider.
+    latency_ms: int = Field(0, ge=0, description="Added to every answer of the SMS simulator's API.")
+    error_rate: float = Field(0.0, ge=0, le=1, description="Fraction of API calls the SMS simulator answers "
+                              "500 or 503.")
+    outages: list[Outage] = Field(
+        default_factory=list, description="Windows, in seconds since the simulator started, when its API "
+        "answers 503, hangs (timeout) or refuses connections (refuse).",
+    )
+    delivered_after_ms: int = Field(0, ge=0, description="Delay between 'sent' and 'delivered' receipts.")
+    undeliverable_numbers: list[str] = Field(
+        default_factory=list, description="Recipients whose messages end 'undelivered' (error 30003).",
+    )
+    seed: int | None = Field(None, description="Makes the injected errors reproducible.")
+
+    @field_validator("sms_numbers", "undeliverable_numbers")
+    @classmethod
+    def _phone_numbers(cls, value: list[str]) -> list[str]:
+        return [normalise_e164(raw) for raw in value]
+
+
+class Settings(BaseSettings):
+    """The whole configuration. `config/relay.example.toml` documents every key."""
+
+    model_config = SettingsConfigDict(env_prefix="RELAY_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(Path("data"), description="Holds the SQLite database and sandbox records.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    default_language: str = Field("en", description="Language of people who did not choose one.")
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
+    default_region: str | None = Field(
+        None, description="ISO country code for phone numbers written without +country code."
+    )
+    default_timezone: str = Field("UTC")
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    sms: SmsSettings | None = None
+    telegram: TelegramSettings | None = None
+    matrix: MatrixSettings | None = None
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    integrity: IntegritySettings = Field(default_factory=IntegritySettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    polls: PollSettings = Field(default_factory=PollSettings)
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    alerts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
+        "validated by alerts.config, which the core does not import.",
+    )
+
+    @model_validator(mode="after")
+    def _one_list_of_languages(self) -> "Settings":
+        """The languages and the source language are said once, at the top; the translation section
+        inherits them unless it names its own."""
+        given = self.translation.model_fields_set
+        inherited = {}
+        if "languages" not in given:
+            inherited["languages"] = list(self.languages)
+        if "source_language" not in given:
+            inherited["source_language"] = self.default_language
+        if "glossary_dir" not in given:  # the glossary shipped with the relay, wherever it runs from
+            inherited["glossary_dir"] = SHIPPED_GLOSSARY
+        if inherited:
+            self.translation = self.translation.model_copy(update=inherited)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the files (passed in as init values).
+        return (env_settings, init_settings)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_look_like_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not (2 <= len(code) <= 3 and code.isalpha() and code.islower()):
+                raise ValueError(f"{code!r} is not an ISO 639 language code such as 'en' or 'ht'")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as 'America/Port-au-Prince'") from None
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'relay.db').resolve()}"
+
+    @property
+    def public_url(self) -> str:
+        return (self.http.public_url or f"http://{self.http.host}:{self.http.port}").rstrip("/")
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist (run `relay init` to write one)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _refuse_secrets(data: Mapping[str, Any], path: Path) -> None:
+    for section, key in SECRET_KEYS:
+        if isinstance(data.get(section), Mapping) and key in data[section]:
+            env = f"RELAY_{section.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{section}.{key}: secrets may not be written in {path}; set {env} or put it in the "
+                "file named by RELAY_SECRETS_FILE (outside the repository)"
+            )
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (see config/relay.example.toml for the keys there are)"
+        lines.append(f"{key}: {message}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Load the configuration once. `path=None` means defaults plus the environment only."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_toml(path, "config file")
+        _refuse_secrets(data, path)
+        if isinstance(data.get("data_dir"), str) and not Path(data["data_dir"]).is_absolute():
+            data["data_dir"] = str(path.parent / data["data_dir"])
+        glossary = data.get("translation", {}).get("glossary_dir") if isinstance(data.get("translation"), dict) else None
+        if isinstance(glossary, str) and glossary and not Path(glossary).is_absolute():
+            data["translation"]["glossary_dir"] = str(path.parent / glossary)
+    secrets_file = os.environ.get("RELAY_SECRETS_FILE")
+    if secrets_file:
+        data = _deep_merge(data, _read_toml(Path(secrets_file), "secrets file (RELAY_SECRETS_FILE)"))
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

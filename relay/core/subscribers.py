@@ -1,0 +1,281 @@
+"""Subscribers and their endpoints: add, import from CSV, list, opt out, and erase (forget).
+
+Erasure keeps only a hash of each address and whether it had opted out, so that a STOP stays honoured
+when the same number is imported again later, and nothing else about the person survives.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session, selectinload
+
+from channels.phone import normalise_e164
+from relay.core import audit
+from relay.core.models import (
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    Erasure,
+    Subscriber,
+    SubscriberRegion,
+    SubscriberTopic,
+    Tier,
+)
+
+CSV_COLUMNS = ("name", "phone", "telegram", "matrix", "language", "timezone", "regions", "topics", "tier")
+CONTACT_COLUMNS = {"phone": "sms", "telegram": "telegram", "matrix": "matrix"}
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+TELEGRAM_CHAT = re.compile(r"^-?\d{1,20}$")
+# Users and aliases carry their server; room ids of room version 12 and later do not ("!opaque").
+MATRIX_ID = re.compile(r"^(?:[@#][^:\s]+:[A-Za-z0-9.\-]+(:\d+)?|![^\s]+)$")
+
+
+class SubscriberError(ValueError):
+    """A subscriber record that cannot be accepted; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    channel: str
+    address: str
+
+
+@dataclass
+class SubscriberData:
+    """A validated subscriber, ready to be stored."""
+
+    language: str
+    contacts: list[Contact]
+    name: str | None = None
+    timezone: str = "UTC"
+    tier: str = Tier.observer.value
+    regions: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+def address_hash(channel: str, address: str) -> str:
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()
+
+
+def normalise_address(channel: str, raw: str, default_region: str | None = None) -> str:
+    """Check an address for its channel and return its canonical form."""
+    value = raw.strip()
+    if channel == "sms":
+        try:
+            return normalise_e164(value, default_region)
+        except ValueError as exc:
+            raise SubscriberError(f"phone {value!r}: {exc}") from None
+    if channel == "telegram":
+        if not TELEGRAM_CHAT.match(value):
+            raise SubscriberError(f"telegram {value!r}: a Telegram chat id is a number such as 123456789")
+        return value
+    if channel == "matrix":
+        if not MATRIX_ID.match(value):
+            raise SubscriberError(f"matrix {value!r}: expected a Matrix user id such as @name:example.org or a room id (!room)")
+        return value
+    raise SubscriberError(f"unknown channel {channel!r}")
+
+
+def check_language(code: str, languages: Iterable[str] | None = None) -> str:
+    value = code.strip().lower()
+    if not LANGUAGE_CODE.match(value):
+        raise SubscriberError(f"language {code!r}: expected an ISO 639 code such as 'en', 'es' or 'ht'")
+    if languages is not None and value not in set(languages):
+        raise SubscriberError(f"language {value!r} is not served here (served: {', '.join(languages)})")
+    return value
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriberError(f"timezone {name!r}: not an IANA time zone such as 'Europe/Stockholm'") from None
+    return name
+
+
+def check_tier(name: str) -> str:
+    value = name.strip().lower()
+    if value not in {tier.value for tier in Tier}:
+        raise SubscriberError(f"tier {name!r}: expected one of {', '.join(t.value for t in Tier)}")
+    return value
+
+
+def _split_list(raw: str) -> list[str]:
+    return sorted({part.strip() for part in raw.split(";") if part.strip()})
+
+
+def validate_row(row: dict[str, str], *, default_region: str | None, default_timezone: str) -> SubscriberData:
+    """Turn one CSV row (or the CLI's arguments) into a `SubscriberData`, or say what is wrong."""
+    if not (row.get("language") or "").strip():
+        raise SubscriberError("language is required")
+    language = check_language(row["language"])
+    contacts = [
+        Contact(channel, normalise_address(channel, row[column], default_region))
+        for column, channel in CONTACT_COLUMNS.items()
+        if (row.get(column) or "").strip()
+    ]
+    if not contacts:
+        raise SubscriberError("at least one contact is required: phone, telegram or matrix")
+    return SubscriberData(
+        language=language,
+        contacts=contacts,
+        name=(row.get("name") or "").strip() or None,
+        timezone=check_timezone((row.get("timezone") or "").strip() or default_timezone),
+        tier=check_tier((row.get("tier") or "").strip() or Tier.observer.value),
+        regions=_split_list(row.get("regions") or ""),
+        topics=_split_list(row.get("topics") or ""),
+    )
+
+
+def upsert(session: Session, data: SubscriberData, *, actor: str) -> tuple[Subscriber, bool]:
+    """Store a subscriber, matched on any of its contact addresses; returns (subscriber, created)."""
+    matches = session.scalars(
+        select(Endpoint).where(
+            tuple_(Endpoint.channel, Endpoint.address).in_([(c.channel, c.address) for c in data.contacts])
+        )
+    ).all()
+    created = not matches
+    subscriber = matches[0].subscriber if matches else Subscriber()
+    subscriber.name = data.name
+    subscriber.language = data.language
+    subscriber.timezone = data.timezone
+    subscriber.tier = data.tier
+    subscriber.regions = [SubscriberRegion(region=r) for r in data.regions]
+    subscriber.topics = [SubscriberTopic(topic=t) for t in data.topics]
+    if created:
+        session.add(subscriber)
+    known = {Contact(e.channel, e.address) for e in subscriber.endpoints}
+    for contact in data.contacts:
+        if contact in known:
+            continue
+        erased = session.get(Erasure, address_hash(contact.channel, contact.address))
+        subscriber.endpoints.append(
+            Endpoint(
+                channel=contact.channel,
+                address=contact.address,
+                # A number that said STOP before its data was erased stays stopped on re-import.
+                opted_out=bool(erased and erased.opted_out),
+                opted_out_at=erased.erased_at if erased and erased.opted_out else None,
+            )
+        )
+    session.flush()
+    audit.record(
+        session, actor, "subscriber.create" if created else "subscriber.update", f"subscriber:{subscriber.id}"
+    )
+    return subscriber, created
+
+
+def import_csv(
+    session: Session, handle: TextIO, *, actor: str, default_region: str | None, default_timezone: str
+) -> ImportReport:
+    """Import good rows, report bad ones by line number; re-importing the same file changes nothing."""
+    report = ImportReport()
+    reader = csv.DictReader(handle)
+    try:
+        return _import_rows(session, reader, report, actor=actor, default_region=default_region,
+                            default_timezone=default_timezone)
+    except csv.Error as exc:  # malformed quoting or line ends: say where, import nothing of a broken file
+        raise SubscriberError(f"line {reader.line_num}: the file is not valid CSV ({exc})") from None
+
+
+def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport, *, actor: str,
+                 default_region: str | None, default_timezone: str) -> ImportReport:
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise SubscriberError("the CSV file is empty: expected a header row with " + ", ".join(CSV_COLUMNS))
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise SubscriberError(
+            f"unknown column(s) {', '.join(repr(u) for u in unknown)}; the columns are {', '.join(CSV_COLUMNS)}"
+        )
+    if "language" not in header or not set(header) & set(CONTACT_COLUMNS):
+        raise SubscriberError("the header must name 'language' and at least one of phone, telegram, matrix")
+    reader.fieldnames = header
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            report.errors.append((line, f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
+            continue
+        try:
+            data = validate_row(row, default_region=default_region, default_timezone=default_timezone)
+            with session.begin_nested():
+                _, created = upsert(session, data, actor=actor)
+        except SubscriberError as exc:
+            report.errors.append((line, str(exc)))
+            continue
+        if created:
+            report.created += 1
+        else:
+            report.updated += 1
+    audit.record(
+        session, actor, "subscribers.import", None,
+        created=report.created, updated=report.updated, rejected=len(report.errors),
+    )
+    return report
+
+
+def find_endpoint(session: Session, channel: str, address: str) -> Endpoint | None:
+    return session.scalar(select(Endpoint).where(Endpoint.channel == channel, Endpoint.address == address))
+
+
+def opt_out(session: Session, endpoint: Endpoint, *, actor: str, reason: str) -> int:
+    """Stop everything to this endpoint at once, including deliveries already queued. Returns how many
+    queued deliveries were cancelled."""
+    now = datetime.now(timezone.utc)
+    endpoint.opted_out = True
+    endpoint.opted_out_at = now
+    cancelled = session.execute(
+        update(Delivery)
+        .where(Delivery.endpoint_id == endpoint.id, Delivery.status == DeliveryStatus.pending.value)
+        .values(status=DeliveryStatus.cancelled.value, last_error=f"recipient opted out ({reason})", finished_at=now)
+    ).rowcount
+    audit.record(session, actor, "endpoint.opt_out", f"endpoint:{endpoint.id}", reason=reason, cancelled=cancelled)
+    return cancelled
+
+
+def opt_in(session: Session, endpoint: Endpoint, *, actor: str) -> None:
+    endpoint.opted_out = False
+    endpoint.opted_out_at = None
+    session.query(Erasure).filter(Erasure.address_hash == address_hash(endpoint.channel, endpoint.address)).delete()
+    audit.record(session, actor, "endpoint.opt_in", f"endpoint:{endpoint.id}")
+
+
+def list_subscribers(session: Session, *, limit: int | None = None) -> list[Subscriber]:
+    query = (
+        select(Subscriber)
+        .options(selectinload(Subscriber.endpoints), selectinload(Subscriber.regions), selectinload(Subscriber.topics))
+        .order_by(Subscriber.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def forget(session: Session, subscriber: Subscriber, *, actor: str) -> int:
+    """Erase a person: their rows (and delivery records) go; one anonymous tombstone per address stays."""
+    count = 0
+    for endpoint in subscriber.endpoints:
+        key = address_hash(endpoint.channel, endpoint.address)
+        tombstone = session.get(Erasure, key) or Erasure(address_hash=key)
+        tombstone.opted_out = tombstone.opted_out or endpoint.opted_out
+        session.add(tombstone)
+        count += 1
+    subscriber_id = subscriber.id
+    session.delete(subscriber)
+    audit.record(session, actor, "subscriber.forget", f"subscriber:{subscriber_id}", addresses=count)
+    return count

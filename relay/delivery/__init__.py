@@ -1,0 +1,1 @@
+"""Delivery: outbox planning, the dispatcher, delivery rows, receipts, approvals, translation hooks."""

@@ -1,0 +1,112 @@
+"""The table of command handlers, shared by every channel (SMS keywords, Telegram `/`, Matrix `!`).
+
+A feature adds a command with one decorated function in its own module and one import line in
+`relay/app/command_modules.py`; nothing else in the inbound path changes. A handler runs inside the
+transaction that records the inbound message, so its effect and the "processed" mark commit together.
+Handlers return the reply text (in the person's language) or None for no reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from channels.base import Inbound
+from relay.inbound import keywords
+from relay.core.config import Settings
+from relay.inbound.keywords import Command, Spec
+from relay.core.models import Endpoint, Subscriber
+from relay.inbound.replies import reply
+
+
+@dataclass
+class CommandContext:
+    """Everything a handler may use. `endpoint` is the person's own endpoint (None for a stranger);
+    in a group chat that is the speaker's private endpoint, not the group's."""
+
+    session: Session
+    inbound: Inbound
+    settings: Settings
+    command: Command
+    endpoint: Endpoint | None
+    language: str | None
+    extras: dict = field(default_factory=dict)  # per-process services a handler may need (set by the app)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.inbound.channel}:{self.inbound.sender}"
+
+    @property
+    def subscriber(self) -> Subscriber | None:
+        return self.endpoint.subscriber if self.endpoint is not None else None
+
+    @property
+    def tier(self) -> str:
+        """The speaker's tier; a stranger counts as an observer."""
+        return self.subscriber.tier if self.subscriber is not None else "observer"
+
+    def reply(self, key: str, **values: str) -> str:
+        return reply(key, self.language, **values)
+
+
+Handler = Callable[[CommandContext], "str | None"]
+# A message that is no command: each fallthrough handler in turn may take it (a bridged room relays it,
+# a citizen report records it); the first that returns something other than NotMine wins.
+Fallthrough = Callable[[CommandContext], "str | None | NotMineType"]
+
+
+class NotMineType:
+    def __repr__(self) -> str:
+        return "NotMine"
+
+
+NotMine = NotMineType()
+
+_HANDLERS: dict[str, Handler] = {}
+_FALLTHROUGH: list[tuple[int, Fallthrough]] = []
+
+
+def command(name: str, words: set[str] | frozenset[str] | tuple[str, ...], *, max_words: int | None = 0,
+            sms: bool = True) -> Callable[[Handler], Handler]:
+    """Register `handler` for the command `name`, spelled by any of `words` (upper case)."""
+
+    def register(handler: Handler) -> Handler:
+        keywords.define(Spec(name, frozenset(word.upper() for word in words), max_words=max_words, sms=sms))
+        _HANDLERS[name] = handler
+        return handler
+
+    return register
+
+
+def handler_for(name: str, handler: Handler) -> None:
+    """Register a handler for a command whose vocabulary `keywords` already defines (stop, join...)."""
+    _HANDLERS[name] = handler
+
+
+def fallthrough(order: int) -> Callable[[Fallthrough], Fallthrough]:
+    """Register a handler for messages that are not commands; lower `order` is asked first."""
+
+    def register(handler: Fallthrough) -> Fallthrough:
+        _FALLTHROUGH.append((order, handler))
+        _FALLTHROUGH.sort(key=lambda pair: pair[0])
+        return handler
+
+    return register
+
+
+def dispatch(context: CommandContext) -> str | None:
+    name = context.command.name
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        return context.reply("unknown_command")
+    return handler(context)
+
+
+def dispatch_message(context: CommandContext) -> str | None:
+    for _, handler in _FALLTHROUGH:
+        result = handler(context)
+        if result is not NotMine:
+            return result  # type: ignore[return-value]
+    return context.reply("unknown_command")

@@ -1,0 +1,102 @@
+"""Acting on what people send, on any channel, exactly once per provider message id.
+
+The inbound row is written in the same transaction as the command's effect, before the provider gets
+its answer; a replayed webhook (or a redelivered Telegram update, or a Matrix event seen again after a
+restart) finds the row and gets the same answer without acting twice. What to do is looked up in the
+command table (`relay/inbound/commands.py`); a message that is no command goes to the fallthrough handlers
+(bridged rooms, later citizen reports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.base import Inbound
+from relay.app import command_modules
+from relay.inbound import commands, keywords
+from relay.core import subscribers
+from relay.core.config import Settings
+from relay.core.models import Endpoint, InboundMessage
+
+command_modules.load()
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    reply: str | None
+    duplicate: bool = False
+    reply_to: str | None = None  # where the reply goes on chat channels (a chat id, a room id)
+
+
+def person_address(inbound: Inbound) -> str:
+    """The speaker's own address on the channel: in a Telegram group the sender is "chat:user" and the
+    person is the user (whose private chat id is the user id); on Matrix the sender is the user."""
+    if inbound.channel == "telegram" and ":" in inbound.sender:
+        return inbound.sender.partition(":")[2]
+    return inbound.sender
+
+
+def reply_address(inbound: Inbound) -> str:
+    """Where an answer goes: the chat or room the message came from; on SMS the sender's number."""
+    if inbound.channel == "telegram":
+        return inbound.raw.get("chat_id") or inbound.sender
+    if inbound.channel == "matrix":
+        return inbound.recipient
+    return inbound.sender
+
+
+class Unstorable(ValueError):
+    """A message that can never be stored as it is; refusing it loses nothing that could be handled."""
+
+
+def check(inbound: Inbound) -> None:
+    """Refuse, with a reason, what cannot be stored as it is (a provider id, an address beyond its column,
+    a NUL character that PostgreSQL rejects): a clear 400 for a webhook, a skipped message for a loop."""
+    if not inbound.provider_message_id or len(inbound.provider_message_id) > 100:
+        raise Unstorable("the provider message id is empty or longer than 100 characters")
+    if len(inbound.sender) > 255 or len(inbound.recipient) > 255:
+        raise Unstorable("the sender or recipient address is longer than 255 characters")
+    if any("\x00" in value for value in (inbound.text, inbound.sender, inbound.recipient, *inbound.raw.values())):
+        raise Unstorable("the message contains a NUL character")
+
+
+def handle(session: Session, inbound: Inbound, settings: Settings, extras: dict | None = None) -> InboundResult:
+    check(inbound)
+    existing = session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.channel == inbound.channel,
+            InboundMessage.provider_message_id == inbound.provider_message_id,
+        )
+    )
+    if existing is not None:
+        return InboundResult(existing.reply, duplicate=True, reply_to=existing.reply_to)
+    record = InboundMessage(
+        channel=inbound.channel,
+        provider_message_id=inbound.provider_message_id,
+        sender=inbound.sender,
+        recipient=inbound.recipient,
+        text=inbound.text,
+        received_at=inbound.received_at,
+        reply_to=reply_address(inbound),
+    )
+    session.add(record)
+    session.flush()  # the unique key makes a concurrent replay fail here, before anything is acted on
+    record.reply = _act(session, inbound, settings, extras or {})
+    return InboundResult(record.reply, reply_to=record.reply_to)
+
+
+def _act(session: Session, inbound: Inbound, settings: Settings, extras: dict) -> str | None:
+    endpoint: Endpoint | None = subscribers.find_endpoint(session, inbound.channel, person_address(inbound))
+    language = endpoint.subscriber.language if endpoint else None
+    command = keywords.parse(inbound.text)
+    context = commands.CommandContext(
+        session=session, inbound=inbound, settings=settings,
+        command=command or keywords.Command("message", None, inbound.text),
+        endpoint=endpoint, language=language, extras=extras,
+    )
+    if command is None:
+        return commands.dispatch_message(context)
+    return commands.dispatch(context)

@@ -1,0 +1,1 @@
+"""Community relay networks: ACKs, escalation, confirmation polls, channel failover."""

@@ -1,0 +1,1 @@
+"""Citizen reports: intake, triage, routing to responders, notices and privacy."""

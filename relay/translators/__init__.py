@@ -1,0 +1,1 @@
+"""Volunteer translators: reports and broadcast texts no engine could translate."""
