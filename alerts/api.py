@@ -165,26 +165,3 @@ def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(re
                          "session_id": item.id, "starts_at": iso(item.starts_at), "status": item.status,
                          "rsvp": webinars.rsvp_counts(session, item.id)})
         return rows
-
-
-class ApiRoutes:
-    """A service only in name: at start it adds these routes to the relay's app (the web server is up by
-    then; the OpenAPI spec is rebuilt so it lists them)."""
-
-    name = "alerts.api"
-
-    async def start(self, program) -> None:
-        server = getattr(program, "server", None)
-        if server is None:  # `relay worker`: no web server
-            return
-        app = server.config.app.app
-        if not any(getattr(route, "path", None) == "/api/crises" for route in app.routes):
-            app.include_router(router)
-        app.openapi_schema = None
-
-    async def stop(self) -> None:
-        return None
-
-
-def build_service(settings: Settings) -> ApiRoutes:
-    return ApiRoutes()

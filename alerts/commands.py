@@ -112,7 +112,6 @@ def rsvp_command(ctx: CommandContext) -> str | None:
     return _rsvp(ctx, word) or ctx.reply("rsvp_nothing")
 
 
-@commands.fallthrough(30)
 def rsvp_reply(ctx: CommandContext):
     """A bare YES or NO answers the last webinar notice this person got; anything else is not ours."""
     word = ctx.inbound.text.strip().strip(".!").upper()

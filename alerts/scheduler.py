@@ -70,8 +70,6 @@ class AlertsScheduler:
         self._busy = asyncio.Lock()  # a stop waits for the tick in progress (it holds a transaction)
 
     async def start(self, program) -> None:
-        import alerts.commands  # noqa: F401  (/crisis and /rsvp in the processes that run alerts)
-
         self.sender = Sender(program.settings, program.database.sessions)
         self.engine = program.database.engine
         self._leases = leases_for(self.engine, program.settings.data_dir)
@@ -161,7 +159,5 @@ def serve_calendars(program) -> bool:
 
 
 def build_service(settings: Settings) -> AlertsScheduler:
-    """For relay/app/features.py. Registers /crisis and /rsvp before the webhooks start taking messages."""
-    import alerts.commands  # noqa: F401
-
+    """For alerts/feature.py (the alerts' commands are installed by the app from its Feature list)."""
     return AlertsScheduler(settings)

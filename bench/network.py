@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, insert, text
 
 from relay.networks import escalation
 from relay.delivery import outbox
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Endpoint, Subscriber, SubscriberRegion
 from relay.networks.models import RelayAck, RelayBackup, RelayNode

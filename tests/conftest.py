@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from relay.core.config import Settings, load_settings
+from relay.app.settings import Settings, load_settings
 from relay.core.db import make_sessionmaker
 from relay.core.db import Database
 
@@ -35,6 +35,16 @@ def _postgres_available() -> str | None:
 
 
 _PG_PROBLEM = _postgres_available()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _features_installed() -> None:
+    """What every relay process does at start (relay/app/features.py): the command table and the core's
+    hooks filled from the one Feature list. Tests that call the inbound or delivery layers directly
+    need it as much as a running relay does."""
+    from relay.app import features
+
+    features.install()
 
 
 def require_postgres() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay.core.config import ConfigError, load_settings
+from relay.core.config import ConfigError
+from relay.app.settings import load_settings
 
 GOOD_SMS = """
 [sms]

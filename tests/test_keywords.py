@@ -58,9 +58,9 @@ def test_a_word_belongs_to_one_command():
     ("STOP 4821", None),
 ])
 def test_one_word_two_commands_by_word_count(text, expected):
-    from relay.app import command_modules
+    from relay.app import features
 
-    command_modules.load()  # registers the citizen-report commands (CANCEL <ref>)
+    features.install()  # the citizen-report commands (CANCEL <ref>) come with the reports feature
     assert parse(text) == expected
 
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from relay.api import broadcasts, moderation, network, people
 from relay.core import metrics
-from relay.api import reports as report_queue
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
 from relay.core.config import Settings
@@ -90,10 +88,12 @@ def _problem(loc: str, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["body", loc], "msg": str(exc), "type": "value_error"}]}, status_code=422)
 
 
-def install(app: FastAPI, settings: Settings, database: Database, extras: Mapping | None = None) -> None:
+def install(app: FastAPI, settings: Settings, database: Database, extras: Mapping | None = None,
+            routers: Sequence = ()) -> None:
+    """`routers`: every feature's API routers, from the app's Feature list."""
     extras = dict(extras or {}) if not isinstance(extras, dict) else extras
     app.state.relay = Relay(settings, database, extras)
-    for router in (people.router, broadcasts.router, moderation.router, network.router, report_queue.router):
+    for router in routers:
         app.include_router(router)
 
     @app.exception_handler(BroadcastError)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from relay.core import hooks
 from relay.delivery import approvals, deliveries, outbox
 from relay.core import audit
 from relay.networks import poll_reask, polls
@@ -43,7 +44,7 @@ from relay.api.schemas import (
 )
 from relay.core.channels import planned_senders
 from relay.core.cli_identity import broadcast_action
-from relay.integrity import corrections, verification
+from relay.integrity import corrections
 from relay.core.models import Broadcast, BroadcastText, utcnow
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
@@ -84,7 +85,7 @@ def _plan(r: Relay, request: BroadcastRequest, actor: str) -> outbox.PlannedBroa
     return outbox.plan_broadcast(
         r.database.sessions, request, senders=planned_senders(settings),
         machine=machine_translator(settings, r.database.sessions), note=untranslated_note,
-        approval=approval_policy(settings), actor=actor, stamp=verification.stamper(settings),
+        approval=approval_policy(settings), actor=actor, stamp=hooks.stamper(settings),
     )
 
 

@@ -8,44 +8,26 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 import uvloop
 
-from relay.bridges import cli as cli_bridges
-from relay.broadcasts import cli as cli_broadcast
-from relay import cli_subscribers
+from relay.app import features
+from relay.app.program import Program
+from relay.app.settings import Settings
 from relay.core import migrate
-from relay.reports import cli as cli_reports
-from relay.networks import cli as cli_network
 from relay.core.cli_context import CliContext, UsageError, console, errors, resolve_config_path
 from relay.core.config import ConfigError
 from relay.core.db import SetupError
-from relay.integrity import cli as integrity_cli
-from relay.api import cli as api_cli
-from alerts import cli as alerts_cli  # the CLI is the application assembly: it may wire alerts/ in
-from relay.app.program import Program
 from relay.core.subscribers import SubscriberError
 
 app = typer.Typer(help="relay: crisis alerts and notices over SMS, Telegram and Matrix, in each person's language.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(cli_subscribers.app, name="subscribers")
-app.add_typer(cli_broadcast.app, name="broadcast")
-app.add_typer(cli_network.relays_app, name="relays")
-app.add_typer(cli_network.poll_app, name="poll")
-app.add_typer(cli_network.failover_app, name="failover")
-app.add_typer(cli_reports.translators_app, name="translators")
-app.add_typer(cli_reports.reports_app, name="reports")
-app.add_typer(integrity_cli.flags_app, name="flags")
-app.add_typer(integrity_cli.claims_app, name="claims")
-app.add_typer(alerts_cli.crisis_app, name="crisis")
-app.add_typer(alerts_cli.webinar_app, name="webinar")
-app.add_typer(alerts_cli.cap_app, name="cap")
-app.add_typer(cli_bridges.app, name="bridges")
-app.add_typer(api_cli.app, name="tokens")
-
-_current: dict[str, CliContext] = {}  # for sub-apps registered with a settings getter
+for _name, _sub_app in features.cli_apps():  # every feature's commands, from the one Feature list
+    app.add_typer(_sub_app, name=_name)
+features.install()
 
 INIT_CONFIG = """\
 # relay configuration. Every key is documented in config/relay.example.toml.
@@ -76,8 +58,7 @@ def main_options(
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = CliContext(config_path=resolve_config_path(config), operator=operator)
-    _current["cli"] = ctx.obj
+    ctx.obj = CliContext(config_path=resolve_config_path(config), operator=operator, settings_class=Settings)
 
 
 @app.command()
@@ -92,7 +73,7 @@ def init(
     if path.exists() and not force:
         raise UsageError(f"{path} exists; use --force to overwrite it")
     path.write_text(INIT_CONFIG, encoding="utf-8")
-    cli = CliContext(config_path=path)
+    cli = CliContext(config_path=path, settings_class=Settings)
     cli.settings.data_dir.mkdir(parents=True, exist_ok=True)
     (cli.settings.data_dir / "sandbox").mkdir(exist_ok=True)
     cli.database(upgrade=True)
@@ -120,9 +101,7 @@ def check_config(ctx: typer.Context) -> None:
 @app.command()
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
-    from relay.app import features as assembly
-
-    program = Program(ctx.obj.settings, sandbox=sandbox, services=assembly.services(ctx.obj.settings))
+    program = Program(ctx.obj.settings, sandbox=sandbox, services=features.services(ctx.obj.settings))
     uvloop.run(program.run_until_signal(_print_started))  # libuv's loop: webhooks and dispatcher share one core
 
 
@@ -134,9 +113,7 @@ def worker(ctx: typer.Context) -> None:
     inbound loop and scheduler is driven by one process at a time (a lease another takes over at once
     when its holder dies). Status callbacks go to `http.public_url`, served by `relay serve`/`relay run`.
     """
-    from relay.app import features as assembly
-
-    program = Program(ctx.obj.settings, web=False, services=assembly.services(ctx.obj.settings))
+    program = Program(ctx.obj.settings, web=False, services=features.services(ctx.obj.settings))
     uvloop.run(program.run_until_signal(_print_started))
 
 
@@ -218,7 +195,8 @@ def _register_optional() -> None:
         from relay.app import translation_cli
     except ImportError:  # translation is optional in a small install
         return
-    translation_cli.register(app, lambda: _current["cli"].settings.translation)
+    # The settings of the command being run: its root context holds the CliContext.
+    translation_cli.register(app, lambda: click.get_current_context().find_root().obj.settings.translation)
 
 
 _register_optional()
@@ -238,8 +216,6 @@ def main() -> None:
     except typer.Abort:
         sys.exit(130)
     except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

@@ -23,7 +23,7 @@ from relay.core import subscribers
 from relay.core.channels import planned_senders
 from relay.broadcasts.cli import print_report
 from relay.core.cli_context import console
-from relay.core.config import Settings, load_settings
+from relay.app.settings import Settings, load_settings
 from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.app.program import Program
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note

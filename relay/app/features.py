@@ -1,31 +1,89 @@
-"""The application assembly: which services run beside the dispatcher in `relay run`.
+"""The one ordered list of features, and everything every process mode builds from it.
 
-One line per feature, as "module:function"; each function takes the settings and returns a `Service`
-or None (when its feature is not configured). This is the one place allowed to name `alerts/`: the core
-never imports it, the assembly wires it in.
+`relay run`, `serve`, `worker`, `demo` and every CLI command get their commands, fallthrough handlers,
+hooks, CLI apps, API routers, settings sections, tables and services from this list alone, so no
+process can miss a feature another one has (as `serve` once missed the alerts' routes and commands).
+
+Order matters once: a message that is no command is offered to the fallthrough handlers in this order
+(a bridged room first, then poll answers, webinar RSVPs, and last a citizen report). This is also the one
+place allowed to name `alerts/`: the core never imports it.
 """
 
 from __future__ import annotations
 
-import importlib
+from typing import Any, Iterator
 
-from relay.core.config import Settings
-from relay.app.program import Service
+from alerts.feature import FEATURE as ALERTS
+from relay.api.feature import FEATURE as API
+from relay.bridges.feature import FEATURE as BRIDGES
+from relay.broadcasts.feature import FEATURE as BROADCASTS
+from relay.core import cli_subscribers, hooks
+from relay.core import models as core_models
+from relay.core.feature import Feature
+from relay.core.service import Service
+from relay.inbound import commands
+from relay.inbound.feature import FEATURE as SUBSCRIBING
+from relay.integrity.feature import FEATURE as INTEGRITY
+from relay.networks.feature import FEATURE as NETWORKS
+from relay.reports.feature import FEATURE as REPORTS
+from relay.translators.feature import FEATURE as TRANSLATORS
 
-SERVICE_BUILDERS: tuple[str, ...] = (
-    "relay.reports.service:build",  # citizen reports: translate, route, next translators, escalate
-    "relay.integrity.service:build",  # hands messages moderators released to the bridge
-    "relay.networks.service:build",  # relay escalation, poll re-asks, channel failover
-    "alerts.scheduler:build_service",  # crisis reminders and escalations, webinar notices (APScheduler)
-    "alerts.api:build_service",  # crises, timelines and webinars in the HTTP API and console
+PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
+
+FEATURES: tuple[Feature, ...] = (
+    PEOPLE,
+    SUBSCRIBING,  # JOIN, STOP, START, HELP, LANG
+    INTEGRITY,  # VERIFY, /flags; the verification line under official texts
+    BRIDGES,  # messages in bridged rooms (asked first)
+    NETWORKS,  # ACK from relay nodes; poll answers
+    BROADCASTS,  # /broadcast, the broadcast CLI
+    ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
+    TRANSLATORS,  # /tr from volunteer translators
+    REPORTS,  # REPORT, CANCEL <ref>, /claim, /done; any other message becomes a citizen report (asked last)
+    API,  # the HTTP API and the console
 )
 
 
-def services(settings: Settings) -> list[Service]:
-    built = []
-    for path in SERVICE_BUILDERS:
-        module, _, function = path.partition(":")
-        service = getattr(importlib.import_module(module), function)(settings)
-        if service is not None:
-            built.append(service)
-    return built
+def install(features: tuple[Feature, ...] = FEATURES) -> None:
+    """Fill the command table and the core's hooks from `features` (idempotent; once per process)."""
+    commands.install(
+        [module for feature in features for module in feature.commands],
+        [handler for feature in features for handler in feature.fallthrough],
+    )
+    stamps = [feature.stamp for feature in features if feature.stamp is not None]
+    hooks.install(hooks.Hooks(
+        plan=tuple(hook for feature in features for hook in feature.plan_hooks),
+        text=tuple(hook for feature in features for hook in feature.text_hooks),
+        release={kind: handler for feature in features for kind, handler in feature.release_handlers.items()},
+        copies={kind: resolver for feature in features for kind, resolver in feature.copy_resolvers.items()},
+        stamp=stamps[0] if stamps else None,
+    ))
+
+
+def settings_sections(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    for feature in features:
+        for name, model in feature.settings.items():
+            if name in sections:
+                raise ValueError(f"settings section [{name}] is claimed by two features")
+            sections[name] = model
+    return sections
+
+
+def api_routers(features: tuple[Feature, ...] = FEATURES) -> list[Any]:
+    return [router for feature in features for router in feature.api_routers]
+
+
+def cli_apps(features: tuple[Feature, ...] = FEATURES) -> Iterator[tuple[str, Any]]:
+    for feature in features:
+        yield from feature.cli
+
+
+def model_modules(features: tuple[Feature, ...] = FEATURES) -> list[str]:
+    return [module.__name__ for feature in features for module in feature.models]
+
+
+def services(settings: Any, features: tuple[Feature, ...] = FEATURES) -> list[Service]:
+    """What runs beside the dispatcher; a builder returns None when its feature is not configured."""
+    built = (build(settings) for feature in features for build in feature.services)
+    return [service for service in built if service is not None]

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from relay.core import channel_state
-from relay.core.config import Settings
+from relay.app.settings import Settings
 from relay.core.db import Database
 
 

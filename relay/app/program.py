@@ -11,17 +11,19 @@ import logging
 import secrets
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable
 
 from channels.base import Channel
 from channels.sms import SmsSettings
 from relay.core.channels import SANDBOX_TELEGRAM_BOT_ID, build_channels
 from relay.app import matrix_state
 from relay.inbound.loops import ChatInbound, chat_loops
-from relay.core.config import Settings
+from relay.app.settings import Settings
 from relay.core.db import Database, SetupError
 from relay.delivery.dispatcher import Dispatcher
 from relay.core.leases import leases_for
+from relay.app import features
+from relay.core.service import Service
 from relay.app.web import EmbeddedServer, bind, create_app, serve
 from relay.app.web import close as close_web
 
@@ -56,28 +58,12 @@ def sandbox_sms_settings(settings: Settings, account_sid: str = SANDBOX_ACCOUNT_
     )
 
 
-class Service(Protocol):
-    """A part of the relay that runs beside the dispatcher (the alerts scheduler, relay-network
-    escalation, inbound chat loops). Started after the channels and the web server, stopped before them.
-    The application assembly (the CLI) decides which services run; the core knows only this shape."""
-
-    name: str
-
-    async def start(self, program: "Program") -> None: ...
-
-    async def stop(self) -> None: ...
-
-
 def inbound_extras(settings: Settings, channels: dict[str, Channel], database: Database) -> dict:
     """What command and message handlers may use in this process: the started channels and the database
     (a bridge edits its copies through them, after the commit) and the misinformation screen."""
-    from relay.bridges import bridge
-    from relay.integrity import on_release, screen
+    from relay.integrity import screen
 
-    extras: dict = {"channels": channels, "database": database, "screen": screen}
-    on_release("bridge", lambda session, origin, warning: bridge.release(session, origin, warning,
-                                                                         settings=settings))
-    return extras
+    return {"channels": channels, "database": database, "screen": screen}
 
 
 @dataclass
@@ -101,6 +87,9 @@ class Program:
     dispatch: bool = True
     background: bool = True
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        features.install()  # every mode gets its commands and hooks from the one Feature list
 
     async def start(self) -> None:
         self.database = await asyncio.to_thread(Database.open, self.settings, upgrade=self.upgrade)

@@ -1,26 +1,16 @@
-"""Every module that defines tables, listed once: Alembic's comparison and the schema test load them all.
+"""Every table of the relay, from the Feature list: Alembic's comparison and the schema test load them.
 
-A feature with tables of its own adds one line here (alerts, outside the core, is listed by the test
-that compares the schema, since the core never imports alerts).
+A feature with tables of its own names its models module in its Feature (`models=`); nothing else.
 """
 
 from __future__ import annotations
 
-import importlib
-
+from relay.app import features
 from relay.core.models import Base
 
-MODEL_MODULES = (
-    "relay.core.models",
-    "relay.bridges.models",
-    "relay.networks.models",  # relay networks, polls, failover
-    "relay.reports.models",  # citizen reports, volunteer translators
-    "relay.integrity.models",  # claims, screenings, moderation flags, verification codes
-    "relay.api.models",  # API tokens, two-person drafts of Extreme broadcasts
-)
+MODEL_MODULES = tuple(features.model_modules())
 
 
 def metadata():
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+    """The metadata of every feature's tables (importing the Feature list imported their modules)."""
     return Base.metadata

@@ -29,10 +29,11 @@ from channels import sms
 from channels.base import InvalidSignature, StatusUpdate
 from relay.delivery import deliveries
 from relay.inbound import handling as inbound
-from relay.core.config import Settings
+from relay.app.settings import Settings
 from relay.core.db import Database
 from relay.core.group_commit import GroupCommit
 from relay.api import app as api_app
+from relay.app import features
 
 if TYPE_CHECKING:
     from relay.inbound.loops import ChatInbound
@@ -221,7 +222,8 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
                                 status_code=503)
         return JSONResponse({"status": "ready", "database": "reachable", "channels": channels})
 
-    api_app.install(app, settings, database, extras)  # the API, the console, /metrics
+    # the API (every feature's routers, from the one Feature list), the console, /metrics
+    api_app.install(app, settings, database, extras, features.api_routers())
 
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))

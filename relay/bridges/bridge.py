@@ -96,7 +96,6 @@ def _keep_prefix(machine: outbox.MachineTranslate) -> outbox.MachineTranslate:
     return translate
 
 
-@commands.fallthrough(10)
 def relay_message(context: CommandContext) -> str | None | object:
     """The fallthrough handler: a message from a member room is relayed; anything else is not ours."""
     origin = origin_of(context)

@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from relay.core import hooks
 from relay.delivery import deliveries, outbox
 from relay.core.channels import planned_senders
 from relay.core.cli_context import UsageError, console, context, errors
@@ -22,7 +23,6 @@ from relay.delivery import approvals
 from relay.networks import cli as cli_network, polls
 from relay.core.cli_identity import authorize, broadcast_action
 from relay.integrity import cli as integrity_cli
-from relay.integrity import verification
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
@@ -105,7 +105,7 @@ def send(
         planned = outbox.plan_broadcast(
             database.sessions, request, senders=planned_senders(settings),
             machine=machine_translator(settings, database.sessions), note=untranslated_note,
-            approval=approval_policy(settings), actor=sender, stamp=verification.stamper(settings),
+            approval=approval_policy(settings), actor=sender, stamp=hooks.stamper(settings),
         )
     except BroadcastError as exc:
         raise UsageError(str(exc)) from None

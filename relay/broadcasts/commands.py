@@ -9,12 +9,12 @@ stranger stays a message.
 
 from __future__ import annotations
 
+from relay.core import hooks
 from relay.delivery import outbox
 from relay.core import permissions
 from relay.inbound import replies
 from relay.core.channels import planned_senders
 from relay.inbound.commands import CommandContext, command
-from relay.integrity import verification
 from relay.inbound.permission_replies import refused
 from relay.delivery.translation_hooks import approval_policy, session_translator, untranslated_note
 
@@ -69,7 +69,7 @@ def broadcast(context: CommandContext) -> str | None:
                                         machine=session_translator(settings, context.session),
                                         note=untranslated_note,
                                         approval=approval_policy(settings), actor=context.actor,
-                                        session=context.session, stamp=verification.stamper(settings))
+                                        session=context.session, stamp=hooks.stamper(settings))
     except outbox.BroadcastError as exc:
         return context.reply("broadcast_refused", reason=str(exc))
     wake = context.extras.get("wake_dispatcher")

@@ -31,11 +31,14 @@ class CliContext:
     overrides: dict = field(default_factory=dict)
     # Who runs the command (relay/core/cli_identity.py): None is the local operator, a coordinator.
     operator: str | None = None
+    # The whole configuration's class (the core's sections plus every feature's), given by the app.
+    settings_class: type[Settings] = Settings
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config_path, overrides=self.overrides)
+            self._settings = load_settings(self.config_path, overrides=self.overrides,
+                                           settings_class=self.settings_class)
         return self._settings
 
     def database(self, *, upgrade: bool = False) -> Database:

@@ -22,10 +22,6 @@ from channels.sms import SmsSettings
 from channels.matrix import MatrixSettings
 from channels.telegram_settings import TelegramSettings
 from translation.config import TranslationSettings
-from relay.integrity.settings import IntegritySettings
-from relay.networks.settings import FailoverSettings, NetworkSettings, PollSettings
-from relay.reports.settings import ReportSettings
-from relay.api.settings import ConsoleSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
 SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),
@@ -115,7 +111,8 @@ class SandboxSettings(Section):
 
 
 class Settings(BaseSettings):
-    """The whole configuration. `config/relay.example.toml` documents every key."""
+    """The sections the core reads; the whole configuration is this class with every feature's sections
+    added (`relay.app.settings.Settings`). `config/relay.example.toml` documents every key."""
 
     model_config = SettingsConfigDict(env_prefix="RELAY_", env_nested_delimiter="__", extra="forbid")
 
@@ -134,17 +131,8 @@ class Settings(BaseSettings):
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
-    integrity: IntegritySettings = Field(default_factory=IntegritySettings)
-    network: NetworkSettings = Field(default_factory=NetworkSettings)
-    polls: PollSettings = Field(default_factory=PollSettings)
-    failover: FailoverSettings = Field(default_factory=FailoverSettings)
-    reports: ReportSettings = Field(default_factory=ReportSettings)
-    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
-    alerts: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The alerts/ feature's settings (crisis contacts and reminders, webinars, CAP, scheduler); "
-        "validated by alerts.config, which the core does not import.",
-    )
+    # Each feature's own sections ([integrity], [network], [reports], [alerts], ...) are added to this
+    # class by the app from its Feature list (relay/app/settings.py): the core never imports a feature.
 
     @model_validator(mode="after")
     def _one_list_of_languages(self) -> "Settings":
@@ -245,8 +233,10 @@ def load_settings(
     path: Path | None = None,
     *,
     overrides: Mapping[str, Any] | None = None,
+    settings_class: type[Settings] = Settings,
 ) -> Settings:
-    """Load the configuration once. `path=None` means defaults plus the environment only."""
+    """Load the configuration once. `path=None` means defaults plus the environment only; the app passes
+    its `settings_class` (the core's sections plus every feature's)."""
     data: dict[str, Any] = {}
     if path is not None:
         data = _read_toml(path, "config file")
@@ -262,6 +252,6 @@ def load_settings(
     if overrides:
         data = _deep_merge(data, overrides)
     try:
-        return Settings(**data)
+        return settings_class(**data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None

@@ -16,8 +16,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from channels.base import StatusUpdate
-from relay.core import audit
-from relay.integrity.verification import lines_for
+from relay.core import audit, hooks
 from relay.core.models import (
     FINAL_STATUSES,
     Broadcast,
@@ -143,9 +142,9 @@ def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[
         found[(row[0], row[1])] = row[2]
     originals = dict(session.execute(select(Broadcast.id, Broadcast.body).where(Broadcast.id.in_(broadcast_ids))).all())
     texts = {pair: found.get(pair, originals[pair[0]]) for pair in wanted}
-    # An official broadcast's verification code goes on its own line under whatever text was chosen
+    # Lines the features add (an official broadcast's verification code) go on their own line under whatever text was chosen
     # (original, human, machine or approved later), so translation and approval never touch it.
-    codes = lines_for(session, broadcast_ids)
+    codes = hooks.text_lines(session, broadcast_ids)
     return {pair: f"{text}\n{codes[pair[0]]}" if pair[0] in codes else text for pair, text in texts.items()}
 
 

@@ -8,7 +8,6 @@ crash after it loses nothing.
 
 from __future__ import annotations
 
-import importlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from relay.core import audit
+from relay.core import audit, hooks
 from relay.core.models import (
     KIND_PRIORITY,
     Broadcast,
@@ -185,19 +184,12 @@ def _first_choice(channels: Sequence[str]):
     )
 
 
-# Features that add to a broadcast inside its own transaction (relay headers and ACK codes, polls), as
-# "module:function"; each is called as function(session, broadcast, request, senders, now).
-PLAN_HOOKS: tuple[str, ...] = (
-    "relay.networks.relays:on_planned",
-    "relay.networks.polls:on_planned",
-)
-
-
 def _run_plan_hooks(session: Session, broadcast: Broadcast, request: BroadcastRequest,
                     senders: Mapping[str, Sequence[str]], now: datetime) -> None:
-    for path in PLAN_HOOKS:
-        module, _, function = path.partition(":")
-        getattr(importlib.import_module(module), function)(session, broadcast, request, senders, now)
+    """Features that add to a broadcast inside its own transaction (relay headers and ACK codes, polls):
+    their Features' `plan_hooks`, in Feature-list order."""
+    for hook in hooks.installed().plan:
+        hook(session, broadcast, request, senders, now)
 
 
 def audience_languages(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """The table of command handlers, shared by every channel (SMS keywords, Telegram `/`, Matrix `!`).
 
-A feature adds a command with one decorated function in its own module and one import line in
-`relay/app/command_modules.py`; nothing else in the inbound path changes. A handler runs inside the
+A feature adds a command with one decorated function in one of the modules its `Feature` lists
+(`commands=`); the app installs them (`install`), so nothing registers itself at import time. A handler runs inside the
 transaction that records the inbound message, so its effect and the "processed" mark commit together.
 Handlers return the reply text (in the person's language) or None for no reply.
 """
@@ -9,7 +9,8 @@ Handlers return the reply text (in the person's language) or None for no reply.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from types import ModuleType
+from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
@@ -65,35 +66,48 @@ class NotMineType:
 NotMine = NotMineType()
 
 _HANDLERS: dict[str, Handler] = {}
-_FALLTHROUGH: list[tuple[int, Fallthrough]] = []
+_FALLTHROUGH: list[Fallthrough] = []
+_MARK = "__relay_command__"
 
 
 def command(name: str, words: set[str] | frozenset[str] | tuple[str, ...], *, max_words: int | None = 0,
             sms: bool = True) -> Callable[[Handler], Handler]:
-    """Register `handler` for the command `name`, spelled by any of `words` (upper case)."""
+    """Mark `handler` as the command `name`, spelled by any of `words` (upper case). Nothing is registered
+    at import time: the app installs the command modules its Feature list names (`install`)."""
 
-    def register(handler: Handler) -> Handler:
-        keywords.define(Spec(name, frozenset(word.upper() for word in words), max_words=max_words, sms=sms))
-        _HANDLERS[name] = handler
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _MARK, (name, Spec(name, frozenset(word.upper() for word in words), max_words=max_words,
+                                            sms=sms)))
         return handler
 
-    return register
+    return mark
 
 
-def handler_for(name: str, handler: Handler) -> None:
-    """Register a handler for a command whose vocabulary `keywords` already defines (stop, join...)."""
-    _HANDLERS[name] = handler
+def handler_for(name: str, handler: Handler) -> Handler:
+    """Mark `handler` for a command whose vocabulary `keywords` already defines (stop, join...)."""
+    setattr(handler, _MARK, (name, None))
+    return handler
 
 
-def fallthrough(order: int) -> Callable[[Fallthrough], Fallthrough]:
-    """Register a handler for messages that are not commands; lower `order` is asked first."""
+def install(modules: Iterable[ModuleType], fallthrough: Iterable[Fallthrough]) -> None:
+    """Replace the table with the handlers marked in `modules` and the fallthrough handlers, asked in the
+    order given (the app's Feature list order)."""
+    _HANDLERS.clear()
+    for module in modules:
+        for value in vars(module).values():
+            marked = getattr(value, _MARK, None)
+            if marked is None or not callable(value):
+                continue
+            name, spec = marked
+            if spec is not None:
+                keywords.define(spec)
+            _HANDLERS[name] = value
+    _FALLTHROUGH[:] = list(fallthrough)
 
-    def register(handler: Fallthrough) -> Fallthrough:
-        _FALLTHROUGH.append((order, handler))
-        _FALLTHROUGH.sort(key=lambda pair: pair[0])
-        return handler
 
-    return register
+def installed() -> tuple[list[str], list[str]]:
+    """The commands and fallthrough handlers of this process, by name (what the process-mode test reads)."""
+    return sorted(_HANDLERS), [f"{h.__module__}.{h.__qualname__}" for h in _FALLTHROUGH]
 
 
 def dispatch(context: CommandContext) -> str | None:
@@ -105,7 +119,7 @@ def dispatch(context: CommandContext) -> str | None:
 
 
 def dispatch_message(context: CommandContext) -> str | None:
-    for _, handler in _FALLTHROUGH:
+    for handler in _FALLTHROUGH:
         result = handler(context)
         if result is not NotMine:
             return result  # type: ignore[return-value]

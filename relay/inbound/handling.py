@@ -15,13 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import Inbound
-from relay.app import command_modules
 from relay.inbound import commands, keywords
 from relay.core import subscribers
 from relay.core.config import Settings
 from relay.core.models import Endpoint, InboundMessage
-
-command_modules.load()
 
 
 @dataclass(frozen=True)

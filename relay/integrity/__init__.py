@@ -9,8 +9,8 @@ The interface other features use:
   later "confirmed false" sends its correction to exactly the endpoints that received it.
 - `held_text(language, screening.reasons)`: what to tell the sender of a held message (it waits for
   moderators; a rate-limited sender is told the pace), so that no one is silently dropped.
-- `on_release("bridge", handler)`: `handler(session, origin, warning)` relays a held message that
-  moderators released.
+- a relaying feature declares `release_handlers={"bridge": handler}` in its Feature:
+  `handler(session, origin, warning, settings=...)` relays a held message that moderators released.
 - `verification.code_for(key, broadcast_id, text)`, `verification.stamper(settings)` (the outbox hook).
 """
 
@@ -20,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from relay.integrity.moderation import note_relayed, on_release
+    from relay.integrity.moderation import note_relayed
     from relay.integrity.notices import held_text, warning_text
     from relay.integrity.screening import Screening, screen
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # for (or cycle through) the matcher's imports.
 _EXPORTS = {
     "Screening": "relay.integrity.screening", "screen": "relay.integrity.screening",
-    "note_relayed": "relay.integrity.moderation", "on_release": "relay.integrity.moderation",
+    "note_relayed": "relay.integrity.moderation",
     "warning_text": "relay.integrity.notices", "held_text": "relay.integrity.notices",
 }
 __all__ = sorted(_EXPORTS)

@@ -3,13 +3,12 @@
 Decisions: `release` (relay the held message as it is), `warn` (relay it with the warning line), `false`
 (confirm it false: it joins the claim database, and if it had already been relayed a correction goes to
 exactly the endpoints that received it). Every vote and every decision is in the audit log with who and
-why. Releasing is the relaying feature's job: it registers a handler per origin kind with `on_release`
+why. Releasing is the relaying feature's job: its Feature declares a handler per origin kind (`release_handlers`,
 ("bridge" for "bridge:3:message:17"), called in the deciding transaction.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay.core import audit
+from relay.core import audit, hooks
 from relay.integrity.index import similarity
 from relay.integrity.models import Claim, Flag, FlagVote, RelayedCopy, ScreenedMessage
 from relay.integrity.notices import warning_text
@@ -29,11 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("relay.integrity")
 
-ReleaseHandler = Callable[[Session, str, "str | None"], None]
 CopiesResolver = Callable[[Session, str], "list[int]"]
-_RELEASE: dict[str, ReleaseHandler] = {}
-# origin kind -> "module:function" that lists the broadcasts which carried a message of that origin
-COPIES: dict[str, str] = {"bridge": "relay.integrity.bridge_copies:copies"}
 
 DECISIONS = {
     "release": "release", "released": "release", "ok": "release",
@@ -46,11 +41,6 @@ RESCAN_HOURS = 72
 
 class ModerationError(ValueError):
     """A vote that cannot be taken; the message says why (written to be sent back to the moderator)."""
-
-
-def on_release(origin_kind: str, handler: ReleaseHandler) -> None:
-    """Register who relays a released message whose origin starts with `origin_kind:`."""
-    _RELEASE[origin_kind] = handler
 
 
 def note_relayed(session: Session, screened: int | str, broadcast_ids: list[int]) -> None:
@@ -142,11 +132,11 @@ def _release(session: Session, flag: Flag, screened: ScreenedMessage, decision: 
 
 
 def _hand_over(session: Session, flag: Flag, screened: ScreenedMessage, settings: "Settings") -> bool:
-    handler = _RELEASE.get(screened.origin.partition(":")[0])
+    handler = hooks.installed().release.get(screened.origin.partition(":")[0])
     if handler is None:
         return False
     warning = warning_text(settings.default_language) if flag.status == "released_warning" else None
-    handler(session, screened.origin, warning)
+    handler(session, screened.origin, warning, settings=settings)
     flag.release_pending = False
     audit.record(session, "integrity", "flags.released", f"flag:{flag.id}", origin=screened.origin,
                  warning=warning is not None)
@@ -218,15 +208,11 @@ def raise_flag(session: Session, screening_id: int, *, moderator: str, reason: s
 
 def relayed_copies(session: Session, screened: ScreenedMessage) -> list[int]:
     """The broadcasts that carried a screened message: those reported with `note_relayed`, and those the
-    relaying feature of its origin kind keeps itself (see `COPIES`)."""
+    relaying feature of its origin kind keeps itself (its Feature's `copy_resolvers`)."""
     found = set(session.scalars(select(RelayedCopy.broadcast_id).where(RelayedCopy.screening_id == screened.id)))
-    resolver = COPIES.get(screened.origin.partition(":")[0])
+    resolver = hooks.installed().copies.get(screened.origin.partition(":")[0])
     if resolver is not None:
-        module, _, function = resolver.partition(":")
-        try:
-            found |= set(getattr(importlib.import_module(module), function)(session, screened.origin))
-        except ImportError:  # that feature is not part of this install
-            pass
+        found |= set(resolver(session, screened.origin))
     return sorted(found)
 
 

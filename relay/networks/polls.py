@@ -1,7 +1,7 @@
 """Confirmation polls: a broadcast that asks "Reply 1 if you are safe, 2 if you need help".
 
 Answers arrive on any channel as a digit or as an answer word in the person's language ("2", "ayuda",
-"bezwen ed"). They are not commands: the fallthrough handler at order 20 (after bridged rooms, before
+"bezwen ed"). They are not commands: the fallthrough handler listed after bridged rooms (before
 citizen reports) takes a message only when it matches an option of a poll that person was sent and that
 is still open; anything else is left to the next handler. The last answer counts. People who answered
 an option marked for help are listed for coordinators (`relay poll results ID`); non-responders can be
@@ -137,7 +137,6 @@ def open_polls_for(session: Session, subscriber_id: int, now: datetime) -> list[
         .order_by(Poll.created_at.desc(), Poll.id.desc())))
 
 
-@commands.fallthrough(20)
 def answer(context: CommandContext):
     subscriber = context.subscriber
     if subscriber is None:

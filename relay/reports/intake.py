@@ -1,7 +1,7 @@
 """Citizen reports: a message that is no command (or `REPORT ...`) becomes a report, durable before the
 sender is answered, with a short reference and an acknowledgement in the sender's language.
 
-Intake is a fallthrough handler of the command table (order 50, after bridged rooms and relay-network
+Intake is a fallthrough handler of the command table (listed last, after bridged rooms and relay-network
 polls), so it runs inside the transaction that records the inbound message: the report, its reference
 and the "processed" mark commit together, and a replayed webhook gets the same answer without a second
 report. Translation, triage and routing happen after, in `relay/reports/service.py`, so the provider is
@@ -139,7 +139,6 @@ def intake(context: CommandContext, text: str) -> str:
     return context.reply("report_received", reference=report.reference)
 
 
-@commands.fallthrough(50)
 def report_message(context: CommandContext):
     """Any direct message that nobody before us took is a report. Chatter in a responder room is not."""
     settings = context.settings

@@ -11,7 +11,7 @@ import pytest
 from alerts.config import alerts_settings
 from alerts.sending import Sender
 from relay.core import subscribers
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 
 from alerts.scheduler import AlertsScheduler
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 
 

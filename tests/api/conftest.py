@@ -62,9 +62,9 @@ class LiveRelay:
 def start_live(tmp_path: Path, *, rate: float = 0.0, services=(), **overrides) -> LiveRelay:
     program = make_program(tmp_path, numbers=("+12015550100", "+12015550101"), rate=rate, **overrides)
     if services == "assembly":  # what `relay run` runs beside the dispatcher
-        from relay.app import features as assembly
+        from relay.app import features
 
-        services = assembly.services(program.settings)
+        services = features.services(program.settings)
     program.services = list(services)
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -9,14 +9,13 @@ import pytest
 
 from alerts import crisis as crises
 from alerts import timeline
-from alerts.api import build_service
 from alerts.config import alerts_settings
 from tests.api.conftest import start_live, stop_live
 
 
 @pytest.fixture
 def live_alerts(tmp_path):
-    live = start_live(tmp_path, services=[build_service(None)], translation={"engines": ["apertium"]})
+    live = start_live(tmp_path, translation={"engines": ["apertium"]})
     try:
         yield live
     finally:

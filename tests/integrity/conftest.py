@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from relay.core.config import Settings, load_settings
+from relay.app.settings import Settings, load_settings
 from relay.core.db import Database
 
 KEY_A = "a3f1c9d27b4e8f60a3f1c9d27b4e8f60"

@@ -70,7 +70,7 @@ def test_claims_add_refuses_unknown_languages_and_flags_vote_needs_a_real_decisi
 
 
 def test_a_claim_is_stored_with_what_the_index_needs(tmp_path, database_url):
-    from relay.core.config import load_settings
+    from relay.app.settings import load_settings
 
     settings = load_settings(None, overrides={"data_dir": str(tmp_path / "d"), "database_url": database_url,
                                               "translation": {"engines": ["apertium"]}})
@@ -94,7 +94,7 @@ def test_the_operator_is_who_they_say_refusals_are_audited_and_votes_count_per_p
     assert "claims.manage needs the tier coordinator or moderator; you are observer" in str(refused.exception)
     assert isinstance(run(config, "--as", "sms:+12015559301", "flags", "list").exception, UsageError)
     assert "claim 1 added" in run(config, "--as", "sms:+12015559302", "claims", "add", "The bridge collapsed").output
-    from relay.core.config import load_settings
+    from relay.app.settings import load_settings
 
     settings = load_settings(config)
     database = Database.open(settings)

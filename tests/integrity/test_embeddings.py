@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.integrity import claims, screening
 

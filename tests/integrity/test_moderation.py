@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from relay.integrity import claims, moderation, on_release, screen
+import dataclasses
+from contextlib import contextmanager
+
+from relay.core import hooks
+from relay.integrity import claims, moderation, screen
 from relay.integrity.models import Claim, Flag
 from relay.core.models import AuditEntry
 
@@ -14,12 +18,22 @@ RUMOUR = "The tap water in Port-au-Prince is poisoned, do not drink it!"
 CLAIM_ES = "El agua del grifo en Puerto Principe esta envenenada, no la beban."
 
 
+@contextmanager
+def release_handler(kind, handler):
+    """A relaying feature of kind `kind` beside the installed ones (as a Feature's release_handlers)."""
+    before = hooks.installed()
+    hooks.install(dataclasses.replace(before, release={**before.release, kind: handler}))
+    try:
+        yield
+    finally:
+        hooks.install(before)
+
+
 @pytest.fixture
 def released():
     calls: list[tuple[str, str | None]] = []
-    on_release("testkind", lambda session, origin, warning: calls.append((origin, warning)))
-    yield calls
-    moderation._RELEASE.pop("testkind", None)
+    with release_handler("testkind", lambda session, origin, warning, settings: calls.append((origin, warning))):
+        yield calls
 
 
 def _held(db, settings, origin="testkind:1", text=RUMOUR) -> int:
@@ -88,14 +102,11 @@ def test_a_decision_taken_where_no_relaying_feature_runs_is_handed_over_later(db
     with db.sessions() as session:
         assert session.get(Flag, flag_id).release_pending
     calls = []
-    on_release("laterkind", lambda session, origin, warning: calls.append(origin))
-    try:
+    with release_handler("laterkind", lambda session, origin, warning, settings: calls.append(origin)):
         with db.sessions.begin() as session:
             assert moderation.release_pending(session, integrity_settings) == 1
         with db.sessions.begin() as session:
             assert moderation.release_pending(session, integrity_settings) == 0
-    finally:
-        moderation._RELEASE.pop("laterkind", None)
     assert calls == ["laterkind:5"]
 
 

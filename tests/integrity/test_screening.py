@@ -92,7 +92,7 @@ def test_a_sender_whose_messages_are_held_repeatedly_is_rate_limited_not_banned(
 
 
 def test_screening_off_relays_everything_and_records_nothing(tmp_path, database_url):
-    from relay.core.config import load_settings
+    from relay.app.settings import load_settings
     from relay.core.db import Database
 
     settings = load_settings(None, overrides={"data_dir": str(tmp_path / "d"), "database_url": database_url,

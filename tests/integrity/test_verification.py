@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay.core.config import ConfigError, load_settings
+from relay.core.config import ConfigError
+from relay.app.settings import load_settings
 from relay.integrity import verification
 from relay.core.models import Broadcast
 from tests.integrity.conftest import KEY_A, KEY_B

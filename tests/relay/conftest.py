@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.app.program import Program
 
 NUMBER = "+12015550100"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from relay.delivery import approvals, deliveries, outbox
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Broadcast, BroadcastText, Delivery, Endpoint, Subscriber, TranslationMemoryEntry
 from relay.delivery.outbox import BroadcastError, BroadcastRequest

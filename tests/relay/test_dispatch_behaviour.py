@@ -17,7 +17,7 @@ from sqlalchemy import select
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from relay.delivery import deliveries, outbox
 from relay.core import subscribers
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.models import Delivery, Endpoint
 from relay.delivery.outbox import BroadcastRequest
 from relay.app.program import Program

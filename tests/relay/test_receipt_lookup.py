@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from relay.delivery import deliveries, outbox, receipt_lookup
 from relay.core import subscribers
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.delivery.outbox import BroadcastRequest
 from relay.app.program import Program
 from tests.e2e.conftest import free_port

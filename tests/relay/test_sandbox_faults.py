@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 from relay.delivery import deliveries, outbox
-from relay.core.config import ConfigError, load_settings
+from relay.core.config import ConfigError
+from relay.app.settings import load_settings
 from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, deliveries_by_address, make_program, sms_log, wait_for
 

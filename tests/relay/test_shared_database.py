@@ -12,7 +12,8 @@ from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from channels.sms import SmsChannel, SmsSettings
 from relay.delivery import deliveries, outbox
 from relay.core import subscribers
-from relay.core.config import DispatcherSettings, load_settings
+from relay.core.config import DispatcherSettings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.delivery.dispatcher import Dispatcher
 from relay.core.leases import leases_for

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from channels.sandbox.telegram_settings import SimUser, TelegramSimSettings
 from channels.sandbox.telegram_sim import TelegramSimulator
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.models import Endpoint, InboundMessage
 from relay.app.program import Program
 from tests.relay.conftest import wait_for

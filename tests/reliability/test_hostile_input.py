@@ -23,7 +23,8 @@ from channels.sandbox.telegram_settings import TelegramSimSettings
 from channels.sandbox.telegram_sim import TelegramSimulator
 from relay.inbound import handling as inbound
 from relay.core import subscribers
-from relay.core.config import ConfigError, load_settings
+from relay.core.config import ConfigError
+from relay.app.settings import load_settings
 from relay.app.program import Program
 from relay.core.subscribers import SubscriberError
 from tests.reliability.conftest import soak

@@ -16,7 +16,7 @@ from channels.sandbox.twilio_limits import Outage
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from relay.delivery import deliveries, outbox
 from relay.core import subscribers
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Delivery
 from relay.delivery.outbox import BroadcastRequest

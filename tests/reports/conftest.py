@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Endpoint, Subscriber
 

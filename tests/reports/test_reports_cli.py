@@ -37,7 +37,7 @@ def test_translators_need_a_tier_and_reports_are_masked_unless_revealed(tmp_path
     from channels.base import Inbound
     from datetime import datetime, timezone
     from relay.inbound import handling as inbound
-    from relay.core.config import load_settings
+    from relay.app.settings import load_settings
 
     settings = load_settings(tmp_path / "relay.toml")
     engine = create_engine(settings.resolved_database_url)

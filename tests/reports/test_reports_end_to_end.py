@@ -23,7 +23,7 @@ from sqlalchemy import select
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from conftest import HAITI_200, add_person
 from relay.translators import offers as translators
-from relay.core.config import load_settings
+from relay.app.settings import load_settings
 from relay.app.program import Program
 from relay.inbound.replies import reply
 from relay.core.models import Endpoint

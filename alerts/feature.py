@@ -1,0 +1,19 @@
+"""alerts/ as one Feature of the relay: the crisis protocol, webinars and CAP, plugged in by the app
+through the same list as every feature inside relay/ (the core never imports alerts)."""
+
+from typing import Any
+
+from alerts import api, cli, commands, models, scheduler
+from relay.core.feature import Feature
+
+FEATURE = Feature(
+    name="alerts",
+    # Kept as plain data in the settings object and validated by alerts.config where it is used.
+    settings={"alerts": dict[str, Any]},
+    models=(models,),
+    commands=(commands,),
+    fallthrough=(commands.rsvp_reply,),  # a bare YES / NO answers the last webinar notice
+    cli=(("crisis", cli.crisis_app), ("webinar", cli.webinar_app), ("cap", cli.cap_app)),
+    api_routers=(api.router,),
+    services=(scheduler.build_service,),
+)

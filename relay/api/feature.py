@@ -1,0 +1,14 @@
+"""The HTTP API and the console: settings, API tokens, the routers every web process serves."""
+
+from relay.api import broadcasts, cli, models, moderation, network, people
+from relay.api import reports as report_queue
+from relay.api.settings import ConsoleSettings
+from relay.core.feature import Feature
+
+FEATURE = Feature(
+    name="api",
+    settings={"console": ConsoleSettings},
+    models=(models,),
+    cli=(("tokens", cli.app),),
+    api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router),
+)

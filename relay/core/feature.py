@@ -1,0 +1,44 @@
+"""What one feature package brings to the relay, declared in one object (`FEATURE` in the package's
+`feature.py`) and listed once, in order, by `relay/app/features.py`.
+
+The list replaces every other way a feature used to plug in (import strings for services, plan hooks and
+models; decorators with magic order numbers for fallthrough handlers; a callback registered at run time
+for released messages; alerts patching the live API app). Order matters in one place: a message that is
+no command is offered to the fallthrough handlers in list order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+from pydantic import BaseModel
+
+from relay.core.hooks import CopyResolver, PlanHook, ReleaseHandler, StampFactory, TextHook
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    # Sections of relay.toml this feature owns: section name -> its pydantic model (defaults when absent).
+    settings: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    # Modules that define its tables (Alembic's comparison and the schema test load them all).
+    models: tuple[ModuleType, ...] = ()
+    # Modules whose @command handlers it brings (registered by the app, never at import time).
+    commands: tuple[ModuleType, ...] = ()
+    # Handlers offered a message that is no command, in list order across features.
+    fallthrough: tuple[Callable[..., Any], ...] = ()
+    # (name, typer app) pairs added to the `relay` command line.
+    cli: tuple[tuple[str, Any], ...] = ()
+    # A function that adds commands to the top-level `relay` app itself (translate, ...).
+    cli_commands: Callable[[Any, Callable[[], Any]], None] | None = None
+    # FastAPI routers served under the API by every process with a web side.
+    api_routers: tuple[Any, ...] = ()
+    # (settings) -> Service | None: what runs beside the dispatcher in `run` and `worker`.
+    services: tuple[Callable[[Any], Any], ...] = ()
+    plan_hooks: tuple[PlanHook, ...] = ()
+    text_hooks: tuple[TextHook, ...] = ()
+    release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
+    copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
+    stamp: StampFactory | None = None

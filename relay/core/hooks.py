@@ -1,0 +1,62 @@
+"""The points where features plug into the core and delivery layers, filled once per process by the
+application from its one ordered Feature list (`relay/app/features.py`).
+
+Why a table the app fills, rather than the core importing features: arrows point down only. The core
+calls "whoever adds to a planned broadcast" without knowing that relay networks or polls exist; a process
+that never installed a feature simply has no hook for it. `install` replaces the whole table, so every
+process mode (run, serve, worker, demo, the CLI) gets exactly what the Feature list says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+# (session, broadcast, request, senders, now): adds to a broadcast inside its planning transaction.
+PlanHook = Callable[[Session, Any, Any, Mapping[str, Sequence[str]], datetime], None]
+# (session, broadcast ids) -> {broadcast id: a line appended under every text of that broadcast}.
+TextHook = Callable[[Session, Sequence[int]], Mapping[int, str]]
+# (session, origin, warning or None, settings=...): relays a held message that moderators released.
+ReleaseHandler = Callable[..., None]
+# (session, origin) -> the broadcasts that carried a message of that origin.
+CopyResolver = Callable[[Session, str], Sequence[int]]
+# (settings) -> a stamp function for outgoing official broadcasts, or None.
+StampFactory = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    plan: tuple[PlanHook, ...] = ()
+    text: tuple[TextHook, ...] = ()
+    release: Mapping[str, ReleaseHandler] = field(default_factory=dict)
+    copies: Mapping[str, CopyResolver] = field(default_factory=dict)
+    stamp: StampFactory | None = None
+
+
+_installed = Hooks()
+
+
+def install(hooks: Hooks) -> None:
+    global _installed
+    _installed = hooks
+
+
+def installed() -> Hooks:
+    return _installed
+
+
+def text_lines(session: Session, broadcast_ids: Sequence[int]) -> dict[int, str]:
+    """Every text hook's lines for these broadcasts, joined per broadcast in Feature-list order."""
+    lines: dict[int, list[str]] = {}
+    for hook in _installed.text:
+        for broadcast_id, line in hook(session, broadcast_ids).items():
+            lines.setdefault(broadcast_id, []).append(line)
+    return {broadcast_id: "\n".join(parts) for broadcast_id, parts in lines.items()}
+
+
+def stamper(settings: Any):
+    """The stamp function for official broadcasts (verification codes), or None without that feature."""
+    return _installed.stamp(settings) if _installed.stamp is not None else None

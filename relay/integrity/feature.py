@@ -1,0 +1,17 @@
+"""Integrity as the app sees it: settings, tables, VERIFY and /flags, the CLI, the release service, and
+the verification line under every official text."""
+
+from relay.core.feature import Feature
+from relay.integrity import cli, commands, models, service, verification
+from relay.integrity.settings import IntegritySettings
+
+FEATURE = Feature(
+    name="integrity",
+    settings={"integrity": IntegritySettings},
+    models=(models,),
+    commands=(commands,),
+    cli=(("flags", cli.flags_app), ("claims", cli.claims_app)),
+    services=(service.build,),
+    text_hooks=(verification.lines_for,),
+    stamp=verification.stamper,
+)
