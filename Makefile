@@ -28,6 +28,7 @@ demo: $(RUN_STAMP)
 # Synapse (the real Matrix homeserver the tests talk to) lives in its own virtual environment, kept in
 # .cache/ between runs.
 test: $(TEST_STAMP)
+	$(BIN)/lint-imports  # the layers and one-module-per-SDK rules in pyproject.toml
 	bash scripts/ensure-system-packages.sh
 	bash scripts/ensure-synapse.sh
 	bash scripts/run-tests.sh

@@ -19,10 +19,10 @@ from alerts import crisis as crises
 from alerts import timeline, webinars
 from alerts.config import alerts_settings
 from alerts.models import Crisis, WebinarSeries
-from relay.core import audit
-from relay.api.auth import Principal, allow, principal
-from relay.api.common import PROBLEMS, Id, Relay, iso, relay
-from relay.core.config import Settings
+from relay import audit
+from relay import Principal, allow, principal
+from relay import PROBLEMS, Id, Relay, iso, relay
+from relay import Settings
 
 router = APIRouter(prefix="/api", tags=["crises"], responses=PROBLEMS)
 

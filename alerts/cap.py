@@ -23,8 +23,8 @@ from alerts import texts as alert_texts
 from alerts.cap_parse import NS, CapAlertDoc, CapError, CapInfo, schema
 from alerts.models import CapAlert
 from alerts.sending import NOT_YET_SENT, REACHED, Sender, cancel_unsent, follow_up, recipients_languages
-from relay.core.models import Broadcast, BroadcastKind
-from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
+from relay import Broadcast, BroadcastKind
+from relay import Audience, BroadcastError, BroadcastRequest
 
 KIND_PARAMETER = "relay:kind"  # a CAP <parameter> carrying the broadcast kind, so a round trip keeps it
 

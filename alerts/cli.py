@@ -20,8 +20,8 @@ from alerts.crisis import CrisisError
 from alerts.models import Crisis, WebinarSeries
 from alerts.sending import Sender
 from alerts.webinars import WebinarError
-from relay.core.cli_context import UsageError, console, context, errors
-from relay.core.permissions import PermissionDenied
+from relay import UsageError, console, context, errors
+from relay import PermissionDenied
 
 CONSOLE_TIER = "coordinator"
 

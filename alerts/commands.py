@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from alerts import crisis, webinars
 from alerts.config import alerts_settings
 from alerts.crisis import CrisisError
-from relay.inbound import commands, replies
-from relay.inbound.commands import CommandContext, NotMine
-from relay.core.permissions import PermissionDenied
+from relay import commands, replies
+from relay import CommandContext, NotMine
+from relay import PermissionDenied
 
 # yes / no in the relay's default languages: en, es, fr, ht, pt, de, sv, sw, ar, ur (romanised Urdu too)
 YES_WORDS = frozenset({"YES", "Y", "SI", "SÍ", "OUI", "WI", "SIM", "JA", "NDIYO", "نعم", "ہاں", "HAAN", "HAN"})

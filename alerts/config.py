@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from relay.core.config import ConfigError, Settings, describe_validation_error
+from relay import ConfigError, Settings, describe_validation_error
 
 LEVELS = ("party", "movement", "network")  # the seed framework's three levels, in escalation order
 MILESTONES = ("response", "assessment", "action_plan")

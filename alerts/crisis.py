@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from alerts import timeline
 from alerts.config import LEVELS, MILESTONES, AlertsSettings, parse_duration
 from alerts.models import Crisis, Milestone
-from relay.core import audit, permissions
-from relay.delivery.outbox import CAP_SEVERITY
+from relay import audit, permissions
+from relay import CAP_SEVERITY
 
 
 class CrisisError(ValueError):

@@ -21,10 +21,10 @@ from alerts.crisis import Event
 from alerts.localized import plan_per_zone
 from alerts.models import Crisis, CrisisBroadcast, Firing
 from alerts.sending import Sender
-from relay.delivery import deliveries
-from relay.core import subscribers
-from relay.core.models import Broadcast, BroadcastKind
-from relay.delivery.outbox import Audience, BroadcastRequest
+from relay import deliveries
+from relay import subscribers
+from relay import Broadcast, BroadcastKind
+from relay import Audience, BroadcastRequest
 
 
 def contact_endpoints(session: Session, cfg: AlertsSettings, level: str,
@@ -151,7 +151,7 @@ def record_figures(session: Session, now: datetime) -> int:
     """Once every delivery of a crisis broadcast is final, its figures go onto the timeline."""
     from sqlalchemy import exists
 
-    from relay.core.models import FINAL_STATUSES, Delivery
+    from relay import FINAL_STATUSES, Delivery
 
     unfinished = exists().where(Delivery.broadcast_id == CrisisBroadcast.broadcast_id,
                                 Delivery.status.not_in([s.value for s in FINAL_STATUSES]))
@@ -172,10 +172,10 @@ def record_flags(session: Session, active: list[Crisis], marks: dict, now: datet
     timeline (once each: the flag's key goes into alert_firings). The region is the one of the person or
     the group the flagged message came from."""
     try:
-        from relay.integrity.models import Flag, ScreenedMessage
+        from relay import Flag, ScreenedMessage
     except ImportError:  # integrity not installed in this tree
         return 0
-    from relay.core.models import Endpoint, SubscriberRegion
+    from relay import Endpoint, SubscriberRegion
 
     rows = session.execute(
         select(Flag.id, Flag.state, Flag.status, Flag.created_at, ScreenedMessage.channel, ScreenedMessage.sender,

@@ -4,7 +4,7 @@ through the same list as every feature inside relay/ (the core never imports ale
 from typing import Any
 
 from alerts import api, cli, commands, models, scheduler
-from relay.core.feature import Feature
+from relay import Feature
 
 FEATURE = Feature(
     name="alerts",

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from alerts.sending import Sender
 from alerts.texts import HAND_WRITTEN
-from relay.delivery import outbox
-from relay.delivery.outbox import BroadcastRequest, PlannedBroadcast
+from relay import outbox
+from relay import BroadcastRequest, PlannedBroadcast
 
 # (language, time zone) -> the text, or None where we have no hand-written one in that language
 Render = Callable[[str, str], "str | None"]

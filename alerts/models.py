@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay import Base, UTCDateTime, utcnow
 
 
 class Crisis(Base):

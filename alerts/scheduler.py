@@ -31,8 +31,8 @@ from alerts.config import alerts_settings
 from alerts.models import APSCHEDULER_TABLE
 from alerts.sending import Sender
 from alerts.tick import TickResult, run_due
-from relay.core.config import Settings
-from relay.core.leases import leases_for
+from relay import Settings
+from relay import leases_for
 
 log = logging.getLogger("alerts.scheduler")
 

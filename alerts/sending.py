@@ -15,12 +15,12 @@ from typing import Callable, Iterable, Mapping, Sequence
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from relay.core import audit
-from relay.delivery import outbox
-from relay.core.channels import planned_senders
-from relay.core.config import Settings
-from relay.core.models import KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus
-from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastRequest, MachineTranslate, PlannedBroadcast
+from relay import audit
+from relay import outbox
+from relay import planned_senders
+from relay import Settings
+from relay import KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus
+from relay import DELIVERY_COLUMNS, BroadcastRequest, MachineTranslate, PlannedBroadcast
 
 REACHED = (DeliveryStatus.sending.value, DeliveryStatus.sent.value, DeliveryStatus.delivered.value)
 NOT_YET_SENT = (DeliveryStatus.pending.value, DeliveryStatus.held.value)
@@ -45,12 +45,12 @@ class Sender:
         lock that transaction holds."""
         if not self.translate:
             return None
-        from relay.delivery.translation_hooks import session_translator
+        from relay import session_translator
 
         return session_translator(self.settings, session)
 
     def note(self, language: str) -> str | None:
-        from relay.delivery.translation_hooks import untranslated_note
+        from relay import untranslated_note
 
         return untranslated_note(language)
 
@@ -127,7 +127,7 @@ def follow_up(
 
 
 def cancel_unsent(session: Session, broadcast_ids: Sequence[int], *, actor: str) -> int:
-    from relay.delivery import deliveries
+    from relay import deliveries
 
     stopped = 0
     for broadcast_id in broadcast_ids:

@@ -19,9 +19,9 @@ from alerts.localized import plan_per_zone
 from alerts.models import Firing, WebinarBroadcast, WebinarSeries, WebinarSession
 from alerts.sending import REACHED, Sender, cancel_unsent, follow_up
 from alerts.webinars import KIND, Event, WebinarError, get_session, in_zone, local_to_utc, told, zones_reached
-from relay.core import audit
-from relay.core.models import Delivery
-from relay.delivery.outbox import Audience, BroadcastRequest
+from relay import audit
+from relay import Delivery
+from relay import Audience, BroadcastRequest
 
 
 def skip_reason(event: Event, owed: list[Event], fired: set[str], now: datetime, grace: timedelta) -> str | None:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from alerts.config import AlertsSettings
 from alerts.models import Firing, Rsvp, WebinarBroadcast, WebinarSeries, WebinarSession
-from relay.core import audit
-from relay.core.models import BroadcastKind, Delivery, Endpoint, Subscriber
+from relay import audit
+from relay import BroadcastKind, Delivery, Endpoint, Subscriber
 
 MAX_SESSIONS_PER_LAYOUT = 500  # a rule such as FREQ=MINUTELY must not fill the table
 

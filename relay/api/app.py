@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from relay.api.collector import DatabaseCollector
 from relay.core import metrics
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
@@ -108,7 +109,7 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
     async def token_error(request: Request, exc: TokenError) -> JSONResponse:
         return _problem("token", exc)
 
-    collector = metrics.DatabaseCollector(database, _memory_stats(settings, database))
+    collector = DatabaseCollector(database, _memory_stats(settings, database))
     metrics.attach(collector)  # one app per process in `relay run`; tests may make several
     app.state.metrics_collector = collector
 

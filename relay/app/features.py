@@ -26,7 +26,6 @@ from relay.inbound.feature import FEATURE as SUBSCRIBING
 from relay.integrity.feature import FEATURE as INTEGRITY
 from relay.networks.feature import FEATURE as NETWORKS
 from relay.reports.feature import FEATURE as REPORTS
-from relay.translators.feature import FEATURE as TRANSLATORS
 
 PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
 
@@ -38,8 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     NETWORKS,  # ACK from relay nodes; poll answers
     BROADCASTS,  # /broadcast, the broadcast CLI
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
-    TRANSLATORS,  # /tr from volunteer translators
-    REPORTS,  # REPORT, CANCEL <ref>, /claim, /done; any other message becomes a citizen report (asked last)
+    REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console
 )
 
@@ -75,8 +73,13 @@ def api_routers(features: tuple[Feature, ...] = FEATURES) -> list[Any]:
 
 
 def cli_apps(features: tuple[Feature, ...] = FEATURES) -> Iterator[tuple[str, Any]]:
+    """Each feature's CLI apps, with the commands other features add to them already added."""
+    apps = [pair for feature in features for pair in feature.cli]
+    by_name = dict(apps)
     for feature in features:
-        yield from feature.cli
+        for name, extend in feature.cli_extends.items():
+            extend(by_name[name])
+    yield from apps
 
 
 def model_modules(features: tuple[Feature, ...] = FEATURES) -> list[str]:

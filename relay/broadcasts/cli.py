@@ -22,7 +22,6 @@ from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery import approvals
 from relay.networks import cli as cli_network, polls
 from relay.core.cli_identity import authorize, broadcast_action
-from relay.integrity import cli as integrity_cli
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
@@ -242,4 +241,3 @@ def approve(
         console.print(f"approved; {result.released} held deliveries released")
 
 
-integrity_cli.register_broadcast(app)  # relay broadcast correct ID "text"

@@ -31,8 +31,9 @@ class Feature:
     fallthrough: tuple[Callable[..., Any], ...] = ()
     # (name, typer app) pairs added to the `relay` command line.
     cli: tuple[tuple[str, Any], ...] = ()
-    # A function that adds commands to the top-level `relay` app itself (translate, ...).
-    cli_commands: Callable[[Any, Callable[[], Any]], None] | None = None
+    # Commands this feature adds to another feature's CLI app, by that app's name:
+    # {"broadcast": register} adds `relay broadcast correct` from integrity.
+    cli_extends: Mapping[str, Callable[[Any], None]] = field(default_factory=dict)
     # FastAPI routers served under the API by every process with a web side.
     api_routers: tuple[Any, ...] = ()
     # (settings) -> Service | None: what runs beside the dispatcher in `run` and `worker`.

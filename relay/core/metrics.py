@@ -2,7 +2,7 @@
 
 - counted where they happen, by the dispatcher's two hooks (`observe_send`, `observe_wait`): send
   latency and rate-limit waits. These live in the process that sends (with `relay worker`, scrape each);
-- read from the database at scrape time (deliveries by channel and status, queue depth, the oldest
+- read from the database at scrape time by the API (`relay/api/collector.py`: deliveries by channel and status, queue depth, the oldest
   pending delivery's age, flags by outcome, translation memory hits): the database is the truth shared
   by every process, so any one of them answers for all.
 
@@ -12,14 +12,10 @@ Import-light on purpose: the dispatcher imports this module.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from relay.core.db import Database
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -57,55 +53,12 @@ def observe_wait(channel: str, source: str, seconds: float) -> None:
     RATE_LIMIT_WAIT_SECONDS.labels(channel, source).inc(seconds)
 
 
-class DatabaseCollector(Collector):
-    """Figures read from the database when Prometheus scrapes (a few grouped counts)."""
-
-    def __init__(self, database: "Database", memory_stats=None) -> None:
-        self.database = database
-        self.memory_stats = memory_stats  # () -> (hits, engine calls) of this process's translation memory
-
-    def collect(self):
-        from sqlalchemy import func, select
-
-        from relay.integrity.models import Flag
-        from relay.core.models import Delivery, DeliveryStatus
-
-        deliveries = GaugeMetricFamily("relay_deliveries", "Deliveries by channel and status.",
-                                       labels=["channel", "status"])
-        depth = GaugeMetricFamily("relay_queue_depth", "Deliveries waiting to be sent (pending), by channel.",
-                                  labels=["channel"])
-        oldest = GaugeMetricFamily("relay_oldest_pending_seconds",
-                                   "Age of the oldest pending delivery that is due (0 when none is).")
-        flags = GaugeMetricFamily("relay_flags", "Moderation flags by outcome.", labels=["status"])
-        now = datetime.now(timezone.utc)
-        with self.database.sessions() as session:
-            for channel, status, n in session.execute(
-                    select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)):
-                deliveries.add_metric([channel, status], n)
-                if status == DeliveryStatus.pending.value:
-                    depth.add_metric([channel], n)
-            first = session.scalar(select(func.min(Delivery.next_attempt_at))
-                                   .where(Delivery.status == DeliveryStatus.pending.value, Delivery.next_attempt_at <= now))
-            for status, n in session.execute(select(Flag.status, func.count()).group_by(Flag.status)):
-                flags.add_metric([status], n)
-        if first is not None and first.tzinfo is None:
-            first = first.replace(tzinfo=timezone.utc)
-        oldest.add_metric([], max(0.0, (now - first).total_seconds()) if first else 0.0)
-        yield from (deliveries, depth, oldest, flags)
-        if self.memory_stats is not None:
-            hits, calls = self.memory_stats()
-            ratio = GaugeMetricFamily("relay_translation_memory_hit_ratio", "Translations served from the "
-                                      "translation memory / all translations asked for, in this process.")
-            ratio.add_metric([], hits / (hits + calls) if hits + calls else 0.0)
-            yield ratio
-
-
 class _Latest(Collector):
     """The one collector registered: it reports the database of the latest app installed, so two relays
     in one process (tests) do not register the same metric names twice."""
 
     def __init__(self) -> None:
-        self.sources: list[DatabaseCollector] = []
+        self.sources: list[Collector] = []
 
     def collect(self):
         if self.sources:
@@ -116,10 +69,11 @@ _LATEST = _Latest()
 REGISTRY.register(_LATEST)
 
 
-def attach(collector: DatabaseCollector) -> None:
+def attach(collector: Collector) -> None:
+    """Report `collector`'s figures (the API's database counts) at every scrape."""
     _LATEST.sources.append(collector)
 
 
-def detach(collector: DatabaseCollector) -> None:
+def detach(collector: Collector) -> None:
     if collector in _LATEST.sources:
         _LATEST.sources.remove(collector)

@@ -11,6 +11,7 @@ FEATURE = Feature(
     models=(models,),
     commands=(commands,),
     cli=(("flags", cli.flags_app), ("claims", cli.claims_app)),
+    cli_extends={"broadcast": cli.register_broadcast},  # relay broadcast correct ID "text"
     services=(service.build,),
     text_hooks=(verification.lines_for,),
     stamp=verification.stamper,

@@ -23,7 +23,7 @@ from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, Translator
 from relay.reports.privacy import mask, shown
 from relay.core.subscribers import SubscriberError
-from relay.translators.offers import TranslatorError, register, translator_rows
+from relay.reports.translators import TranslatorError, register, translator_rows
 
 translators_app = typer.Typer(help="Volunteer translators of citizen reports.", no_args_is_help=True)
 reports_app = typer.Typer(help="Citizen reports: requests for help sent by SMS or chat.", no_args_is_help=True)

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
-from relay.translators.broadcasts import offer_untranslated
+from relay.reports.broadcast_volunteers import offer_untranslated
 from relay.core.config import Settings
 from relay.delivery.outbox import MachineTranslate
 from relay.reports.models import Report, ReportStatus
 from relay.reports.routing import escalate, route
-from relay.translators.offers import next_round, remembered
+from relay.reports.translators import next_round, remembered
 
 if TYPE_CHECKING:
     from relay.app.program import Program

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from conftest import add_person
 from relay.reports import service as report_service
-from relay.translators import offers as translators
+from relay.reports import translators
 from relay.core.models import AuditEntry, Endpoint, TranslationMemoryEntry
 from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, TranslationOffer

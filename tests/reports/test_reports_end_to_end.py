@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from conftest import HAITI_200, add_person
-from relay.translators import offers as translators
+from relay.reports import translators
 from relay.app.settings import load_settings
 from relay.app.program import Program
 from relay.inbound.replies import reply

@@ -140,8 +140,8 @@ def translate(context: CommandContext) -> str:
     text = text.strip()
     if not reference or not text:
         return context.reply("tr_usage")
-    if reference[:1] in "Bb" and reference[1:].isdigit():  # a broadcast text: relay/translators/broadcasts.py
-        from relay.translators.broadcasts import accept
+    if reference[:1] in "Bb" and reference[1:].isdigit():  # a broadcast text: relay/reports/broadcast_volunteers.py
+        from relay.reports.broadcast_volunteers import accept
 
         return accept(context, int(reference[1:]), text)
     target = settings.reports.pivot_language

@@ -1,1 +1,0 @@
-"""Volunteer translators: reports and broadcast texts no engine could translate."""
