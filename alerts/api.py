@@ -22,7 +22,6 @@ from alerts.models import Crisis, WebinarSeries
 from relay import audit
 from relay import Principal, allow, principal
 from relay import PROBLEMS, Id, Relay, iso, relay
-from relay import Settings
 
 router = APIRouter(prefix="/api", tags=["crises"], responses=PROBLEMS)
 

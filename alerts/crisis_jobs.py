@@ -21,6 +21,7 @@ from alerts.crisis import Event
 from alerts.localized import plan_per_zone
 from alerts.models import Crisis, CrisisBroadcast, Firing
 from alerts.sending import Sender
+from channels.registry import names as channel_names
 from relay import deliveries
 from relay import subscribers
 from relay import Broadcast, BroadcastKind
@@ -34,8 +35,8 @@ def contact_endpoints(session: Session, cfg: AlertsSettings, level: str,
     found, missing = [], []
     for contact in cfg.crisis.responsible(level, milestone):
         channel, sep, address = contact.partition(":")
-        if not sep or channel not in ("sms", "telegram", "matrix"):
-            channel, address = "sms", contact
+        if not sep or channel not in channel_names():
+            channel, address = "sms", contact  # a bare phone number
         endpoint = subscribers.find_endpoint(session, channel, address.strip())
         if endpoint is None:
             missing.append(contact)

@@ -45,7 +45,8 @@ from relay.core.config import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
-from relay.app.program import SANDBOX_ACCOUNT_SID, Program  # noqa: E402
+from channels.sms_spec import SANDBOX_ACCOUNT_SID  # noqa: E402
+from relay.app.program import Program  # noqa: E402
 
 TOKEN = "bench" + "0" * 27
 POOL = [f"+120155501{i:02d}" for i in range(10)]

@@ -62,11 +62,11 @@ async def run(chats: int) -> None:
                     break
                 await asyncio.sleep(0.2)
             wall = time.perf_counter() - started
-            log = [json.loads(line) for line in program.telegram_simulator.jsonl_path.read_text().splitlines()]
+            log = [json.loads(line) for line in program.simulators["telegram"].jsonl_path.read_text().splitlines()]
             stamps = sorted(datetime.fromisoformat(m["at"]) for m in log if m.get("op") == "send")
             span = (stamps[-1] - stamps[0]).total_seconds()
             achieved = (len(stamps) - 1) / span
-            stats = program.telegram_simulator.stats
+            stats = program.simulators["telegram"].stats
             print(f"Telegram, {chats} private chats, limits on in the simulator and the relay:")
             print(f"  accepted by the simulator     {len(stamps)} (delivered {report.by_status.get('delivered', 0)},"
                   f" failed {report.by_status.get('failed', 0)})")

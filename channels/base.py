@@ -32,15 +32,61 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Inbound:
-    """A message a person sent to the relay, already authenticated by the adapter."""
+    """A message a person sent to the relay, already authenticated by the adapter.
+
+    The adapter states the provider facts the relay acts on in typed fields, so that no module past
+    `channels/` reads `raw` (kept for the record and for the adapter's own use): who speaks (`person`),
+    where an answer or a group's broadcast goes (`conversation`), whether that is a group or shared room
+    (`group`), and whether this is a new message, an edit or a redaction of `message_key`.
+    """
 
     channel: str
     provider_message_id: str  # the provider's id: the key that makes a replayed webhook a no-op
-    sender: str  # the person's address on this channel (E.164 number, chat id, Matrix user id)
+    sender: str  # the sender as the provider names it (E.164 number, chat id or "chat:user", Matrix user id)
     recipient: str  # our address that received it (our number, bot, room)
     text: str
     received_at: datetime
     raw: Mapping[str, str] = field(default_factory=dict)
+    person: str = ""  # the speaker's own endpoint address; "" means `sender`
+    conversation: str = ""  # where replies go (a chat, a room); "" means `sender`
+    group: bool = False  # said in a group chat or a shared room (not a private chat or an SMS)
+    kind: str = "message"  # message | edit | redaction
+    message_key: str = ""  # the message's identity in its conversation (what an edit refers to); "" means the id
+    reply_to: str | None = None  # the provider id of the message this one answers, when the provider says
+    display_name: str = ""  # the speaker's name as the provider shows it
+    conversation_name: str = ""  # a group's or room's title, when it has one
+    language_hint: str = ""  # the language the speaker's app is set to, when the provider tells
+
+    @property
+    def speaker(self) -> str:
+        return self.person or self.sender
+
+    @property
+    def where(self) -> str:
+        return self.conversation or self.sender
+
+    @property
+    def key(self) -> str:
+        return self.message_key or self.provider_message_id
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a pulled inbound source (long polling, a sync loop) returned for one position."""
+
+    messages: Sequence[Inbound]
+    position: str | None  # the resume point to store once every message of the batch is handled
+
+
+@runtime_checkable
+class InboundSource(Protocol):
+    """A channel whose inbound is pulled: how to fetch a batch from a stored position (the relay stores
+    the position after handling the batch, under `state_key`)."""
+
+    channel: "Channel"
+    state_key: str
+
+    async def fetch(self, position: str | None) -> Batch: ...
 
 
 @dataclass(frozen=True)
@@ -138,3 +184,6 @@ class Channel(Protocol):
 
     async def send(self, message: Outbound) -> Receipt:
         """Hand one message to the provider, or raise a `ChannelError`."""
+
+    # Optional, where the spec's capabilities say `edits`: `async change(conversation, provider_message_id,
+    # text | None)` edits a sent message, or removes it (a redaction, a deletion) when `text` is None.

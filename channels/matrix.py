@@ -16,10 +16,8 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import aiohttp
 from nio import (
@@ -39,11 +37,9 @@ from nio import (
     SyncResponse,
     WhoamiResponse,
 )
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationInfo, field_validator, model_validator
 
 from channels.base import (
     ChannelError,
-    Inbound,
     Outbound,
     PermanentError,
     RateLimited,
@@ -52,115 +48,21 @@ from channels.base import (
     SenderLimit,
     TransientError,
 )
-from channels.settings_rules import Positive, Rate, is_placeholder
-from channels.matrix_text import CHANNEL, after_own_join, display_names, edit_content, message_content, parse_event
+from channels.matrix_settings import MatrixSettings
+from channels.matrix_sync import MatrixSync, SyncBatch
+from channels.matrix_text import CHANNEL, edit_content, message_content
 
 __all__ = ["MatrixSettings", "MatrixChannel", "SyncBatch", "login_with_password", "transaction_id"]
 
 log = logging.getLogger(__name__)
 
-_USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
+_USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")  # also in matrix_settings
 _ROOM_ID = re.compile(r"^![^\s]+$")  # room versions 12+ drop the ":server" part
-_SERVER_SUFFIX = re.compile(r"^:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
-_EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^(your|my)[-_.]?(homeserver|server)", re.IGNORECASE)
 # Error codes that say "this room or person cannot be reached by us", whatever the HTTP status.
 _UNREACHABLE = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_ROOM", "M_INVALID_PARAM"}
-_PAGE = 100  # events per /messages page when filling a gap in a limited timeline
-_MAX_GAP_PAGES = 100
 
-InboundHandler = Callable[[Inbound], Awaitable[None]]
-TokenHandler = Callable[[str], Awaitable[None]]
 DirectRoomHook = Callable[[str, str], Awaitable[None]]
 _R = TypeVar("_R")
-
-
-class MatrixSettings(BaseModel):
-    """One Matrix bot account: where its homeserver is, how it authenticates, whom it lets invite it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    homeserver: str  # the client-server API base URL, e.g. "https://matrix.org"
-    user_id: str  # "@bot:server"
-    access_token: SecretStr | None = None
-    password: SecretStr | None = None  # used once to obtain a token when none is given
-    device_id: str | None = None
-    allowed_inviters: list[str] = []  # "@user:server" or ":server"; invites from others are ignored
-    messages_per_second: Rate = 0.2  # Synapse's default rc_message
-    burst: Positive = 10
-    sync_timeout_ms: int = 30000
-
-    @field_validator("homeserver")
-    @classmethod
-    def _homeserver(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"homeserver must be an http(s) URL such as https://matrix.org, got {value!r}")
-        if _EXAMPLE_HOST.search(parts.hostname) or is_placeholder(parts.hostname):
-            raise ValueError(f"homeserver {value!r} is a placeholder: give your homeserver's real URL")
-        return value.strip().rstrip("/")
-
-    @field_validator("user_id")
-    @classmethod
-    def _user_id(cls, value: str) -> str:
-        value = value.strip()
-        if not _USER_ID.match(value):
-            raise ValueError(f"user_id must look like @bot:server, got {value!r}")
-        host = re.sub(r":\d+$", "", value.partition(":")[2])
-        if _EXAMPLE_HOST.search(host) or is_placeholder(value[1:].partition(":")[0]):
-            raise ValueError(f"user_id {value!r} is a placeholder: give the bot account's real user id")
-        return value
-
-    @field_validator("access_token", "password")
-    @classmethod
-    def _secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is None:
-            return None
-        secret = value.get_secret_value().strip()
-        if is_placeholder(secret) or len(set(secret)) < 4:
-            raise ValueError(f"{info.field_name} is a placeholder or empty: give the real {info.field_name}")
-        return SecretStr(secret)
-
-    @field_validator("device_id")
-    @classmethod
-    def _device_id(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or is_placeholder(value)):
-            raise ValueError("device_id is empty or a placeholder: leave it out to let the homeserver choose")
-        return value
-
-    @field_validator("allowed_inviters")
-    @classmethod
-    def _inviters(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            if not (_USER_ID.match(entry) or _SERVER_SUFFIX.match(entry)):
-                raise ValueError(f"allowed_inviters entry {entry!r} is neither a user id (@user:server) nor :server")
-        return value
-
-    @field_validator("sync_timeout_ms")
-    @classmethod
-    def _sync_timeout(cls, value: int) -> int:
-        if not 0 <= value <= 600_000:
-            raise ValueError(f"sync_timeout_ms must be between 0 and 600000, got {value}")
-        return value
-
-    @model_validator(mode="after")
-    def _credentials(self) -> MatrixSettings:
-        if self.access_token is None and self.password is None:
-            raise ValueError("give access_token, or password to log in once and obtain one")
-        return self
-
-    def inviter_allowed(self, user_id: str) -> bool:
-        """True when `user_id` is listed, or its server is (`:server` entries)."""
-        return any(user_id == entry or (entry.startswith(":") and user_id.endswith(entry)) for entry in self.allowed_inviters)
-
-
-@dataclass(frozen=True)
-class SyncBatch:
-    """One `/sync` answer: the messages in it and the token to persist once they are handled."""
-
-    inbound: list[Inbound]
-    next_batch: str
-    joined_rooms: list[str] = field(default_factory=list)  # invites accepted while handling this batch
-    ignored_invites: list[tuple[str, str]] = field(default_factory=list)  # (room id, inviter)
 
 
 def transaction_id(message: Outbound) -> str:
@@ -206,7 +108,7 @@ async def login_with_password(settings: MatrixSettings, device_name: str = "rela
     return response.access_token
 
 
-class MatrixChannel:
+class MatrixChannel(MatrixSync):
     """A Matrix bot account as a `Channel`: one sender (its user id), rooms and direct rooms as endpoints."""
 
     name = CHANNEL
@@ -378,135 +280,37 @@ class MatrixChannel:
             f"redacting {event_id} in {room_id}",
         )
 
-    # -- inbound -----------------------------------------------------------------------------------
-
-    async def sync_once(self, since: str | None, timeout_ms: int | None = None) -> SyncBatch:
-        """One `/sync` from `since`, waiting up to `timeout_ms` (default: the setting) for news.
-
-        Invites from allowed inviters are joined first; a join that fails transiently raises, so the
-        caller syncs again from the same token and sees the invite again. With `since=None` (first
-        start ever) the sync only sets the starting point: history from before it is not replayed.
-        A timeline the server cut short ("limited") is filled from `/messages` back to `since`, so a
-        long downtime misses nothing. Messages from before the bot joined a room are not reported.
-
-        Synapse answers a repeated request (same device, token, filter, timeout) from a 2-minute
-        cache: a restart that syncs again from a token it already used gets that same batch back,
-        then continues where it ended, so a replay is consistent and nothing is skipped.
-        """
-        client = self._require_client()
-        timeout = max(1, self.settings.sync_timeout_ms if timeout_ms is None else timeout_ms)
-        client.next_batch = since  # nio would otherwise fall back to its own last token
-        response = await _request(
-            client.sync(timeout=timeout, since=since, sync_filter=self._sync_filter()),
-            SyncResponse,
-            "syncing",
-            unreachable=False,
-        )
-        joined, ignored = await self._handle_invites(response.rooms.invite)
-        inbound: list[Inbound] = []
-        if since is not None:
-            for room_id, info in response.rooms.join.items():
-                events = [event.source for event in info.timeline.events]
-                joined_here = len(after_own_join(events, self.user_id)) < len(events)
-                if info.timeline.limited and info.timeline.prev_batch and not joined_here:
-                    events = await self._fill_gap(room_id, info.timeline.prev_batch, since) + events
-                names = display_names([*(event.source for event in info.state), *events])
-                room = client.rooms.get(room_id)
-                for source in after_own_join(events, self.user_id):
-                    sender = str(source.get("sender", ""))
-                    name = names.get(sender) or (room.user_name(sender) if room is not None else None)
-                    parsed = parse_event(source, room_id, self.user_id, name)
-                    if parsed is not None:
-                        inbound.append(parsed)
-        return SyncBatch(inbound=inbound, next_batch=response.next_batch, joined_rooms=joined, ignored_invites=ignored)
-
-    async def sync_forever(self, since: str | None, on_inbound: InboundHandler, on_next_batch: TokenHandler) -> None:
-        """Sync until cancelled: each message goes to `on_inbound`, then the batch's token to `on_next_batch`.
-
-        The token is reported only after every message of its batch was handed over, so persisting it
-        in `on_next_batch` means a restart misses nothing and re-handles at most the one batch whose
-        token was not yet stored: handle each event id once (`provider_message_id`) and none is
-        handled twice. The loop
-        ends with the first `ChannelError` (or an exception from a handler); it never retries or
-        sleeps: the caller decides when to start it again, from the last token it stored.
-        """
-        while True:
-            batch = await self.sync_once(since)
-            for inbound in batch.inbound:
-                await on_inbound(inbound)
-            if batch.next_batch != since:
-                await on_next_batch(batch.next_batch)
-            since = batch.next_batch
-
-    def _sync_filter(self) -> dict[str, Any]:
-        # Members of the timeline's senders come with each batch, so display names need no extra calls
-        # even after a restart; presence, receipts and typing are never needed.
-        return {
-            "presence": {"not_types": ["*"]},
-            "account_data": {"not_types": ["*"]},
-            "room": {
-                "timeline": {"limit": self._timeline_limit},
-                "state": {"lazy_load_members": True, "include_redundant_members": True},
-                "ephemeral": {"not_types": ["*"]},
-                "account_data": {"not_types": ["*"]},
-            },
-        }
-
-    async def _handle_invites(self, invites: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-        joined: list[str] = []
-        ignored: list[tuple[str, str]] = []
-        for room_id, info in invites.items():
-            inviter = _inviter(info.invite_state, self.user_id)
-            if inviter is None:
-                continue
-            if not self.settings.inviter_allowed(inviter):
-                log.info("matrix: ignoring invite to %s from %s (not in allowed_inviters)", room_id, inviter)
-                ignored.append((room_id, inviter))
-                continue
-            try:
-                await _request(self._require_client().join(room_id), JoinResponse, f"joining {room_id}")
-            except ChannelError as exc:
-                if exc.retryable:
-                    raise
-                log.warning("matrix: cannot join %s on %s's invite: %s", room_id, inviter, exc)
-                continue
-            joined.append(room_id)
-        return joined, ignored
-
-    async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[dict[str, Any]]:
-        """The events between `since` and the start of a limited timeline, oldest first."""
-        collected: list[dict[str, Any]] = []
-        token = prev_batch
-        for _ in range(_MAX_GAP_PAGES):
-            page = await _request(
-                self._require_client().room_messages(
-                    room_id, start=token, end=since, direction=MessageDirection.back, limit=_PAGE
-                ),
-                RoomMessagesResponse,
-                f"reading missed messages of {room_id}",
-                unreachable=False,
-            )
-            collected.extend(event.source for event in page.chunk)
-            if not page.chunk or not page.end or page.end == token:
-                break
-            token = page.end
+    async def change(self, conversation: str, provider_message_id: str, text: str | None) -> None:
+        """The contract's edit: `m.replace` with the new text, or a redaction when `text` is None."""
+        if text is None:
+            await self.redact(conversation, provider_message_id)
         else:
-            log.warning("matrix: %s has more than %d missed events; older ones are skipped", room_id, len(collected))
-        return list(reversed(collected))
+            await self.edit(conversation, provider_message_id, text)
+
+    # -- the calls the sync half (channels/matrix_sync.py) makes -----------------------------------
+
+    async def _sync_call(self, since: str | None, timeout: int, sync_filter: dict[str, Any]) -> SyncResponse:
+        client = self._require_client()
+        client.next_batch = since  # nio would otherwise fall back to its own last token
+        return await _request(client.sync(timeout=timeout, since=since, sync_filter=sync_filter), SyncResponse,
+                              "syncing", unreachable=False)
+
+    async def _join(self, room_id: str) -> None:
+        await _request(self._require_client().join(room_id), JoinResponse, f"joining {room_id}")
+
+    async def _messages_back(self, room_id: str, start: str, end: str, limit: int) -> RoomMessagesResponse:
+        return await _request(
+            self._require_client().room_messages(room_id, start=start, end=end, direction=MessageDirection.back,
+                                                 limit=limit),
+            RoomMessagesResponse, f"reading missed messages of {room_id}", unreachable=False)
+
+    def _room(self, room_id: str):
+        return self._require_client().rooms.get(room_id)
 
     def _require_client(self) -> AsyncClient:
         if self._client is None:
             raise PermanentError("the Matrix channel is not started: call start() first")
         return self._client
-
-
-def _inviter(invite_state: Iterable[Any], own_user_id: str) -> str | None:
-    # nio's invite events keep `membership` as an attribute (their `source` loses its content).
-    for event in invite_state:
-        if getattr(event, "state_key", None) == own_user_id and getattr(event, "membership", None) == "invite":
-            sender = getattr(event, "sender", None)
-            return sender if isinstance(sender, str) else None
-    return None
 
 
 # -- the SDK boundary ----------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def parse_event(source: Mapping[str, Any], room_id: str, own_user_id: str, displ
         raw["msgtype"] = msgtype
     else:
         return None
+    kind = raw.get("kind", "message")
     return Inbound(
         channel=CHANNEL,
         provider_message_id=event_id,
@@ -117,6 +118,12 @@ def parse_event(source: Mapping[str, Any], room_id: str, own_user_id: str, displ
         text=text,
         received_at=_timestamp(source.get("origin_server_ts")),
         raw=raw,
+        person=sender,
+        conversation=room_id,
+        kind=kind,
+        message_key={"edit": raw.get("edit_of"), "redaction": raw.get("redacts")}.get(kind) or event_id,
+        reply_to=raw.get("in_reply_to"),
+        display_name=raw["display_name"],
     )
 
 

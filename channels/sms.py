@@ -21,7 +21,6 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -42,16 +41,13 @@ from channels.base import (
     StatusUpdate,
     TransientError,
 )
-from channels.phone import normalise_e164
-from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate, is_placeholder
+from channels.sms_settings import SmsSettings
 from channels.sms_text import segment_count
 
 if TYPE_CHECKING:
     from twilio.rest.api.v2010.account.message import MessageList
 
-_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # Beyond the shared template words: whole values seen in Twilio quick-starts.
-_PLACEHOLDER_TOKENS = {"auth-token", "auth_token", "token", "secret", "xxx"}
 _OPTED_OUT = {21610}
 _UNREACHABLE = {21211, 21612, 21614}
 _RATE_LIMIT_CODE = 20429
@@ -61,51 +57,6 @@ _MAX_CONNECTIONS = 256  # the benchmark runs ~100 sends at once; each needs its 
 # code but drops the response headers, and a context variable is per send (per task), so concurrent
 # sends cannot read each other's value.
 _retry_after: contextvars.ContextVar[str | None] = contextvars.ContextVar("twilio_retry_after", default=None)
-
-
-class SmsSettings(BaseModel):
-    """One Twilio account and the numbers the relay sends from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    account_sid: str
-    auth_token: SecretStr
-    numbers: list[str]
-    segments_per_second: Rate = 1.0  # Twilio long code: one segment per second; 0 = unlimited
-    burst: Positive = 1.0
-    api_base_url: BaseUrl | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
-    status_callback_url: HttpUrl | None = None  # the public URL of the relay's status webhook
-    timeout_seconds: Positive = 10.0
-
-    @field_validator("account_sid")
-    @classmethod
-    def _account_sid(cls, value: str) -> str:
-        if not _ACCOUNT_SID.match(value.strip()):
-            raise ValueError(
-                f"account_sid {value!r} is not a Twilio Account SID ('AC' and 32 hex digits, from the Console)"
-            )
-        return value.strip()
-
-    @field_validator("auth_token")
-    @classmethod
-    def _auth_token(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value().strip()
-        if not token:
-            raise ValueError("auth_token is empty: copy the Auth Token from the Twilio Console")
-        if token.lower() in _PLACEHOLDER_TOKENS or is_placeholder(token) or set(token) <= {"x", "X"}:
-            raise ValueError("auth_token is a placeholder: copy the Auth Token from the Twilio Console")
-        return SecretStr(token)
-
-    @field_validator("numbers")
-    @classmethod
-    def _numbers(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("numbers is empty: list at least one Twilio number to send from")
-        numbers = [normalise_e164(raw) for raw in value]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError(f"numbers lists the same number twice: {numbers}")
-        return numbers
-
 
 
 class _PooledTwilioHttp(AsyncTwilioHttpClient):

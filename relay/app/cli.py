@@ -12,6 +12,7 @@ import click
 import typer
 import uvloop
 
+from channels import registry
 from relay.app import features
 from relay.app.program import Program
 from relay.app.settings import Settings
@@ -94,7 +95,10 @@ def check_config(ctx: typer.Context) -> None:
     console.print(f"config: {ctx.obj.config_path or '(defaults and environment)'}")
     console.print(f"database: {settings.resolved_database_url}")
     console.print(f"http: {settings.http.host}:{settings.http.port} (public {settings.public_url})")
-    console.print(f"sms: {'numbers ' + ', '.join(settings.sms.numbers) if settings.sms else 'sandbox only'}")
+    for spec in registry.SPECS:
+        section = getattr(settings, spec.name, None)
+        where = spec.describe(section) if section is not None else ("sandbox only" if spec.sandbox else "off")
+        console.print(f"{spec.name}: {where}", markup=False, highlight=False)
     console.print("configuration is valid")
 
 
@@ -142,11 +146,11 @@ def sandbox_cmd(
 ) -> None:
     """Run the provider simulators alone (point a relay's [sms] / [telegram] api_base_url at them)."""
     from channels.sandbox.twilio_sim import TwilioSimulator
-    from relay.app.program import sandbox_sms_settings
+    from channels.sms_spec import sandbox_settings
 
     settings = ctx.obj.settings
     try:
-        sim = sandbox_sms_settings(settings, account_sid, auth_token)
+        sim = sandbox_settings(settings.sandbox, settings.public_url, account_sid, auth_token)
     except ValueError as exc:
         raise UsageError(f"SMS simulator: {exc}") from None
     if telegram_port is not None and not telegram_token:

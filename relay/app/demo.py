@@ -90,7 +90,7 @@ async def _demo(settings: Settings) -> int:
         console.print(Rule("3. meanwhile citizens text the relay"))
         number = program.settings.sandbox.sms_numbers[0]
         for sender, text in (("+12015559001", "JOIN es"), ("+12015552001", "STOP")):
-            twiml = await program.simulator.inject_inbound(sender, number, text)
+            twiml = await program.simulators["sms"].inject_inbound(sender, number, text)
             answer = " ".join(re.findall(r"<Message>(.*?)</Message>", twiml, re.S))
             console.print(f"  {sender} texts {text!r}; the relay answers: {answer}", highlight=False)
 
@@ -107,12 +107,12 @@ async def _demo(settings: Settings) -> int:
         await asyncio.sleep(0.5)  # the last status callbacks
         for broadcast_id in (crisis.id, webinar.id):
             print_report(await program.database.run(lambda s, b=broadcast_id: deliveries.report(s, b)))
-        log = program.simulator.jsonl_path
+        log = program.simulators["sms"].jsonl_path
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         console.print(f"the SMS simulator accepted {len(lines)} messages ({log}); the first three:")
         for line in lines[:3]:
             console.print(f"  {line['from']} -> {line['to']}: {line['body'][:70]}", highlight=False)
-        log = program.telegram_simulator.jsonl_path
+        log = program.simulators["telegram"].jsonl_path
         chats = [json.loads(line) for line in log.read_text().splitlines()]
         console.print(f"the Telegram simulator accepted {len(chats)} messages ({log}); the first two:")
         for line in chats[:2]:

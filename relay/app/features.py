@@ -68,6 +68,10 @@ def settings_sections(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any
     return sections
 
 
+def secret_keys(features: tuple[Feature, ...] = FEATURES) -> frozenset[tuple[str, str]]:
+    return frozenset(pair for feature in features for pair in feature.secret_keys)
+
+
 def api_routers(features: tuple[Feature, ...] = FEATURES) -> list[Any]:
     return [router for feature in features for router in feature.api_routers]
 

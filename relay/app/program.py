@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
+from channels import registry
 from channels.base import Channel
-from channels.sms import SmsSettings
-from relay.core.channels import SANDBOX_TELEGRAM_BOT_ID, build_channels
-from relay.app import matrix_state
+from relay.core import channel_state
+from relay.core import channels as channel_registry
+from relay.core.channels import build_channels
 from relay.inbound.loops import ChatInbound, chat_loops
 from relay.app.settings import Settings
 from relay.core.db import Database, SetupError
@@ -27,36 +27,7 @@ from relay.core.service import Service
 from relay.app.web import EmbeddedServer, bind, create_app, serve
 from relay.app.web import close as close_web
 
-if TYPE_CHECKING:
-    from channels.sandbox.telegram_sim import TelegramSimulator
-    from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-
 log = logging.getLogger("relay.app.program")
-
-SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
-
-
-def sandbox_sms_settings(settings: Settings, account_sid: str = SANDBOX_ACCOUNT_SID,
-                         auth_token: str | None = None) -> "TwilioSimSettings":
-    """The SMS simulator as `[sandbox]` describes it (numbers, throughput, injected faults); a fresh random
-    token unless the caller names one (`relay sandbox`, where the relay is configured separately)."""
-    from channels.sandbox.twilio_sim import TwilioSimSettings
-
-    sandbox = settings.sandbox
-    return TwilioSimSettings(
-        account_sid=account_sid,
-        auth_token=auth_token or secrets.token_hex(16),
-        numbers=sandbox.sms_numbers,
-        segments_per_second=sandbox.segments_per_second,
-        inbound_webhook_url=f"{settings.public_url}/webhooks/sms/inbound",
-        latency_ms=sandbox.latency_ms,
-        error_rate=sandbox.error_rate,
-        outages=sandbox.outages,
-        delivered_after_ms=sandbox.delivered_after_ms,
-        undeliverable_numbers=sandbox.undeliverable_numbers,
-        seed=sandbox.seed,
-    )
-
 
 def inbound_extras(settings: Settings, channels: dict[str, Channel], database: Database) -> dict:
     """What command and message handlers may use in this process: the started channels and the database
@@ -72,8 +43,7 @@ class Program:
     sandbox: bool = False
     upgrade: bool = False
     database: Database | None = None
-    simulator: "TwilioSimulator | None" = None
-    telegram_simulator: "TelegramSimulator | None" = None
+    simulators: dict[str, Any] = field(default_factory=dict)  # channel name -> its running sandbox simulator
     channels: dict[str, Channel] = field(default_factory=dict)
     dispatcher: Dispatcher | None = None
     server: EmbeddedServer | None = None
@@ -99,19 +69,16 @@ class Program:
             self.settings = self.settings.model_copy(update={"http": self.settings.http.model_copy(update={"port": port})})
         if self.sandbox:
             await self._start_sandbox()
-        elif self.settings.sms is not None and self.settings.sms.status_callback_url is None:
-            callback = f"{self.settings.public_url}/webhooks/sms/status"
-            sms_settings = self.settings.sms.model_copy(update={"status_callback_url": callback})
-            self.settings = self.settings.model_copy(update={"sms": sms_settings})
-        if self.settings.sms is None and self.settings.telegram is None and self.settings.matrix is None:
-            raise SetupError("no channel is configured: add an [sms], [telegram] or [matrix] section, "
-                             "or run with --sandbox")
-        self.settings, matrix_extras = matrix_state.restore(self.settings, self.database)
-        self.channels = build_channels(self.settings, {"matrix": matrix_extras})
+        self._prepare_sections()
+        configured = channel_registry.configured(self.settings)
+        if not configured:
+            sections = ", ".join(f"[{spec.name}]" for spec in registry.SPECS)
+            raise SetupError(f"no channel is configured: add one of the sections {sections}, or run with --sandbox")
+        options = await self._restore_channel_state(configured)
+        self.channels = build_channels(self.settings, options)
         for channel in self.channels.values():
             await channel.start()
-        if "matrix" in self.channels:
-            await matrix_state.store_token(self.settings, self.database, self.channels["matrix"].access_token)
+        await self._persist_channel_state()
         self.inbound_extras = inbound_extras(self.settings, self.channels, self.database)
         self.chat_inbound = chat_loops(self.channels, self.database, self.settings, self.inbound_extras)
         if self.dispatch:
@@ -124,19 +91,16 @@ class Program:
             self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
             self.inbound_extras["pace_recipient"] = self.dispatcher.pace_recipient
         if sock is not None:
-            app = create_app(
-                self.settings,
-                self.database,
-                sms_token=lambda: self.settings.sms.auth_token.get_secret_value() if self.settings.sms else None,
-                chat_inbound=self.chat_inbound,
-                extras=self.inbound_extras,
-            )
+            app = create_app(self.settings, self.database, chat_inbound=self.chat_inbound, extras=self.inbound_extras,
+                             section=lambda name: getattr(self.settings, name, None))
             self.server = await serve(app, sock)
             log.info("relay listening on %s", self.settings.public_url)
         if self.dispatcher is not None:
             self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run(), name="dispatcher")
         if self.background:
-            await self._start_telegram_inbound()
+            for spec, section in channel_registry.configured(self.settings):
+                if spec.on_start is not None and spec.name in self.channels:
+                    await spec.on_start(self.channels[spec.name], section, self.settings.public_url)
             for loop in self.chat_inbound.values():
                 if loop.polls:
                     await loop.start(self)
@@ -147,47 +111,45 @@ class Program:
         if self.dispatcher is not None:
             self.dispatcher.wake()
 
-    async def _start_telegram_inbound(self) -> None:
-        """Webhook mode tells Telegram where to post; polling mode makes sure no webhook is set (the Bot
-        API refuses getUpdates while one is)."""
-        telegram = self.channels.get("telegram")
-        if telegram is None:
-            return
-        if self.settings.telegram.inbound == "webhook":
-            await telegram.set_webhook(f"{self.settings.public_url}/webhooks/telegram")
-        else:
-            await telegram.delete_webhook()
+    def _prepare_sections(self) -> None:
+        """What each section takes from the relay's own address (SMS: its status callback URL)."""
+        for spec, section in channel_registry.configured(self.settings):
+            prepared = spec.prepare(section, self.settings.public_url)
+            if prepared is not section:
+                self.settings = self.settings.model_copy(update={spec.name: prepared})
+
+    def _state_put(self, prefix: str):
+        async def put(key: str, value: str) -> None:
+            await self.database.run(channel_state.put, prefix + key, value)
+
+        return put
+
+    async def _restore_channel_state(self, configured) -> dict[str, dict]:
+        """Each channel's state kept in the database between runs (Matrix's token and direct rooms)."""
+        options: dict[str, dict] = {}
+        for spec, section in configured:
+            if spec.restore is None or spec.state_prefix is None:
+                continue
+            prefix = spec.state_prefix(section)
+            stored = await self.database.run(channel_state.with_prefix, prefix)
+            section, options[spec.name] = spec.restore(section, stored, self._state_put(prefix))
+            self.settings = self.settings.model_copy(update={spec.name: section})
+        return options
+
+    async def _persist_channel_state(self) -> None:
+        for spec, section in channel_registry.configured(self.settings):
+            if spec.persist is not None and spec.state_prefix is not None and spec.name in self.channels:
+                await spec.persist(self.channels[spec.name], section, self._state_put(spec.state_prefix(section)))
 
     async def _start_sandbox(self) -> None:
-        from channels.sandbox.twilio_sim import TwilioSimulator
-
-        sim_settings = sandbox_sms_settings(self.settings)
-        self.simulator = TwilioSimulator(sim_settings, self.settings.data_dir)
-        await self.simulator.start(port=self.settings.sandbox.port)
-        sms_settings = SmsSettings(
-            account_sid=sim_settings.account_sid,
-            auth_token=sim_settings.auth_token,
-            numbers=sim_settings.numbers,
-            segments_per_second=self.settings.sandbox.segments_per_second,
-            api_base_url=self.simulator.base_url,
-            status_callback_url=f"{self.settings.public_url}/webhooks/sms/status",
-        )
-        self.settings = self.settings.model_copy(update={"sms": sms_settings})
-        await self._start_telegram_sandbox()
-
-    async def _start_telegram_sandbox(self) -> None:
-        from channels.sandbox.telegram_settings import SimGroup, TelegramSimSettings
-        from channels.sandbox.telegram_sim import TelegramSimulator
-        from channels.telegram import TelegramSettings
-
-        token = f"{SANDBOX_TELEGRAM_BOT_ID}:{secrets.token_hex(18)}"
-        groups = [SimGroup(id=gid, title=f"Sandbox group {gid}") for gid in self.settings.sandbox.telegram_groups]
-        self.telegram_simulator = TelegramSimulator(
-            TelegramSimSettings(token=token, auto_users=True, groups=groups), self.settings.data_dir
-        )
-        await self.telegram_simulator.start()
-        telegram = TelegramSettings(token=token, api_base_url=self.telegram_simulator.base_url)
-        self.settings = self.settings.model_copy(update={"telegram": telegram})
+        """Every channel with a simulator sends to it: the simulator starts, and its section points there."""
+        for spec in registry.SPECS:
+            if spec.sandbox is None:
+                continue
+            simulator, section = await spec.sandbox.start(self.settings.sandbox, self.settings.data_dir,
+                                                          self.settings.public_url)
+            self.simulators[spec.name] = simulator
+            self.settings = self.settings.model_copy(update={spec.name: section})
 
     async def stop(self) -> None:
         started = [*reversed(self.services), *self.chat_inbound.values()] if self.background else []
@@ -205,9 +167,8 @@ class Program:
             await close_web(self.server.config.app)
         for channel in self.channels.values():
             await channel.stop()
-        for simulator in (self.simulator, self.telegram_simulator):
-            if simulator is not None:
-                await simulator.stop()
+        for simulator in self.simulators.values():
+            await simulator.stop()
         if self.database is not None:
             self.database.close()
         self._stopped.set()
@@ -220,9 +181,8 @@ class Program:
             lines.append(f"{name}: {'sending from' if self.dispatch else 'replies from'} {', '.join(channel.senders())}")
         if self.background:
             lines.append("inbound loops and services: run here when this process holds their lease")
-        for simulator in (self.simulator, self.telegram_simulator):
-            if simulator is not None:
-                lines.append(f"sandbox: {type(simulator).__name__} at {simulator.base_url}; what it accepts "
+        for simulator in self.simulators.values():
+            lines.append(f"sandbox: {type(simulator).__name__} at {simulator.base_url}; what it accepts "
                              f"is in {simulator.jsonl_path}")
         return lines
 

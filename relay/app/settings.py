@@ -21,6 +21,7 @@ def _compose() -> type[config.Settings]:
                               for name, model in features.settings_sections().items()}
     composed = create_model("Settings", __base__=config.Settings, __module__=__name__, **fields)
     composed.__doc__ = "The whole configuration. `config/relay.example.toml` documents every key."
+    composed.SECRET_KEYS = config.CHANNEL_SECRET_KEYS | features.secret_keys()
     return composed
 
 

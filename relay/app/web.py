@@ -15,7 +15,7 @@ import logging
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -25,8 +25,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import sms
-from channels.base import InvalidSignature, StatusUpdate
+from channels import registry
+from channels.base import Inbound, InvalidSignature, StatusUpdate
+from channels.spec import ChannelSpec, WebhookCall
+from channels.spec import Webhook as ChannelWebhook
 from relay.delivery import deliveries
 from relay.inbound import handling as inbound
 from relay.app.settings import Settings
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
     from relay.inbound.loops import ChatInbound
 
 log = logging.getLogger("relay.app.web")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -124,85 +125,77 @@ class WebhookServer:
         await send({"type": "http.response.body", "body": body})
 
 
-def sms_webhooks(settings: Settings, database: Database, sms_token: Callable[[], str | None],
-                 receipts: GroupCommit[StatusUpdate], extras: dict) -> dict[str, Webhook]:
-    """`sms_token` is read per request: in sandbox mode the token exists only once the simulator runs."""
+def channel_webhooks(settings: Settings, database: Database, section: Callable[[str], Any],
+                     receipts: GroupCommit[StatusUpdate], chat_inbound: Mapping[str, "ChatInbound"],
+                     extras: dict) -> dict[str, Webhook]:
+    """Every route of every channel in the registry. `section(name)` is read per request: in sandbox mode
+    a channel's section exists only once its simulator runs."""
+    routes: dict[str, Webhook] = {}
+    for spec in registry.SPECS:
+        for hook in spec.webhooks:
+            routes[hook.path] = _route(spec, hook, database, settings, section, receipts, chat_inbound, extras)
+    return routes
 
-    def authenticate(parse: Callable[[str, str, Mapping[str, str], str | None], T], request: WebhookRequest) -> T | Reply:
-        """The adapter's parse of a signed request, or the reply that refuses it (nothing stored)."""
-        token = sms_token()
-        if token is None:
-            return Reply(404, "SMS is not configured")
+
+def _route(spec: ChannelSpec, hook: ChannelWebhook, database: Database, settings: Settings,
+           section: Callable[[str], Any], receipts: GroupCommit[StatusUpdate],
+           chat_inbound: Mapping[str, "ChatInbound"], extras: dict) -> Webhook:
+    async def handle(request: WebhookRequest) -> Reply:
+        configured = section(spec.name)
+        loop = chat_inbound.get(spec.name)
+        if configured is None or (hook.kind == "inbound" and hook.answer is None and loop is None):
+            return Reply(404, f"{spec.label} is not configured")
         try:
-            return parse(token, request.url, request.form, request.headers.get("x-twilio-signature"))
-        except InvalidSignature:
-            log.warning("SMS webhook with an invalid signature refused")
-            return Reply(403, "invalid signature")
+            parsed = hook.parse(WebhookCall(configured, request.url, request.headers, request.form, request.body))
+        except InvalidSignature as exc:
+            log.warning("%s webhook refused: %s", spec.label, exc)
+            return Reply(403, f"refused: {exc}")
         except ValueError as exc:
             return Reply(400, f"bad request: {exc}")
-
-    async def inbound_sms(request: WebhookRequest) -> Reply:
-        message = authenticate(sms.parse_inbound, request)
-        if isinstance(message, Reply):
-            return message
-        try:
-            inbound.check(message)
-        except inbound.Unstorable as exc:
-            return Reply(400, f"bad request: {exc}")
-        after: list = []
-        with_after = {**extras, "after_commit": after}
-        try:
-            result = await database.run(inbound.handle, message, settings, with_after)
-        except IntegrityError:  # the same MessageSid raced in twice: the other request won; answer as it did
-            after.clear()
-            result = await database.run(inbound.handle, message, settings, with_after)
-        for action in after:  # committed: wake the dispatcher for what the message planned
+        if hook.kind == "status":
+            if isinstance(parsed, StatusUpdate) and parsed.status in deliveries.RECEIPT_STATUS:
+                await receipts.submit(parsed)  # "queued", "sent"...: nothing to record
+            return Reply(204)
+        if parsed is None:
+            return Reply(200, "{}", "application/json")
+        if hook.answer is None:  # a chat channel: its loop handles it and sends the reply as a message
             try:
-                await action()
-            except Exception:
-                log.exception("an action after inbound SMS %s failed", message.provider_message_id)
-        return Reply(200, sms.twiml_reply(result.reply), "application/xml")
-
-    async def status_sms(request: WebhookRequest) -> Reply:
-        update = authenticate(sms.parse_status, request)
-        if isinstance(update, Reply):
-            return update
-        if update.status in deliveries.RECEIPT_STATUS:  # "queued", "sent"...: nothing to record
-            await receipts.submit(update)
-        return Reply(204)
-
-    return {"/webhooks/sms/inbound": inbound_sms, "/webhooks/sms/status": status_sms}
-
-
-def telegram_webhooks(settings: Settings, chat_inbound: Mapping[str, "ChatInbound"]) -> dict[str, Webhook]:
-    """Telegram's webhook (inbound = "webhook"): the secret header is checked before anything is stored;
-    the update is handled (once per update_id) and committed before Telegram gets its 200."""
-    from channels import telegram
-
-    async def inbound_telegram(request: WebhookRequest) -> Reply:
-        loop = chat_inbound.get("telegram")
-        if loop is None or settings.telegram is None:
-            return Reply(404, "Telegram is not configured")
-        try:
-            message = telegram.parse_webhook(request.headers.get(telegram.SECRET_HEADER.lower()), request.body,
-                                             settings.telegram)
-        except InvalidSignature:
-            log.warning("Telegram webhook with a wrong secret token refused")
-            return Reply(403, "wrong secret token")
-        except ValueError as exc:
-            return Reply(400, f"bad request: {exc}")
-        if message is not None:
-            try:
-                await loop.handle(message)
+                await loop.handle(parsed)
             except inbound.Unstorable as exc:
                 return Reply(400, f"bad request: {exc}")
-        return Reply(200, "{}", "application/json")
+            return Reply(200, "{}", "application/json")
+        return await _answer_inbound(parsed, hook, database, settings, extras)
 
-    return {"/webhooks/telegram": inbound_telegram}
+    return handle
 
 
-def create_app(settings: Settings, database: Database, *, sms_token: Callable[[], str | None],
+async def _answer_inbound(message: Inbound, hook: ChannelWebhook, database: Database, settings: Settings,
+                          extras: dict) -> Reply:
+    """A message whose reply goes in the HTTP answer (SMS's TwiML), handled and committed first."""
+    try:
+        inbound.check(message)
+    except inbound.Unstorable as exc:
+        return Reply(400, f"bad request: {exc}")
+    after: list = []
+    with_after = {**extras, "after_commit": after}
+    try:
+        result = await database.run(inbound.handle, message, settings, with_after)
+    except IntegrityError:  # the same provider id raced in twice: the other request won; answer as it did
+        after.clear()
+        result = await database.run(inbound.handle, message, settings, with_after)
+    for action in after:  # committed: wake the dispatcher for what the message planned
+        try:
+            await action()
+        except Exception:
+            log.exception("an action after inbound %s %s failed", message.channel, message.provider_message_id)
+    content_type, body = hook.answer(result.reply)
+    return Reply(200, body, content_type)
+
+
+def create_app(settings: Settings, database: Database, *, section: Callable[[str], Any] | None = None,
                chat_inbound: Mapping[str, "ChatInbound"] | None = None, extras: dict | None = None) -> WebhookServer:
+    """`section(name)`: a channel's current config section (default: read from `settings`)."""
+    section = section or (lambda name: getattr(settings, name, None))
     app = FastAPI(title="relay", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
@@ -228,7 +221,7 @@ def create_app(settings: Settings, database: Database, *, sms_token: Callable[[]
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
         database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
     )
-    routes = {**sms_webhooks(settings, database, sms_token, receipts, extras or {}), **telegram_webhooks(settings, chat_inbound or {})}
+    routes = channel_webhooks(settings, database, section, receipts, chat_inbound or {}, extras or {})
     server = WebhookServer(app, settings, routes)
     server.closers.append(receipts.close)
     server.closers.append(lambda: _async(api_app.uninstall, app))

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from channels import registry
 from relay.core import audit
-from relay.inbound import commands
 from relay.delivery import outbox
 from relay.bridges.models import Bridge, BridgedMessage, BridgeMember
 from relay.inbound.commands import CommandContext, NotMine
@@ -36,7 +36,7 @@ from relay.delivery.translation_hooks import session_translator
 
 log = logging.getLogger("relay.bridges.bridge")
 
-CHANNEL_LABEL = {"telegram": "Telegram", "matrix": "Matrix", "sms": "SMS"}
+CHANNEL_LABEL = {spec.name: spec.label for spec in registry.SPECS}
 
 
 class BridgeError(ValueError):
@@ -56,19 +56,8 @@ class Origin:
 
 def origin_of(context: CommandContext) -> Origin:
     inbound = context.inbound
-    raw = inbound.raw
-    if inbound.channel == "telegram":
-        chat = raw.get("chat_id") or inbound.sender.partition(":")[0]
-        kind = "edit" if raw.get("edited") == "true" else "message"
-        return Origin("telegram", chat, f"{chat}:{raw.get('message_id', inbound.provider_message_id)}", kind,
-                      raw.get("display_name") or raw.get("username") or "someone")
-    if inbound.channel == "matrix":
-        kind = raw.get("kind", "message")
-        key = {"edit": raw.get("edit_of"), "redaction": raw.get("redacts")}.get(kind) or inbound.provider_message_id
-        return Origin("matrix", inbound.recipient, key, kind, raw.get("display_name") or inbound.sender)
-    name = context.subscriber.name if context.subscriber is not None and context.subscriber.name else None
-    return Origin(inbound.channel, inbound.sender, inbound.provider_message_id, "message",
-                  name or f"…{inbound.sender[-4:]}")
+    name = inbound.display_name or (context.subscriber.name if context.subscriber is not None else None)
+    return Origin(inbound.channel, inbound.where, inbound.key, inbound.kind, name or f"…{inbound.sender[-4:]}")
 
 
 def _member(session: Session, channel: str, room: str) -> tuple[Bridge, Endpoint] | None:
@@ -219,9 +208,9 @@ def _relay_change(context: CommandContext, bridge: Bridge, origin: Origin) -> No
     database, background = context.extras.get("database"), context.extras.get("background")
     for copy in copies:
         channel = channels.get(copy.channel)
-        if channel is None or copy.channel not in ("telegram", "matrix"):
+        if channel is None or not registry.spec(copy.channel).capabilities.edits:
             continue  # SMS cannot edit or unsend: the copy stays as it was
-        change = _change_action(channel, copy.channel, copy.address, texts.get(copy.language))
+        change = _change_action(channel, copy.address, texts.get(copy.language))
         if copy.provider_message_id:
             after.append(lambda change=change, pmid=copy.provider_message_id: change(pmid))
         elif copy.status == DeliveryStatus.sending.value and database is not None and background is not None:
@@ -262,17 +251,9 @@ def _once_recorded(database, delivery_id: int, change):
     return act
 
 
-def _change_action(channel, name: str, room: str, text: str | None):
+def _change_action(channel, room: str, text: str | None):
     async def act(provider_message_id: str) -> None:
-        if name == "telegram":
-            if text is None:
-                await channel.delete(provider_message_id)
-            else:
-                await channel.edit(provider_message_id, text)
-        elif text is None:
-            await channel.redact(room, provider_message_id)
-        else:
-            await channel.edit(room, provider_message_id, text)
+        await channel.change(room, provider_message_id, text)  # an edit, or a removal when text is None
 
     return act
 

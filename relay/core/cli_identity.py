@@ -16,6 +16,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels import registry
 from relay.core import permissions
 from relay.core.cli_context import CliContext, UsageError
 from relay.core.models import Endpoint, Subscriber, SubscriberRegion, SubscriberTopic, Tier
@@ -47,7 +48,7 @@ def resolve(session: Session, reference: str | None) -> Operator:
         subscriber = session.get(Subscriber, int(reference))
     elif kind == "subscriber" and value.isdigit():
         subscriber = session.get(Subscriber, int(value))
-    elif sep and kind in ("sms", "telegram", "matrix"):
+    elif sep and kind in registry.names():
         endpoint = session.scalar(select(Endpoint).where(Endpoint.channel == kind, Endpoint.address == value))
         subscriber = endpoint.subscriber if endpoint is not None else None
     else:

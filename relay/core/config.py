@@ -10,22 +10,21 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from channels.sandbox.twilio_limits import Outage
 from channels.phone import normalise_e164
-from channels.sms import SmsSettings
-from channels.matrix import MatrixSettings
-from channels.telegram_settings import TelegramSettings
+from channels import registry
 from translation.config import TranslationSettings
 
 # Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
-SECRET_KEYS = {("sms", "auth_token"), ("telegram", "token"), ("matrix", "access_token"), ("matrix", "password"),
-               ("integrity", "verification_keys")}
+# Keys that hold secrets: allowed from the environment or the secrets file, refused in the config file.
+# Each channel's come from its spec; each feature's from its Feature (added by the app's settings class).
+CHANNEL_SECRET_KEYS = frozenset((spec.name, key) for spec in registry.SPECS for key in spec.secret_keys)
 
 SHIPPED_GLOSSARY = Path(__file__).resolve().parents[2] / "config" / "glossary"
 DEFAULT_LANGUAGES = ["en", "es", "fr", "ht", "ar", "sw", "sv", "pt", "de", "ur"]
@@ -110,11 +109,11 @@ class SandboxSettings(Section):
         return [normalise_e164(raw) for raw in value]
 
 
-class Settings(BaseSettings):
-    """The sections the core reads; the whole configuration is this class with every feature's sections
-    added (`relay.app.settings.Settings`). `config/relay.example.toml` documents every key."""
+class CoreSettings(BaseSettings):
+    """The sections the core reads, without the channels' (see `Settings` below)."""
 
     model_config = SettingsConfigDict(env_prefix="RELAY_", env_nested_delimiter="__", extra="forbid")
+    SECRET_KEYS: ClassVar[frozenset[tuple[str, str]]] = CHANNEL_SECRET_KEYS
 
     data_dir: Path = Field(Path("data"), description="Holds the SQLite database and sandbox records.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
@@ -127,15 +126,14 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
-    sms: SmsSettings | None = None
-    telegram: TelegramSettings | None = None
-    matrix: MatrixSettings | None = None
+    # One optional section per channel of `channels/registry.py` ([sms], [telegram], [matrix]) is added
+    # below the class; a channel without its section is off (or goes to the sandbox).
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     # Each feature's own sections ([integrity], [network], [reports], [alerts], ...) are added to this
     # class by the app from its Feature list (relay/app/settings.py): the core never imports a feature.
 
     @model_validator(mode="after")
-    def _one_list_of_languages(self) -> "Settings":
+    def _one_list_of_languages(self) -> "CoreSettings":
         """The languages and the source language are said once, at the top; the translation section
         inherits them unless it names its own."""
         given = self.translation.model_fields_set
@@ -188,6 +186,14 @@ class Settings(BaseSettings):
         return (self.http.public_url or f"http://{self.http.host}:{self.http.port}").rstrip("/")
 
 
+# The core's sections plus one optional section per channel of the registry. The whole configuration is
+# this class with every feature's sections added (`relay.app.settings.Settings`).
+Settings = create_model(
+    "Settings", __base__=CoreSettings, __module__=__name__,
+    **{spec.name: (Optional[spec.settings], None) for spec in registry.SPECS},  # type: ignore[call-overload]
+)
+
+
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -208,8 +214,8 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
-def _refuse_secrets(data: Mapping[str, Any], path: Path) -> None:
-    for section, key in SECRET_KEYS:
+def _refuse_secrets(data: Mapping[str, Any], path: Path, secret_keys: Iterable[tuple[str, str]]) -> None:
+    for section, key in secret_keys:
         if isinstance(data.get(section), Mapping) and key in data[section]:
             env = f"RELAY_{section.upper()}__{key.upper()}"
             raise ConfigError(
@@ -233,14 +239,14 @@ def load_settings(
     path: Path | None = None,
     *,
     overrides: Mapping[str, Any] | None = None,
-    settings_class: type[Settings] = Settings,
+    settings_class: type[CoreSettings] = Settings,
 ) -> Settings:
     """Load the configuration once. `path=None` means defaults plus the environment only; the app passes
     its `settings_class` (the core's sections plus every feature's)."""
     data: dict[str, Any] = {}
     if path is not None:
         data = _read_toml(path, "config file")
-        _refuse_secrets(data, path)
+        _refuse_secrets(data, path, settings_class.SECRET_KEYS)
         if isinstance(data.get("data_dir"), str) and not Path(data["data_dir"]).is_absolute():
             data["data_dir"] = str(path.parent / data["data_dir"])
         glossary = data.get("translation", {}).get("glossary_dir") if isinstance(data.get("translation"), dict) else None

@@ -23,6 +23,8 @@ class Feature:
     name: str
     # Sections of relay.toml this feature owns: section name -> its pydantic model (defaults when absent).
     settings: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    # (section, key) pairs of those sections that hold secrets: refused in the config file.
+    secret_keys: tuple[tuple[str, str], ...] = ()
     # Modules that define its tables (Alembic's comparison and the schema test load them all).
     models: tuple[ModuleType, ...] = ()
     # Modules whose @command handlers it brings (registered by the app, never at import time).

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
-from channels.phone import normalise_e164
+from channels import registry
 from relay.core import audit
 from relay.core.models import (
     Delivery,
@@ -30,12 +30,10 @@ from relay.core.models import (
     Tier,
 )
 
-CSV_COLUMNS = ("name", "phone", "telegram", "matrix", "language", "timezone", "regions", "topics", "tier")
-CONTACT_COLUMNS = {"phone": "sms", "telegram": "telegram", "matrix": "matrix"}
+# Each channel's contact column ("phone" for SMS) comes from its spec in channels/registry.py.
+CONTACT_COLUMNS = {spec.contact_column: spec.name for spec in registry.SPECS}
+CSV_COLUMNS = ("name", *CONTACT_COLUMNS, "language", "timezone", "regions", "topics", "tier")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-TELEGRAM_CHAT = re.compile(r"^-?\d{1,20}$")
-# Users and aliases carry their server; room ids of room version 12 and later do not ("!opaque").
-MATRIX_ID = re.compile(r"^(?:[@#][^:\s]+:[A-Za-z0-9.\-]+(:\d+)?|![^\s]+)$")
 
 
 class SubscriberError(ValueError):
@@ -75,20 +73,14 @@ def address_hash(channel: str, address: str) -> str:
 def normalise_address(channel: str, raw: str, default_region: str | None = None) -> str:
     """Check an address for its channel and return its canonical form."""
     value = raw.strip()
-    if channel == "sms":
-        try:
-            return normalise_e164(value, default_region)
-        except ValueError as exc:
-            raise SubscriberError(f"phone {value!r}: {exc}") from None
-    if channel == "telegram":
-        if not TELEGRAM_CHAT.match(value):
-            raise SubscriberError(f"telegram {value!r}: a Telegram chat id is a number such as 123456789")
-        return value
-    if channel == "matrix":
-        if not MATRIX_ID.match(value):
-            raise SubscriberError(f"matrix {value!r}: expected a Matrix user id such as @name:example.org or a room id (!room)")
-        return value
-    raise SubscriberError(f"unknown channel {channel!r}")
+    try:
+        spec = registry.spec(channel)
+    except KeyError as exc:
+        raise SubscriberError(str(exc).strip("'\"")) from None
+    try:
+        return spec.normalise(value, default_region)
+    except ValueError as exc:
+        raise SubscriberError(f"{spec.contact_column} {value!r}: {exc}") from None
 
 
 def check_language(code: str, languages: Iterable[str] | None = None) -> str:

@@ -17,11 +17,7 @@ from relay.core.models import Endpoint, Erasure, Subscriber
 def _group_address(context: CommandContext) -> str | None:
     """The group's own address when the command was sent in a group chat, else None."""
     inbound = context.inbound
-    if inbound.channel == "telegram" and inbound.raw.get("chat_type") in ("group", "supergroup"):
-        return inbound.raw.get("chat_id")
-    if inbound.channel == "matrix" and inbound.raw.get("direct") == "false":
-        return inbound.recipient
-    return None
+    return inbound.where if inbound.group else None
 
 
 def _target(context: CommandContext) -> tuple[str, Endpoint | None]:
@@ -59,7 +55,7 @@ def _chosen_language(context: CommandContext) -> str | None:
         return argument
     if context.language:
         return context.language
-    hint = context.inbound.raw.get("language_code", "").lower().partition("-")[0]
+    hint = context.inbound.language_hint.lower().partition("-")[0]
     if hint in settings.languages:
         return hint
     return settings.default_language
@@ -113,7 +109,7 @@ def _reply_in(context: CommandContext, key: str, language: str) -> str:
 
 def _new_endpoint(context: CommandContext, address: str, language: str) -> Endpoint:
     inbound = context.inbound
-    name = (inbound.raw.get("chat_title") or inbound.raw.get("display_name") or "")[:200] or None
+    name = (inbound.conversation_name or inbound.display_name or "")[:200] or None
     subscriber = Subscriber(language=language, timezone=context.settings.default_timezone, name=name)
     endpoint = Endpoint(channel=inbound.channel, address=address)
     subscriber.endpoints.append(endpoint)

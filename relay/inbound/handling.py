@@ -29,20 +29,13 @@ class InboundResult:
 
 
 def person_address(inbound: Inbound) -> str:
-    """The speaker's own address on the channel: in a Telegram group the sender is "chat:user" and the
-    person is the user (whose private chat id is the user id); on Matrix the sender is the user."""
-    if inbound.channel == "telegram" and ":" in inbound.sender:
-        return inbound.sender.partition(":")[2]
-    return inbound.sender
+    """The speaker's own address on the channel (in a Telegram group, the user rather than the group)."""
+    return inbound.speaker
 
 
 def reply_address(inbound: Inbound) -> str:
     """Where an answer goes: the chat or room the message came from; on SMS the sender's number."""
-    if inbound.channel == "telegram":
-        return inbound.raw.get("chat_id") or inbound.sender
-    if inbound.channel == "matrix":
-        return inbound.recipient
-    return inbound.sender
+    return inbound.where
 
 
 class Unstorable(ValueError):

@@ -1,4 +1,4 @@
-"""Inbound on the chat channels: Telegram long polling and the Matrix sync loop, in one shape.
+"""Inbound on the chat channels: each pulled source (Telegram long polling, the Matrix sync loop) in one shape.
 
 Each loop fetches a batch, hands every message to `inbound.handle` (one transaction per message: its
 effect and the "processed" mark commit together), then stores the batch's resume point (Telegram's
@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import Awaitable, Callable, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels.base import Channel, ChannelError, Inbound, Outbound, RateLimited
+from channels import registry
+from channels.base import Batch, Channel, ChannelError, Inbound, Outbound, RateLimited
 from relay.core import channel_state
 from relay.inbound import handling as inbound
 from relay.delivery.backoff import Backoff
@@ -38,54 +38,13 @@ log = logging.getLogger("relay.inbound.loops")
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class Batch:
-    messages: Sequence[Inbound]
-    position: str | None  # the resume point to store once every message of the batch is handled
-
-
 class Source(Protocol):
-    """What differs between Telegram and Matrix: how to fetch a batch from a stored position."""
+    """What differs between channels (declared by each spec): how to fetch a batch from a position."""
 
     channel: Channel
     state_key: str
 
     async def fetch(self, position: str | None) -> Batch: ...
-
-    def annotate(self, message: Inbound) -> Inbound: ...
-
-
-class TelegramSource:
-    def __init__(self, channel, poll_timeout: int = 25) -> None:
-        self.channel = channel
-        self.state_key = f"telegram:{channel.bot_id}:offset"
-        self.poll_timeout = poll_timeout
-
-    async def fetch(self, position: str | None) -> Batch:
-        polled = await self.channel.poll_updates(int(position) if position else None, timeout=self.poll_timeout)
-        offset = polled.next_offset
-        return Batch([message for _, message in polled.inbound], None if offset is None else str(offset))
-
-    def annotate(self, message: Inbound) -> Inbound:
-        return message
-
-
-class MatrixSource:
-    def __init__(self, channel, timeout_ms: int | None = None) -> None:
-        self.channel = channel
-        self.state_key = f"matrix:{channel.user_id}:next_batch"
-        self.timeout_ms = timeout_ms
-
-    async def fetch(self, position: str | None) -> Batch:
-        batch = await self.channel.sync_once(position, timeout_ms=self.timeout_ms)
-        if position is None:  # the very first sync only sets the starting point
-            return Batch([], batch.next_batch)
-        return Batch(batch.inbound, batch.next_batch)
-
-    def annotate(self, message: Inbound) -> Inbound:
-        """Mark whether the room is a direct chat: `/start` in a shared room subscribes the room."""
-        direct = self.channel.is_direct(message.recipient)
-        return replace(message, raw={**message.raw, "direct": "true" if direct else "false"})
 
 
 class ChatInbound:
@@ -129,7 +88,7 @@ class ChatInbound:
             try:
                 for message in batch.messages:
                     try:
-                        await self.handle(self.source.annotate(message))
+                        await self.handle(message)
                     except inbound.Unstorable as exc:  # skipping it loses nothing that could be handled
                         log.warning("%s: message %s refused: %s", self.name, message.provider_message_id[:40], exc)
             except Exception:  # a bug or a database outage: keep the batch (the position is not moved)
@@ -215,17 +174,20 @@ def _mark_replied(session: Session, channel: str, provider_message_id: str) -> N
 
 def chat_loops(channels: dict[str, Channel], database: Database, settings: Settings,
                extras: dict | None = None) -> dict[str, ChatInbound]:
-    """One inbound handler per chat channel. Telegram in webhook mode gets one too (the webhook route
-    hands it the updates) but does not poll."""
+    """One inbound handler per channel whose spec has a pulled source (Telegram's polling, Matrix's
+    sync). A channel whose webhooks feed it (Telegram in webhook mode) gets one too, which does not poll:
+    the web route hands it each update."""
     from relay.core.leases import leases_for
 
     loops: dict[str, ChatInbound] = {}
-    if "telegram" in channels:
-        loop = ChatInbound(TelegramSource(channels["telegram"]), database, settings,
-                           leases_for(database.engine, settings.data_dir), extras=extras)
-        loop.polls = settings.telegram.inbound == "polling"
-        loops["telegram"] = loop
-    if "matrix" in channels:
-        loops["matrix"] = ChatInbound(MatrixSource(channels["matrix"]), database, settings,
-                                      leases_for(database.engine, settings.data_dir), extras=extras)
+    for spec in registry.SPECS:
+        channel, section = channels.get(spec.name), getattr(settings, spec.name, None)
+        if channel is None or spec.inbound_source is None:
+            continue
+        source = spec.inbound_source(channel, section)
+        if source is None:
+            continue
+        loop = ChatInbound(source, database, settings, leases_for(database.engine, settings.data_dir), extras=extras)
+        loop.polls = spec.polls(section)
+        loops[spec.name] = loop
     return loops

@@ -8,6 +8,7 @@ from relay.integrity.settings import IntegritySettings
 FEATURE = Feature(
     name="integrity",
     settings={"integrity": IntegritySettings},
+    secret_keys=(("integrity", "verification_keys"),),
     models=(models,),
     commands=(commands,),
     cli=(("flags", cli.flags_app), ("claims", cli.claims_app)),

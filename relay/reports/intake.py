@@ -23,9 +23,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from channels.base import Inbound
-from relay.core import audit, permissions# noqa: F401  (registers texts)
+from relay.core import audit, permissions
 from relay.inbound import commands, keywords
-from relay.reports import replies as report_replies
+from relay.reports import replies as report_replies  # noqa: F401  (registers texts)
 from relay.inbound.commands import CommandContext, NotMine
 from relay.core.config import Settings
 from relay.core.models import InboundMessage
@@ -39,11 +39,7 @@ _SPACES = re.compile(r"\W+")
 
 def chat_room(inbound: Inbound) -> str | None:
     """The group chat or room a message was written in ("telegram:-1001234"), None for a direct chat."""
-    if inbound.channel == "telegram" and inbound.raw.get("chat_type") in ("group", "supergroup"):
-        return f"telegram:{inbound.raw.get('chat_id')}"
-    if inbound.channel == "matrix" and inbound.raw.get("direct") == "false":
-        return f"matrix:{inbound.recipient}"
-    return None
+    return f"{inbound.channel}:{inbound.where}" if inbound.group else None
 
 
 def responder_rooms(settings: Settings) -> set[str]:

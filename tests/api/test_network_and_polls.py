@@ -21,8 +21,8 @@ def test_relay_acks_and_poll_answers(live):
         broadcast = sent.json()["id"]
         [node] = c.get(f"/api/relays?broadcast={broadcast}").json()
         assert node["community"] == "Riverside" and node["state"].startswith("pending") and node["code"]
-        live.run(live.program.simulator.inject_inbound("+12025550502", NUMBER, "1"))
-        live.run(live.program.simulator.inject_inbound("+12025550501", NUMBER, f"ACK {node['code']}"))
+        live.run(live.program.simulators["sms"].inject_inbound("+12025550502", NUMBER, "1"))
+        live.run(live.program.simulators["sms"].inject_inbound("+12025550501", NUMBER, f"ACK {node['code']}"))
         [node] = c.get(f"/api/relays?broadcast={broadcast}").json()
         assert node["state"].startswith("acknowledged")
         poll = c.get(f"/api/broadcasts/{broadcast}/poll").json()

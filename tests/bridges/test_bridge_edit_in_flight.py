@@ -29,7 +29,7 @@ WORKER = "the-other-worker"
 
 
 def telegram_log(program) -> list[dict]:
-    path = program.telegram_simulator.jsonl_path
+    path = program.simulators["telegram"].jsonl_path
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
@@ -38,7 +38,7 @@ async def test_an_edit_reaches_a_copy_that_was_in_flight(tmp_path):
     program.dispatch = False  # this process only reads chats; the copies are the test's to send
     await program.start()
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=NORTH, title="North", members=[ANA]))
         sim.add_group(SimGroup(id=SOUTH, title="South", members=[]))

@@ -23,7 +23,7 @@ SMS_EN, SMS_ES = "+12015557001", "+12015557002"
 
 
 def _telegram_sends(program) -> list[dict]:
-    path = program.telegram_simulator.jsonl_path
+    path = program.simulators["telegram"].jsonl_path
     if not path.exists():
         return []
     return [m for m in map(json.loads, path.read_text().splitlines()) if m.get("op") == "send"]
@@ -33,7 +33,7 @@ async def _bridged_relay(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
                            translation={"engines": ["apertium"]})
     await program.start()
-    sim = program.telegram_simulator
+    sim = program.simulators["telegram"]
     for uid, name in ((ANA, "Ana"), (BOB, "Bob")):
         sim.add_user(SimUser(id=uid, first_name=name))
     sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA, BOB]))
@@ -48,7 +48,7 @@ async def _bridged_relay(tmp_path):
 async def test_a_group_message_reaches_the_sms_list_once_each_in_its_language_and_does_not_echo(tmp_path):
     program = await _bridged_relay(tmp_path)
     try:
-        program.telegram_simulator.inject_message(ANA, "Clean water at the church until 18:00.", chat_id=GROUP)
+        program.simulators["telegram"].inject_message(ANA, "Clean water at the church until 18:00.", chat_id=GROUP)
 
         def arrived():
             bodies = {m["to"]: m["body"] for m in sms_log(program)}
@@ -60,7 +60,7 @@ async def test_a_group_message_reaches_the_sms_list_once_each_in_its_language_an
         assert "18:00" in bodies[SMS_ES]
 
         # A reply from the SMS list goes to the group and to the other number, not back to its sender.
-        await program.simulator.inject_inbound(SMS_EN, NUMBER, "On my way with buckets")
+        await program.simulators["sms"].inject_inbound(SMS_EN, NUMBER, "On my way with buckets")
         await wait_for(lambda: any("On my way" in m["text"] for m in _telegram_sends(program)))
         await wait_for(lambda: len([m for m in sms_log(program) if m["to"] == SMS_ES]) == 2)
         sends = _telegram_sends(program)
@@ -69,11 +69,11 @@ async def test_a_group_message_reaches_the_sms_list_once_each_in_its_language_an
         assert len([m for m in sms_log(program) if m["to"] == SMS_EN]) == 1  # nothing echoed to the sender
 
         # An edit in the group changes nothing on SMS: no second, "edited" copy.
-        message_id = program.telegram_simulator.world.messages[GROUP]
+        message_id = program.simulators["telegram"].world.messages[GROUP]
         first = next(m for m in message_id.values() if m.from_id == ANA)
-        program.telegram_simulator.inject_edit(ANA, first.message_id, "Clean water at the church until 19:00.",
+        program.simulators["telegram"].inject_edit(ANA, first.message_id, "Clean water at the church until 19:00.",
                                                chat_id=GROUP)
-        program.telegram_simulator.inject_message(BOB, "/help", chat_id=GROUP)  # answered in the group
+        program.simulators["telegram"].inject_message(BOB, "/help", chat_id=GROUP)  # answered in the group
         await wait_for(lambda: len(_telegram_sends(program)) == 2)
         assert "JOIN" in _telegram_sends(program)[1]["text"]
         assert len([m for m in sms_log(program) if m["to"] == SMS_EN]) == 1

@@ -52,7 +52,7 @@ def _to(program, number: str) -> list[str]:
 async def test_a_rumour_relayed_before_its_claim_was_known_is_corrected_for_exactly_those_it_reached(tmp_path):
     program, config = await _relay(tmp_path)
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en",
@@ -119,7 +119,7 @@ async def test_broadcast_correct_reaches_exactly_who_got_the_original_in_their_l
 async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_relays_it_then(tmp_path):
     program, config = await _relay(tmp_path)
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         mods, observer = (7511, 7512), 7513
         for uid, name in ((ANA, "Ana"), (mods[0], "Mo"), (mods[1], "Mia"), (observer, "Obi")):
             sim.add_user(SimUser(id=uid, first_name=name))
@@ -162,7 +162,7 @@ async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_re
 async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_corrected(tmp_path):
     program, config = await _relay(tmp_path)
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en")
@@ -191,7 +191,7 @@ async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_c
 async def test_a_release_decided_at_the_cli_is_relayed_by_the_running_relay(tmp_path):
     program, config = await _relay(tmp_path, services=True)
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_ES}=es")

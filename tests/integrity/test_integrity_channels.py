@@ -47,7 +47,7 @@ def _cli(config, *args: str) -> str:
 
 
 def _telegram_to(program, chat: int) -> list[str]:
-    path = program.telegram_simulator.jsonl_path
+    path = program.simulators["telegram"].jsonl_path
     lines = path.read_text().splitlines() if path.exists() else []
     return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and str(m["chat_id"]) == str(chat)]
 
@@ -72,7 +72,7 @@ async def test_verify_with_a_valid_a_tampered_and_a_missing_code_on_sms_telegram
     dana = make_person("dana")
     program, config = await _relay(tmp_path, synapse, bot, [dana.user_id])
     try:
-        program.telegram_simulator.add_user(SimUser(id=TELEGRAM_READER, first_name="Teo"))
+        program.simulators["telegram"].add_user(SimUser(id=TELEGRAM_READER, first_name="Teo"))
         _cli(config, "subscribers", "add", "--phone", SMS_ES, "--language", "es")
         _cli(config, "subscribers", "add", "--telegram", str(TELEGRAM_READER), "--language", "en")
         _cli(config, "broadcast", "send", "Evacuate the river bank now. The shelter is open at the school.",
@@ -85,15 +85,15 @@ async def test_verify_with_a_valid_a_tampered_and_a_missing_code_on_sms_telegram
         assert "escuela" in sms.lower()  # the Spanish text, the code on its own line under it
 
         # SMS: the answer comes back as TwiML, in the person's language.
-        valid = await program.simulator.inject_inbound(SMS_ES, NUMBER, f"VERIFY {code}")
+        valid = await program.simulators["sms"].inject_inbound(SMS_ES, NUMBER, f"VERIFY {code}")
         assert f"AUTENTICO: el codigo {code} es nuestro. Enviado por Civil Protection" in valid
         assert "escuela" in valid.lower()
-        assert f"NO VALIDO: {_tampered(code)}" in await program.simulator.inject_inbound(
+        assert f"NO VALIDO: {_tampered(code)}" in await program.simulators["sms"].inject_inbound(
             SMS_ES, NUMBER, f"VERIFY {_tampered(code)}")
-        assert "Envie VERIFY y el codigo" in await program.simulator.inject_inbound(SMS_ES, NUMBER, "VERIFY")
+        assert "Envie VERIFY y el codigo" in await program.simulators["sms"].inject_inbound(SMS_ES, NUMBER, "VERIFY")
 
         # Telegram: /verify, answered in the chat.
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         for text in (f"/verify {code}", f"/verify {_tampered(code)}", "/verify"):
             sim.inject_message(TELEGRAM_READER, text)
         answers = (await wait_for(lambda: (lambda got: got if len(got) == 4 else None)(
@@ -125,7 +125,7 @@ async def test_a_rumour_in_a_bridged_telegram_group_matching_a_spanish_claim_is_
     bot = new_user("relaybot")
     dana = make_person("dana")
     program, config = await _relay(tmp_path, synapse, bot, [dana.user_id])
-    sim = program.telegram_simulator
+    sim = program.simulators["telegram"]
     sim.add_user(SimUser(id=ANA, first_name="Ana"))
     sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
     try:

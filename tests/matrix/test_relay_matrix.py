@@ -32,7 +32,7 @@ ANA = 7201
 
 
 def _telegram_sends(program) -> list[dict]:
-    path = program.telegram_simulator.jsonl_path
+    path = program.simulators["telegram"].jsonl_path
     lines = path.read_text().splitlines() if path.exists() else []
     return [m for m in map(json.loads, lines) if m.get("op") == "send"]
 
@@ -110,7 +110,7 @@ async def test_a_bridged_group_room_and_sms_list_carry_each_message_once_without
     dana = make_person("dana")
     await dana.set_display_name("Dana")
     program = await _relay_with_matrix(tmp_path, synapse, bot, [dana.user_id])
-    sim = program.telegram_simulator
+    sim = program.simulators["telegram"]
     sim.add_user(SimUser(id=ANA, first_name="Ana"))
     sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
     try:

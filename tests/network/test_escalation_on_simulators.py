@@ -65,11 +65,11 @@ async def test_two_silent_relays_escalate_to_backups_then_villages_then_hub(tmp_
         assert not texts_to(program, "+12025550240") and not texts_to(program, "+12025550121")
 
         # The hub and relays 1-3 acknowledge by SMS; a relay cannot acknowledge another's code.
-        wrong = await program.simulator.inject_inbound("+12025550111", NUMBER, f"ACK {acks['Village 4'].code}")
+        wrong = await program.simulators["sms"].inject_inbound("+12025550111", NUMBER, f"ACK {acks['Village 4'].code}")
         assert "No open relay request" in wrong
         for number, community in (("+12025550100", "North district"), ("+12025550111", "Village 1"),
                                   ("+12025550112", "Village 2"), ("+12025550113", "Village 3")):
-            answer = await program.simulator.inject_inbound(number, NUMBER, f"ack {acks[community].code.lower()}")
+            answer = await program.simulators["sms"].inject_inbound(number, NUMBER, f"ack {acks[community].code.lower()}")
             assert community in answer, answer
 
         async def escalate_at(steps: float):
@@ -87,7 +87,7 @@ async def test_two_silent_relays_escalate_to_backups_then_villages_then_hub(tmp_
         backup5 = texts_to(program, "+12025550125")
         assert len(backup5) == 1 and "The relay for Village 5 has not confirmed" in backup5[0] and BODY in backup5[0]
         code5 = re.search(r"ACK (\w+) when done", backup5[0]).group(1)
-        assert "Village 5" in await program.simulator.inject_inbound("+12025550125", NUMBER, f"ACK {code5}")
+        assert "Village 5" in await program.simulators["sms"].inject_inbound("+12025550125", NUMBER, f"ACK {code5}")
         assert await escalate_at(3) == [("Village 4", "hub", 1)]
         assert await escalate_at(30) == []
 

@@ -41,7 +41,7 @@ async def test_blocked_telegram_user_gets_the_alert_by_sms_once(tmp_path):
                                          "Cy,+12015554003,,en\n")
             for name in ("Ana", "Ben"):
                 failover.set_order(session, ids[name], ["telegram", "sms"], actor="t")
-        program.telegram_simulator.set_user(6001, blocked=True)  # Ana blocked the bot
+        program.simulators["telegram"].set_user(6001, blocked=True)  # Ana blocked the bot
         planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
             kind="crisis", body=BODY, source_language="en", sender="t", human_texts={"es": "Ciclon: quedese en casa."}),
             senders=planned_senders(program.settings), actor="t")
@@ -56,7 +56,7 @@ async def test_blocked_telegram_user_gets_the_alert_by_sms_once(tmp_path):
         await asyncio.sleep(1.0)  # a few more failover rounds: nothing more may be sent
         assert len(ana_texted()) == 1
         assert not [m for m in sms_log(program) if m["to"] == "+12015554002"]  # Ben's Telegram works
-        log = [json.loads(line) for line in program.telegram_simulator.jsonl_path.read_text().splitlines()]
+        log = [json.loads(line) for line in program.simulators["telegram"].jsonl_path.read_text().splitlines()]
         assert [str(m["chat_id"]) for m in log if m.get("op") == "send"] == ["6002"]
         with program.database.sessions() as session:
             paths = failover.report(session, planned.id)

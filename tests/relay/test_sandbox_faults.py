@@ -18,7 +18,7 @@ FAST_RETRIES = {"backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.2, "ma
 
 async def broadcast_to(program, phones: list[str]) -> int:
     for phone in phones:
-        await program.simulator.inject_inbound(phone, NUMBER, "JOIN en")
+        await program.simulators["sms"].inject_inbound(phone, NUMBER, "JOIN en")
     planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
         kind="crisis", body=BODY, source_language="en", sender="t"), senders={"sms": [NUMBER]}, actor="t")
     program.dispatcher.wake()
@@ -40,7 +40,7 @@ async def test_injected_errors_latency_and_undeliverable_numbers(tmp_path):
     try:
         broadcast_id = await broadcast_to(program, phones)
         await wait_for(lambda: finished(program, broadcast_id), timeout=60)
-        stats = program.simulator.stats
+        stats = program.simulators["sms"].stats
         rows = deliveries_by_address(program, broadcast_id)
         assert {a for a, d in rows.items() if d.status == "delivered"} == set(phones[:-1])
         assert rows[unreachable].status == "failed" and "30003" in rows[unreachable].last_error
@@ -61,7 +61,7 @@ async def test_an_outage_window_delays_but_loses_nothing(tmp_path):
         broadcast_id = await broadcast_to(program, phones)
         await wait_for(lambda: finished(program, broadcast_id), timeout=60)
         assert all(d.status == "delivered" for d in deliveries_by_address(program, broadcast_id).values())
-        assert program.simulator.stats["faults"] > 0
+        assert program.simulators["sms"].stats["faults"] > 0
         assert sorted(m["to"] for m in sms_log(program) if m["body"].startswith(BODY)) == sorted(phones)
     finally:
         await program.stop()

@@ -24,7 +24,7 @@ def inbound_params(body: str, sid: str, sender: str = "+50937001234") -> dict[st
 
 
 def program_sid() -> str:
-    from relay.app.program import SANDBOX_ACCOUNT_SID
+    from channels.sms_spec import SANDBOX_ACCOUNT_SID
 
     return SANDBOX_ACCOUNT_SID
 
@@ -60,7 +60,7 @@ async def test_replayed_webhook_is_processed_once(program):
 
 
 async def test_keyword_commands_through_the_simulator(program):
-    sim = program.simulator
+    sim = program.simulators["sms"]
     reply = await sim.inject_inbound("+50937001234", NUMBER, "join ht")
     assert "kreyol" in reply
     assert "francais" in await sim.inject_inbound("+50937001234", NUMBER, "LANG fr")
@@ -91,7 +91,7 @@ async def test_stop_overtakes_a_queued_broadcast(tmp_path):
     try:
         phones = [f"+1201555{3000 + i:04d}" for i in range(10)]
         for phone in phones:
-            await program.simulator.inject_inbound(phone, NUMBER, "JOIN en")
+            await program.simulators["sms"].inject_inbound(phone, NUMBER, "JOIN en")
         stopper = phones[-1]
         with program.database.sessions() as session:
             stopper_id = session.scalar(select(Endpoint.id).where(Endpoint.address == stopper))
@@ -101,7 +101,7 @@ async def test_stop_overtakes_a_queued_broadcast(tmp_path):
         program.dispatcher.wake()
         body = "Water distribution at the market at 10:00."
         await wait_for(lambda: sum(1 for m in sms_log(program) if m["body"] == body) >= 2)
-        await program.simulator.inject_inbound(stopper, NUMBER, "STOP")
+        await program.simulators["sms"].inject_inbound(stopper, NUMBER, "STOP")
 
         def finished() -> bool:
             with program.database.sessions() as session:

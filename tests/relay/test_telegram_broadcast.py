@@ -32,7 +32,7 @@ async def test_crisis_reaches_telegram_users_a_group_and_sms_once_each(tmp_path)
             report = subscribers.import_csv(session, io.StringIO(rows), actor="t", default_region=None,
                                             default_timezone="UTC")
             assert not report.errors
-        program.telegram_simulator.set_user(users[-1], blocked=True)
+        program.simulators["telegram"].set_user(users[-1], blocked=True)
         body = "Cyclone warning: stay indoors from 16:00."
         planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
             kind="crisis", body=body, source_language="en", sender="t"),
@@ -47,7 +47,7 @@ async def test_crisis_reaches_telegram_users_a_group_and_sms_once_each(tmp_path)
         report = await wait_for(done, timeout=60)
         assert report.by_channel["telegram"] == {"delivered": 6, "failed": 1}
         assert report.by_channel["sms"] == {"delivered": 3}
-        log = [json.loads(line) for line in program.telegram_simulator.jsonl_path.read_text().splitlines()]
+        log = [json.loads(line) for line in program.simulators["telegram"].jsonl_path.read_text().splitlines()]
         chats = Counter(str(m["chat_id"]) for m in log if m.get("op") == "send")
         assert set(chats) == {str(u) for u in users[:-1]} | {str(GROUP)}
         assert set(chats.values()) == {1}

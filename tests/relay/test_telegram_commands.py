@@ -15,7 +15,7 @@ GROUP = -1007001
 
 
 def _replies(program, chat_id: int) -> list[str]:
-    path = program.telegram_simulator.jsonl_path
+    path = program.simulators["telegram"].jsonl_path
     lines = path.read_text().splitlines() if path.exists() else []
     return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == chat_id]
 
@@ -23,7 +23,7 @@ def _replies(program, chat_id: int) -> list[str]:
 async def _say(program, user: int, text: str, chat: int | None = None) -> str:
     where = chat or user
     before = len(_replies(program, where))
-    program.telegram_simulator.inject_message(user, text, chat_id=chat)
+    program.simulators["telegram"].inject_message(user, text, chat_id=chat)
     got = await wait_for(lambda: _replies(program, where)[before:] or None)
     return got[-1]
 
@@ -41,7 +41,7 @@ async def test_start_lang_stop_help_in_a_private_chat(tmp_path):
     program = make_program(tmp_path)
     await program.start()
     try:
-        program.telegram_simulator.add_user(SimUser(id=8101, first_name="Marie", language_code="fr-CA"))
+        program.simulators["telegram"].add_user(SimUser(id=8101, first_name="Marie", language_code="fr-CA"))
         assert "francais" in (await _say(program, 8101, "/start")).lower()  # from the app's language
         assert _endpoint(program, "8101").subscriber.language == "fr"
         assert "espanol" in (await _say(program, 8101, "/lang es")).lower()
@@ -60,7 +60,7 @@ async def test_start_lang_stop_help_in_a_private_chat(tmp_path):
 async def test_a_group_subscribes_itself_and_broadcast_needs_a_coordinator(tmp_path):
     program = make_program(tmp_path)
     await program.start()
-    sim = program.telegram_simulator
+    sim = program.simulators["telegram"]
     try:
         for uid in (8201, 8202):
             sim.add_user(SimUser(id=uid, first_name=f"U{uid}"))

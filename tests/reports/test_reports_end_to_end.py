@@ -90,7 +90,7 @@ async def test_two_hundred_haiti_messages_from_sms_to_responders_and_back(tmp_pa
     program = Program(settings, sandbox=True, upgrade=True, services=[build(settings)])
     await program.start()
     try:
-        tg = program.telegram_simulator
+        tg = program.simulators["telegram"]
         for room in ROOMS.values():
             tg.add_group(SimGroup(id=room, title=f"responders {room}", members=[RESPONDER]))
         for user in (*TRANSLATORS, SILENT, RESPONDER):
@@ -100,7 +100,7 @@ async def test_two_hundred_haiti_messages_from_sms_to_responders_and_back(tmp_pa
         senders = [f"+509370{i:05d}" for i in range(len(rows))]
         row_of = dict(zip(senders, rows))  # the 2010 translation and labels of each sender's message
         for i, (sender, row) in enumerate(zip(senders, rows)):
-            await program.simulator.inject_inbound(sender, NUMBER, row["original"], message_sid=f"SM{i:032d}")
+            await program.simulators["sms"].inject_inbound(sender, NUMBER, row["original"], message_sid=f"SM{i:032d}")
 
         # Everything is stored, once, and every sender got one acknowledgement in their language.
         reports = await program.database.run(_reports)
@@ -118,7 +118,7 @@ async def test_two_hundred_haiti_messages_from_sms_to_responders_and_back(tmp_pa
         # Twilio retrying five webhooks (same MessageSid): the same answers, no new report.
         first_answer = {m["to"]: m["body"] for m in acks}
         for i in range(5):
-            await program.simulator.inject_inbound(senders[i], NUMBER, rows[i]["original"], message_sid=f"SM{i:032d}")
+            await program.simulators["sms"].inject_inbound(senders[i], NUMBER, rows[i]["original"], message_sid=f"SM{i:032d}")
         again = [m for m in sms_records(program) if m["direction"] == "outbound-reply"][len(acks):]
         assert [(m["to"], m["body"]) for m in again] == [(s, first_answer[s]) for s in senders[:5]]
         assert len(await program.database.run(_reports)) == 200

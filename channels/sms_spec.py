@@ -1,0 +1,93 @@
+"""SMS through Twilio as the relay sees it (the adapter is `channels/sms.py`)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from channels.phone import normalise_e164
+from channels.sms_settings import SmsSettings
+from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall
+
+SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
+INBOUND_PATH = "/webhooks/sms/inbound"
+STATUS_PATH = "/webhooks/sms/status"
+
+
+def _build(section: SmsSettings, **_: Any):
+    from channels.sms import SmsChannel
+
+    return SmsChannel(section)
+
+
+def _signed(call: WebhookCall) -> tuple[str, str, Any, str | None]:
+    return (call.settings.auth_token.get_secret_value(), call.url, call.form, call.headers.get("x-twilio-signature"))
+
+
+def _parse_inbound(call: WebhookCall):
+    from channels.sms import parse_inbound
+
+    return parse_inbound(*_signed(call))
+
+
+def _parse_status(call: WebhookCall):
+    from channels.sms import parse_status
+
+    return parse_status(*_signed(call))
+
+
+def _answer(reply: str | None) -> tuple[str, str]:
+    from channels.sms import twiml_reply
+
+    return "application/xml", twiml_reply(reply)
+
+
+def sandbox_settings(sandbox: Any, public_url: str, account_sid: str = SANDBOX_ACCOUNT_SID,
+                     auth_token: str | None = None):
+    """The SMS simulator as `[sandbox]` describes it (numbers, throughput, injected faults); a fresh random
+    token unless the caller names one (`relay sandbox`, where the relay is configured separately)."""
+    from channels.sandbox.twilio_sim import TwilioSimSettings
+
+    return TwilioSimSettings(
+        account_sid=account_sid, auth_token=auth_token or secrets.token_hex(16), numbers=sandbox.sms_numbers,
+        segments_per_second=sandbox.segments_per_second, inbound_webhook_url=f"{public_url}{INBOUND_PATH}",
+        latency_ms=sandbox.latency_ms, error_rate=sandbox.error_rate, outages=sandbox.outages,
+        delivered_after_ms=sandbox.delivered_after_ms, undeliverable_numbers=sandbox.undeliverable_numbers,
+        seed=sandbox.seed,
+    )
+
+
+async def _start_sandbox(sandbox: Any, data_dir: Path, public_url: str):
+    from channels.sandbox.twilio_sim import TwilioSimulator
+
+    sim = sandbox_settings(sandbox, public_url)
+    simulator = TwilioSimulator(sim, data_dir)
+    await simulator.start(port=sandbox.port)
+    section = SmsSettings(account_sid=sim.account_sid, auth_token=sim.auth_token, numbers=sim.numbers,
+                          segments_per_second=sandbox.segments_per_second, api_base_url=simulator.base_url,
+                          status_callback_url=f"{public_url}{STATUS_PATH}")
+    return simulator, section
+
+
+def _prepare(section: SmsSettings, public_url: str) -> SmsSettings:
+    if section.status_callback_url is not None:
+        return section
+    return section.model_copy(update={"status_callback_url": f"{public_url}{STATUS_PATH}"})
+
+
+SPEC = ChannelSpec(
+    name="sms",
+    label="SMS",
+    settings=SmsSettings,
+    build=_build,
+    normalise=normalise_e164,
+    contact_column="phone",
+    senders=lambda section: list(section.numbers),
+    secret_keys=("auth_token",),
+    capabilities=Capabilities(delivery_receipts=True, max_length=1600),
+    webhooks=(Webhook(INBOUND_PATH, "inbound", _parse_inbound, _answer), Webhook(STATUS_PATH, "status", _parse_status)),
+    sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: list(sandbox.sms_numbers)),
+    prepare=_prepare,
+    describe=lambda section: "numbers " + ", ".join(section.numbers),
+)
