@@ -18,7 +18,8 @@ from sqlalchemy import select
 from alerts import crisis as crises
 from alerts import timeline, webinars
 from alerts.config import alerts_settings
-from alerts.models import Crisis, WebinarSeries
+from alerts.ics import session_calendar
+from alerts.models import Crisis, WebinarSeries, WebinarSession
 from relay import audit
 from relay import Principal, allow, principal
 from relay import PROBLEMS, Id, Relay, iso, relay
@@ -164,3 +165,20 @@ def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(re
                          "session_id": item.id, "starts_at": iso(item.starts_at), "status": item.status,
                          "rsvp": webinars.rsvp_counts(session, item.id)})
         return rows
+
+
+# Not part of the API spec: the link that webinar notices carry when `[alerts.webinars] ics_link` is on.
+calendars = APIRouter(tags=["webinars"])
+
+
+@calendars.get("/webinars/{session_id}.ics", include_in_schema=False, response_model=None)
+def session_ics(session_id: int, r: Relay = Depends(relay)) -> Response:
+    """`GET /webinars/{session}.ics` on every process with a web side, leader of the scheduler or not."""
+    with r.database.sessions() as session:
+        item = session.get(WebinarSession, session_id)
+        if item is None:
+            return Response("no such webinar session\n", status_code=404, media_type="text/plain")
+        data = session_calendar(session.get(WebinarSeries, item.series_id), item, now=datetime.now(timezone.utc),
+                                domain=r.settings.http.host)
+    return Response(data, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="webinar-{session_id}.ics"'})

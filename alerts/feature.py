@@ -14,6 +14,6 @@ FEATURE = Feature(
     commands=(commands,),
     fallthrough=(commands.rsvp_reply,),  # a bare YES / NO answers the last webinar notice
     cli=(("crisis", cli.crisis_app), ("webinar", cli.webinar_app), ("cap", cli.cap_app)),
-    api_routers=(api.router,),
+    api_routers=(api.router, api.calendars),
     services=(scheduler.build_service,),
 )

@@ -74,7 +74,6 @@ class AlertsScheduler:
         self.engine = program.database.engine
         self._leases = leases_for(self.engine, program.settings.data_dir)
         _RUNNING["service"] = self
-        serve_calendars(program)
         self._task = asyncio.get_running_loop().create_task(self._lead(), name="alerts-scheduler")
         self._task.add_done_callback(self._report)
 
@@ -125,37 +124,6 @@ class AlertsScheduler:
             _RUNNING.pop("service")
         if self._leases is not None:
             self._leases.release_all()
-
-
-def serve_calendars(program) -> bool:
-    """`GET /webinars/{session}.ics` on the relay's web server (every process serves it, leader or not):
-    the link that webinar notices carry when `[alerts.webinars] ics_link` is on."""
-    from fastapi import Response
-
-    from alerts.ics import session_calendar
-    from alerts.models import WebinarSeries, WebinarSession
-
-    front = getattr(getattr(getattr(program, "server", None), "config", None), "app", None)
-    app = getattr(front, "app", None)
-    if app is None or not hasattr(app, "add_api_route"):
-        return False
-    sessions = program.database.sessions
-    host = program.settings.http.host
-
-    def calendar(session_id: int) -> Response:
-        with sessions() as session:
-            item = session.get(WebinarSession, session_id)
-            if item is None:
-                return Response("no such webinar session\n", status_code=404, media_type="text/plain")
-            data = session_calendar(session.get(WebinarSeries, item.series_id), item, now=utc_now(), domain=host)
-        return Response(data, media_type="text/calendar; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="webinar-{session_id}.ics"'})
-
-    # Not part of the API spec; and its return annotation is a string FastAPI cannot resolve (Response is
-    # imported here, not at module level), which broke /api/openapi.json in `relay run`.
-    app.add_api_route("/webinars/{session_id}.ics", calendar, methods=["GET"], response_model=None,
-                      include_in_schema=False)
-    return True
 
 
 def build_service(settings: Settings) -> AlertsScheduler:

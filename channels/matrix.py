@@ -114,15 +114,9 @@ class MatrixChannel(MatrixSync):
     name = CHANNEL
     reports_delivery = False  # an accepted event is in the room; there is no later receipt
 
-    def __init__(
-        self,
-        settings: MatrixSettings,
-        *,
-        direct_rooms: Mapping[str, str] | None = None,
-        on_direct_room: DirectRoomHook | None = None,
-        timeline_limit: int = 50,
-        request_timeout: float = 30.0,
-    ) -> None:
+    def __init__(self, settings: MatrixSettings, *, direct_rooms: Mapping[str, str] | None = None,
+                 on_direct_room: DirectRoomHook | None = None, timeline_limit: int = 50,
+                 request_timeout: float = 30.0) -> None:
         """`direct_rooms` maps user ids to the direct rooms stored from earlier runs; `on_direct_room`
         is awaited with `(user_id, room_id)` whenever a new one is opened, so the relay can persist it.
         """

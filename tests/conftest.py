@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -55,9 +56,9 @@ def require_postgres() -> None:
     pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
 
 
-@pytest.fixture
-def postgres_schema_url() -> Iterator[str]:
-    """A URL whose connections live in a fresh schema of the `test` database."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL whose connections live in a fresh schema of the `test` database (dropped afterwards)."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -71,11 +72,30 @@ def postgres_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'relay.db'}"
-    return request.getfixturevalue("postgres_schema_url")
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def storage_url(kind: str, directory: Path) -> Iterator[str]:
+    """The one storage parameter of the suite: an SQLite file in `directory`, or a PostgreSQL schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'relay.db'}"
+    else:
+        with postgres_schema() as url:
+            yield url
+
+
+STORAGE = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=STORAGE)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """Every storage test runs on SQLite and on the machine's PostgreSQL (STYLE.md: contract tests)."""
+    with storage_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -98,7 +118,7 @@ def sqlite_settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-async def start_sim(tmp_path: Path):
+async def start_twilio_sim(tmp_path: Path):
     """Start a Twilio simulator with defaults overridden by keyword arguments; stopped after the test."""
     from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
     from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TOKEN

@@ -13,8 +13,7 @@ import typer
 import uvloop
 
 from channels import registry
-from relay.app import features
-from relay.app.program import Program
+from relay.app import features, modes
 from relay.app.settings import Settings
 from relay.core import migrate
 from relay.core.cli_context import CliContext, UsageError, console, errors, resolve_config_path
@@ -105,7 +104,7 @@ def check_config(ctx: typer.Context) -> None:
 @app.command()
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
-    program = Program(ctx.obj.settings, sandbox=sandbox, services=features.services(ctx.obj.settings))
+    program = modes.build("run", ctx.obj.settings, sandbox=sandbox)
     uvloop.run(program.run_until_signal(_print_started))  # libuv's loop: webhooks and dispatcher share one core
 
 
@@ -117,14 +116,14 @@ def worker(ctx: typer.Context) -> None:
     inbound loop and scheduler is driven by one process at a time (a lease another takes over at once
     when its holder dies). Status callbacks go to `http.public_url`, served by `relay serve`/`relay run`.
     """
-    program = Program(ctx.obj.settings, web=False, services=features.services(ctx.obj.settings))
+    program = modes.build("worker", ctx.obj.settings)
     uvloop.run(program.run_until_signal(_print_started))
 
 
 @app.command()
 def serve(ctx: typer.Context) -> None:
     """Run the web side alone: provider webhooks, the API and the console (no dispatcher, no polling)."""
-    program = Program(ctx.obj.settings, dispatch=False, background=False)
+    program = modes.build("serve", ctx.obj.settings)
     uvloop.run(program.run_until_signal(_print_started))
 
 

@@ -25,6 +25,7 @@ from relay.broadcasts.cli import print_report
 from relay.core.cli_context import console
 from relay.app.settings import Settings, load_settings
 from relay.delivery.outbox import Audience, BroadcastRequest
+from relay.app import modes
 from relay.app.program import Program
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
@@ -63,7 +64,7 @@ async def _follow(program: Program, ids: dict[str, int]) -> None:
 
 
 async def _demo(settings: Settings) -> int:
-    program = Program(settings, sandbox=True, upgrade=True)
+    program = modes.build("demo", settings)
     await program.start()
     try:
         sessions = program.database.sessions

@@ -22,15 +22,12 @@ from aiolimiter import AsyncLimiter
 
 from channels.base import (
     Channel,
-    ChannelError,
-    Outbound,
-    PermanentError,
-    RateLimited,
-    RecipientUnreachable,
-    SenderLimit,
-    StatusUpdate,
 )
-from relay.delivery import deliveries, fair_share, receipt_lookup
+from relay.delivery import deliveries
+from relay.delivery.attempt import RetryPolicy, attempt, record_outcomes
+from relay.delivery.housekeeping import Housekeeping
+from relay.delivery.pacing import InFlight, RecipientLimits, bucket
+from relay.delivery.sender_share import SenderShare
 from relay.core import metrics
 from relay.delivery.backoff import Backoff
 from relay.core.config import DispatcherSettings
@@ -46,34 +43,6 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _bucket(limit: SenderLimit) -> AsyncLimiter:
-    """A token bucket holding `burst` units (at least one message), refilled at the provider's rate."""
-    burst = max(1.0, limit.burst)
-    return AsyncLimiter(burst, burst / limit.rate)
-
-
-class InFlight:
-    """Counts deliveries claimed but not yet recorded, across all senders of this process."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self._changed = asyncio.Condition()
-
-    async def reserve(self, wanted: int) -> int:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.used < self.limit)
-            granted = min(wanted, self.limit - self.used)
-            self.used += granted
-            return granted
-
-    async def release(self, count: int) -> None:
-        if count:
-            async with self._changed:
-                self.used -= count
-                self._changed.notify_all()
 
 
 class Dispatcher:
@@ -98,18 +67,18 @@ class Dispatcher:
             jitter=settings.backoff_jitter,
         )
         self.in_flight = InFlight(settings.max_in_flight)
+        self._policy = RetryPolicy(self.backoff, settings.max_attempts, clock, self._pause)
         self._concurrency = asyncio.Semaphore(settings.concurrency)
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._recipients: dict[tuple[str, str], AsyncLimiter] = {}
+        self._recipients = RecipientLimits(settings.rate_limits)
         self._paused: dict[str, float] = {}  # sender key -> monotonic time its provider asked us to wait for
         self._tasks = TaskSet()  # sends, the recorder, housekeeping
         self._senders = TaskSet()  # one loop per sender
-        self._sender_keys = [f"{c.name}:{sender}" for c in self.channels.values() for sender in c.senders()]
-        self._share = len(self._sender_keys)  # until the heartbeat has counted the other dispatchers
-        self._shares_known = asyncio.Event()
-        self._lease_lock = asyncio.Lock()
+        sender_keys = [f"{c.name}:{sender}" for c in self.channels.values() for sender in c.senders()]
+        self._share = SenderShare(database, leases, settings, sender_keys, self.worker_id, clock)
+        self._housekeeping = Housekeeping(database, self.channels, settings, leases, clock)
         self.sent_count = 0
 
     # -- database calls run in worker threads: the event loop never blocks on I/O -------------------
@@ -124,9 +93,10 @@ class Dispatcher:
         for channel in self.channels.values():
             for sender in channel.senders():
                 self._senders.spawn(self._sender_loop(channel, sender), name=f"sender:{channel.name}:{sender}")
-        self._tasks.spawn(self._recorder(), name="recorder")
-        self._tasks.spawn(self._housekeeping(), name="housekeeping")
-        self._tasks.spawn(self._heartbeat(), name="heartbeat")
+        self._tasks.spawn(record_outcomes(self.database, self.worker_id, self._outcomes, self.in_flight, self.clock,
+                                          self.settings.record_interval_seconds), name="recorder")
+        self._tasks.spawn(self._housekeeping.run(), name="housekeeping")
+        self._tasks.spawn(self._share.heartbeat(), name="heartbeat")
         await self._stopping.wait()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
@@ -141,10 +111,7 @@ class Dispatcher:
             log.warning("stopping with %d deliveries in flight; the next start resends them", self.in_flight.used)
         await self._tasks.cancel_all()
         self.leases.release_all()
-        try:
-            await self._db(fair_share.leave, self.worker_id)
-        except Exception:  # its heartbeat goes stale instead
-            log.warning("could not remove this dispatcher's heartbeat")
+        await self._share.leave()
 
     def wake(self) -> None:
         """New work was planned in this process: idle senders look now instead of at their next poll."""
@@ -161,36 +128,7 @@ class Dispatcher:
         if not self.settings.rate_limits or limit.rate <= 0:
             return None, 200
         # Claim about one second of work at a time: a STOP or a cancel then catches the rest still queued.
-        return _bucket(limit), max(1, math.ceil(limit.rate))
-
-    async def _take_lease(self, key: str) -> None:
-        """Wait until this process is below its fair share of senders and the lease is free, then take it
-        (see relay/delivery/fair_share.py: several workers split the senders instead of one taking all)."""
-        await self._shares_known.wait()
-        while True:
-            async with self._lease_lock:
-                held = sum(1 for k in self._sender_keys if self.leases.held(k))
-                if held < self._share and await self.leases.try_acquire(key):
-                    return
-            await asyncio.sleep(self.settings.idle_poll_seconds * 4)
-
-    async def _heartbeat(self) -> None:
-        """Count the live dispatchers; the first count waits `settle` so that workers started together
-        see each other before any of them takes a lease."""
-        settle = self.settings.share_settle_seconds if self.database.engine.dialect.name != "sqlite" else 0.0
-        first = True
-        while True:
-            try:
-                live = await self._db(fair_share.beat, self.worker_id, self.clock())
-                if first and settle:
-                    await asyncio.sleep(settle)
-                    live = await self._db(fair_share.beat, self.worker_id, self.clock())
-                self._share = fair_share.share(len(self._sender_keys), live)
-            except Exception:
-                log.exception("heartbeat failed; the share stays %d", self._share)
-            first = False
-            self._shares_known.set()
-            await asyncio.sleep(2.0)
+        return bucket(limit), max(1, math.ceil(limit.rate))
 
     async def _sender_loop(self, channel: Channel, sender: str) -> None:
         key = f"{channel.name}:{sender}"
@@ -198,7 +136,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 if not self.leases.held(key):
-                    await self._take_lease(key)
+                    await self._share.take(key)
                     orphans = await self._db(deliveries.release_orphans, sender, self.clock())
                     if orphans:
                         log.warning("sender %s: %d deliveries left in flight by a previous holder will be resent",
@@ -239,7 +177,7 @@ class Dispatcher:
                 if item.prefix:
                     text = f"{item.prefix}\n{text}"
                 cost = channel.cost(text)
-                per_recipient = self._recipient_limiter(channel, item.address)
+                per_recipient = self._recipients.for_recipient(channel, item.address)
                 if per_recipient is not None and not per_recipient.has_capacity(min(cost, per_recipient.max_rate)):
                     # This chat (or group) had its share: try it again when it has, and serve the others now
                     # instead of holding up the whole sender behind one busy group.
@@ -262,28 +200,13 @@ class Dispatcher:
             if unsent:  # an error or a shutdown came between claim and send: these were never sent
                 await self._give_back(unsent)
 
+    def _pause(self, key: str, seconds: float) -> None:
+        self._paused[key] = time.monotonic() + seconds
+
     async def pace_recipient(self, channel: Channel, address: str) -> None:
         """Wait for one message's turn to `address`: a chat reply sent outside the outbox shares the
         per-chat limit with the deliveries to that chat."""
-        limiter = self._recipient_limiter(channel, address)
-        if limiter is not None:
-            await limiter.acquire(1)
-
-    def _recipient_limiter(self, channel: Channel, address: str) -> AsyncLimiter | None:
-        """The channel's own limit for one recipient, if it has one (Telegram: per chat, per group)."""
-        limit_for = getattr(channel, "recipient_limit", None)
-        if limit_for is None or not self.settings.rate_limits:
-            return None
-        key = (channel.name, address)
-        limiter = self._recipients.get(key)
-        if limiter is None:
-            limit = limit_for(address)
-            if limit is None or limit.rate <= 0:
-                return None
-            if len(self._recipients) > 100_000:  # idle ones are full again anyway: forget them
-                self._recipients.clear()
-            limiter = self._recipients[key] = _bucket(limit)
-        return limiter
+        await self._recipients.pace(channel, address)
 
     async def _give_back(self, ids: set[int]) -> None:
         try:
@@ -307,104 +230,9 @@ class Dispatcher:
 
     async def _send(self, channel: Channel, sender: str, item: Claimed, text: str) -> None:
         try:
-            outcome = await self._attempt(channel, sender, item, text)
+            outcome = await attempt(channel, sender, item, text, self._policy)
+            if outcome.kind in ("sent", "delivered"):
+                self.sent_count += 1
         finally:
             self._concurrency.release()
         self._outcomes.put_nowait(outcome)
-
-    async def _attempt(self, channel: Channel, sender: str, item: Claimed, text: str) -> Outcome:
-        message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text)
-        started = time.monotonic()
-        try:
-            receipt = await channel.send(message)
-            metrics.observe_send(channel.name, "accepted", time.monotonic() - started)
-        except RateLimited as exc:
-            metrics.observe_send(channel.name, "rate_limited", time.monotonic() - started)
-            # The provider says this sender is going too fast: pause the whole sender, not just this row.
-            # The message itself did nothing wrong, so this costs it no attempt: a crisis alert must not fail
-            # because we were paced.
-            delay = self.backoff.delay(1, retry_after=exc.retry_after)
-            self._paused[f"{channel.name}:{sender}"] = time.monotonic() + delay
-            return Outcome(item.id, "requeue", error=f"rate limited ({exc.code or 'no code'})",
-                           retry_at=deliveries.retry_time(self.clock(), delay))
-        except RecipientUnreachable as exc:
-            kind = "opted_out" if exc.opted_out else "unreachable"
-            return Outcome(item.id, kind, error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id)
-        except PermanentError as exc:
-            return Outcome(item.id, "failed", error=f"{exc} (code {exc.code})")
-        except ChannelError as exc:
-            metrics.observe_send(channel.name, "error", time.monotonic() - started)
-            return self._retry(item, f"{type(exc).__name__}: {exc}", None)
-        except Exception as exc:  # an adapter bug must not lose the delivery: retry it, loudly
-            log.exception("channel %s raised an unclassified error for delivery %s", channel.name, item.id)
-            return self._retry(item, f"unexpected {type(exc).__name__}: {exc}", None)
-        self.sent_count += 1
-        kind = "sent" if channel.reports_delivery else "delivered"
-        return Outcome(item.id, kind, provider_message_id=receipt.provider_message_id)
-
-    def _retry(self, item: Claimed, error: str, delay: float | None) -> Outcome:
-        if item.attempts >= self.settings.max_attempts:
-            return Outcome(item.id, "failed", error=f"gave up after {item.attempts} attempts: {error}")
-        seconds = delay if delay is not None else self.backoff.delay(item.attempts)
-        return Outcome(item.id, "retry", error=error, retry_at=deliveries.retry_time(self.clock(), seconds))
-
-    # -- writing outcomes in batches -----------------------------------------------------------------
-
-    async def _recorder(self) -> None:
-        while True:
-            batch = [await self._outcomes.get()]
-            await asyncio.sleep(self.settings.record_interval_seconds)
-            while not self._outcomes.empty() and len(batch) < 2000:
-                batch.append(self._outcomes.get_nowait())
-            try:
-                await self._db(deliveries.record, self.worker_id, batch, self.clock())
-            except Exception:
-                # Not written: the rows stay `sending` under our claim. Put the outcomes back and retry so
-                # that a database hiccup does not turn into resends.
-                log.exception("could not record %d outcomes; retrying", len(batch))
-                for outcome in batch:
-                    self._outcomes.put_nowait(outcome)
-                await asyncio.sleep(1.0)
-                continue
-            await self.in_flight.release(len(batch))
-
-    async def _look_up_lost_receipts(self) -> None:
-        """Ask the provider about this process's deliveries whose status callback never came (see
-        relay/delivery/receipt_lookup.py). Only senders whose lease this process holds, so workers never ask twice."""
-        after = self.settings.receipt_check_seconds
-        if not after:
-            return
-        held = [sender for channel in self.channels.values() if getattr(channel, "fetch_status", None) is not None
-                for sender in channel.senders() if self.leases.held(f"{channel.name}:{sender}")]
-        overdue = await self._db(receipt_lookup.take_overdue, held, self.clock(), after)
-        if not overdue:
-            return
-        by_name = {channel.name: channel for channel in self.channels.values()}
-        lookups = asyncio.Semaphore(5)  # a few at a time: the sends share the account's API concurrency
-
-        async def ask(item: receipt_lookup.Overdue) -> StatusUpdate | None:
-            async with lookups:
-                try:
-                    return await by_name[item.channel].fetch_status(item.provider_message_id)
-                except ChannelError as exc:
-                    log.warning("could not look up the status of delivery %s: %s", item.delivery_id, exc)
-                    return None
-
-        answers = await asyncio.gather(*(ask(item) for item in overdue))
-        final = [a for a in answers if a is not None and a.status in deliveries.RECEIPT_STATUS]
-        if final:  # still "sent" at the provider: asked again an interval later
-            await self._db(deliveries.store_receipts, final, self.clock())
-        log.info("looked up %d deliveries whose receipt never came: %d now final", len(overdue), len(final))
-
-    async def _housekeeping(self) -> None:
-        while True:
-            try:
-                await self._db(deliveries.expire_due, self.clock())
-                await self._db(deliveries.apply_stranded_receipts, self.clock())
-                await self._look_up_lost_receipts()
-                check = getattr(self.leases, "check", None)
-                if check is not None:
-                    await asyncio.to_thread(check)
-            except Exception:
-                log.exception("housekeeping failed; will try again")
-            await asyncio.sleep(5.0)

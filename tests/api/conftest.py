@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from relay.api import tokens
-from relay.core.models import Subscriber
 from relay.app.program import Program
 from relay.core import subscribers
 from tests.relay.conftest import make_program
@@ -93,11 +92,10 @@ def stop_live(live: LiveRelay) -> None:
         live.thread.join(10)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live_any(request, tmp_path):
+@pytest.fixture
+def live_any(tmp_path, database_url):
     """The same live relay on SQLite and on the machine's PostgreSQL."""
-    extra = {"database_url": request.getfixturevalue("postgres_schema_url")} if request.param == "postgresql" else {}
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, **extra)
+    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url)
     try:
         yield relay
     finally:

@@ -7,13 +7,11 @@ Bounded: a few examples per operation (about half a minute in all). The live pro
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from sqlalchemy import create_engine, text
 
 from schemathesis.checks import (
     content_type_conformance,
@@ -23,9 +21,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from alerts import api as alerts_api
 from tests.api.conftest import start_live, stop_live
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import STORAGE, storage_url
 
 # "No 500 and no schema violation". Not `positive_data_acceptance`: input the spec admits can still be
 # refused with a 422 for what no JSON Schema says (a phone number that is not one, a body of spaces).
@@ -33,27 +30,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=STORAGE)
 def live_module(request, tmp_path_factory):
-    extra = {}
-    if request.param == "postgresql":  # PostgreSQL refuses what SQLite takes (NUL in text, 64-bit overflow)
-        require_postgres()
-        schema_name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-        extra["database_url"] = f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
-    live = start_live(tmp_path_factory.mktemp("fuzz"), services=[alerts_api.build_service(None)],
-                      translation={"engines": ["apertium"]}, **extra)
-    live.add_person("observer", name="Lectora", language="es", phone="+12025550911", regions="north")
-    try:
-        yield live
-    finally:
-        stop_live(live)
-        if extra:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-            admin.dispose()
+    # PostgreSQL refuses what SQLite takes (NUL in text, 64-bit overflow): both run.
+    where = tmp_path_factory.mktemp("fuzz")
+    with storage_url(request.param, where) as url:
+        live = start_live(where, translation={"engines": ["apertium"]}, database_url=url)
+        live.add_person("observer", name="Lectora", language="es", phone="+12025550911", regions="north")
+        try:
+            yield live
+        finally:
+            stop_live(live)
 
 
 def test_no_500_and_no_schema_violation(live_module):

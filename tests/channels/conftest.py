@@ -1,4 +1,4 @@
-"""Fixtures for the channel adapters: an `SmsChannel` pointed at a simulator (`start_sim`, in
+"""Fixtures for the channel adapters: an `SmsChannel` pointed at a simulator (`start_twilio_sim`, in
 tests/conftest.py)."""
 
 from __future__ import annotations

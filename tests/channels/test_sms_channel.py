@@ -79,8 +79,8 @@ def test_channel_declares_senders_limits_and_cost():
 # -- sending ------------------------------------------------------------------------------------------
 
 
-async def test_send_returns_twilios_sid_and_the_message_reaches_the_simulator(start_sim, sms_channel, webhooks):
-    sim = await start_sim()
+async def test_send_returns_twilios_sid_and_the_message_reaches_the_simulator(start_twilio_sim, sms_channel, webhooks):
+    sim = await start_twilio_sim()
     channel = await sms_channel(sim, status_callback_url=webhooks.url)
 
     receipt = await channel.send(outbound(text="Lapli ap vini: ale nan lekòl la"))
@@ -93,8 +93,8 @@ async def test_send_returns_twilios_sid_and_the_message_reaches_the_simulator(st
     assert {form["MessageSid"] for _, _, form in webhooks.requests} == {receipt.provider_message_id}
 
 
-async def test_many_concurrent_sends_share_one_client(start_sim, sms_channel):
-    sim = await start_sim()
+async def test_many_concurrent_sends_share_one_client(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim()
     channel = await sms_channel(sim)
 
     receipts = await asyncio.gather(*(channel.send(outbound(text=f"alert {i}")) for i in range(300)))
@@ -115,8 +115,8 @@ async def test_many_concurrent_sends_share_one_client(start_sim, sms_channel):
         (TO, "", PermanentError, "21602", None),
     ],
 )
-async def test_refusals_map_to_typed_errors(start_sim, sms_channel, to, text, error, code, opted_out):
-    sim = await start_sim()
+async def test_refusals_map_to_typed_errors(start_twilio_sim, sms_channel, to, text, error, code, opted_out):
+    sim = await start_twilio_sim()
     channel = await sms_channel(sim)
 
     with pytest.raises(error) as raised:
@@ -127,32 +127,32 @@ async def test_refusals_map_to_typed_errors(start_sim, sms_channel, to, text, er
         assert raised.value.opted_out is opted_out
 
 
-async def test_a_number_twilio_does_not_know_is_permanent_21606(start_sim, sms_channel):
-    sim = await start_sim(numbers=[FROM])
+async def test_a_number_twilio_does_not_know_is_permanent_21606(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(numbers=[FROM])
     channel = await sms_channel(sim, numbers=[FROM, OTHER_FROM])
     with pytest.raises(PermanentError) as raised:
         await channel.send(outbound(sender=OTHER_FROM))
     assert raised.value.code == "21606"
 
 
-async def test_wrong_token_is_permanent_20003(start_sim, sms_channel):
-    sim = await start_sim()
+async def test_wrong_token_is_permanent_20003(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim()
     channel = await sms_channel(sim, auth_token="0" * 32)
     with pytest.raises(PermanentError) as raised:
         await channel.send(outbound())
     assert raised.value.code == "20003" and "401" in str(raised.value)
 
 
-async def test_a_sender_that_is_not_ours_never_reaches_twilio(start_sim, sms_channel):
-    sim = await start_sim()
+async def test_a_sender_that_is_not_ours_never_reaches_twilio(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim()
     channel = await sms_channel(sim)
     with pytest.raises(PermanentError, match="not one of this account's numbers"):
         await channel.send(outbound(sender=OTHER_FROM))
     assert sim.stats["rejected"] == 0 and lines(sim) == []
 
 
-async def test_throughput_refusal_is_rate_limited_with_twilios_retry_after(start_sim, sms_channel):
-    sim = await start_sim(segments_per_second=0.1, tolerance_segments=0)
+async def test_throughput_refusal_is_rate_limited_with_twilios_retry_after(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(segments_per_second=0.1, tolerance_segments=0)
     channel = await sms_channel(sim)
     await channel.send(outbound(text="first"))
 
@@ -163,16 +163,16 @@ async def test_throughput_refusal_is_rate_limited_with_twilios_retry_after(start
     assert limited.value.retry_after is not None and 5 <= limited.value.retry_after <= 10
 
 
-async def test_concurrent_429s_each_carry_their_own_retry_after(start_sim, sms_channel):
-    sim = await start_sim(segments_per_second=0.1, tolerance_segments=0)
+async def test_concurrent_429s_each_carry_their_own_retry_after(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(segments_per_second=0.1, tolerance_segments=0)
     channel = await sms_channel(sim)
     results = await asyncio.gather(*(channel.send(outbound(text=f"m{i}")) for i in range(20)), return_exceptions=True)
     limited = [result for result in results if isinstance(result, RateLimited)]
     assert len(limited) == 19 and all(error.retry_after and error.retry_after >= 5 for error in limited)
 
 
-async def test_server_errors_are_transient(start_sim, sms_channel):
-    sim = await start_sim(error_rate=1.0, seed=3)
+async def test_server_errors_are_transient(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(error_rate=1.0, seed=3)
     channel = await sms_channel(sim)
     codes = set()
     for _ in range(10):
@@ -183,23 +183,23 @@ async def test_server_errors_are_transient(start_sim, sms_channel):
     assert codes == {"20500", "20503"}
 
 
-async def test_outage_503_is_transient(start_sim, sms_channel):
-    sim = await start_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "503"}])
+async def test_outage_503_is_transient(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "503"}])
     channel = await sms_channel(sim)
     with pytest.raises(TransientError) as raised:
         await channel.send(outbound())
     assert raised.value.code == "20503"
 
 
-async def test_a_hanging_twilio_is_a_transient_timeout(start_sim, sms_channel):
-    sim = await start_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "timeout"}])
+async def test_a_hanging_twilio_is_a_transient_timeout(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "timeout"}])
     channel = await sms_channel(sim, timeout_seconds=0.2)
     with pytest.raises(TransientError, match="did not answer within 0.2s"):
         await channel.send(outbound())
 
 
-async def test_refused_connections_are_transient(start_sim, sms_channel):
-    sim = await start_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "refuse"}])
+async def test_refused_connections_are_transient(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "refuse"}])
     channel = await sms_channel(sim)
     with pytest.raises(TransientError, match="cannot reach Twilio") as raised:
         await channel.send(outbound())
@@ -215,8 +215,8 @@ async def test_nothing_listening_is_transient(sms_channel):
         await channel.send(outbound())
 
 
-async def test_every_failure_is_a_channel_error(start_sim, sms_channel):
-    sim = await start_sim(error_rate=0.3, seed=11, segments_per_second=0.5, tolerance_segments=2)
+async def test_every_failure_is_a_channel_error(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim(error_rate=0.3, seed=11, segments_per_second=0.5, tolerance_segments=2)
     channel = await sms_channel(sim)
     results = await asyncio.gather(
         *(channel.send(outbound(to=to)) for to in [TO, "+15005550004", "junk", TO, TO, TO, TO]),
@@ -226,8 +226,8 @@ async def test_every_failure_is_a_channel_error(start_sim, sms_channel):
     assert failures and all(isinstance(failure, ChannelError) for failure in failures)
 
 
-async def test_send_outside_start_stop_is_a_programming_error(start_sim, sms_channel):
-    sim = await start_sim()
+async def test_send_outside_start_stop_is_a_programming_error(start_twilio_sim, sms_channel):
+    sim = await start_twilio_sim()
     channel = SmsChannel(settings(api_base_url=sim.base_url))
     with pytest.raises(RuntimeError, match="before start"):
         await channel.send(outbound())

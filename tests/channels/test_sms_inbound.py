@@ -21,7 +21,7 @@ def signed(params: dict[str, str], url: str = URL, token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 
 
-async def test_an_sms_injected_by_the_simulator_parses_and_the_reply_goes_back(start_sim):
+async def test_an_sms_injected_by_the_simulator_parses_and_the_reply_goes_back(start_twilio_sim):
     """The simulator plays Twilio, a tiny aiohttp app plays the relay's webhook route."""
     seen: list[Inbound] = []
 
@@ -38,7 +38,7 @@ async def test_an_sms_injected_by_the_simulator_parses_and_the_reply_goes_back(s
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        sim = await start_sim(inbound_webhook_url=f"http://127.0.0.1:{site.port}/webhooks/sms/inbound")
+        sim = await start_twilio_sim(inbound_webhook_url=f"http://127.0.0.1:{site.port}/webhooks/sms/inbound")
         await sim.inject_inbound(PERSON, FROM, "Nou bezwen dlo & manje <svp>", message_sid="SM" + "ab" * 16)
     finally:
         await runner.cleanup()
@@ -95,9 +95,9 @@ def test_an_empty_body_is_a_message_not_a_missing_field():
     assert parse_inbound(TOKEN, URL, form, signed(form)).text == ""
 
 
-async def test_status_callbacks_from_the_simulator_parse(start_sim, sms_channel):
+async def test_status_callbacks_from_the_simulator_parse(start_twilio_sim, sms_channel):
     async with running_webhooks() as hooks:
-        sim = await start_sim(undeliverable_numbers=["+14155550199"])
+        sim = await start_twilio_sim(undeliverable_numbers=["+14155550199"])
         channel = await sms_channel(sim, status_callback_url=hooks.url)
         receipt = await channel.send(Outbound(delivery_id=7, sender=FROM, to="+14155550199", text="hi"))
         await hooks.wait_for(2)

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from alerts import api as alerts_api
 from alerts import timeline
 from channels.sms_text import analyse
 from relay.integrity import claims, screen
@@ -36,8 +35,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def relay(tmp_path):
-    live = start_live(tmp_path, rate=2.0, services=[alerts_api.build_service(None)],
-                      translation={"engines": ["apertium"]}, integrity={"quorum": 1})
+    live = start_live(tmp_path, rate=2.0, translation={"engines": ["apertium"]}, integrity={"quorum": 1})
     try:
         for i in range(6):
             live.add_person("observer", name=f"Vecina {i}", language="es", phone=f"+1202555020{i}", regions="coast")

@@ -1,4 +1,4 @@
-"""Fixtures for the Twilio simulator (started by `start_sim`, in tests/conftest.py): the stock twilio
+"""Fixtures for the Twilio simulator (started by `start_twilio_sim`, in tests/conftest.py): the stock twilio
 client pointed at it, and a tiny aiohttp server standing in for the relay's webhooks."""
 
 from __future__ import annotations

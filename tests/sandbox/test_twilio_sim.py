@@ -35,8 +35,8 @@ async def post_raw(simulator, form: dict[str, str], token: str = TOKEN) -> tuple
             return response.status, dict(response.headers), await response.json()
 
 
-async def test_accepted_message_is_a_twilio_resource_and_is_logged(start_sim, twilio_client):
-    sim = await start_sim()
+async def test_accepted_message_is_a_twilio_resource_and_is_logged(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim()
     client = twilio_client(sim)
 
     message = await client.messages.create_async(to=TO, from_=FROM, body="Flood warning: move to higher ground")
@@ -52,8 +52,8 @@ async def test_accepted_message_is_a_twilio_resource_and_is_logged(start_sim, tw
     assert sim.stats["accepted"] == 1
 
 
-async def test_fetch_returns_the_message_with_its_current_status(start_sim, twilio_client):
-    sim = await start_sim(callbacks=False)
+async def test_fetch_returns_the_message_with_its_current_status(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim(callbacks=False)
     client = twilio_client(sim)
     created = await client.messages.create_async(to=TO, from_=FROM, body="hello")
 
@@ -68,8 +68,8 @@ async def test_fetch_returns_the_message_with_its_current_status(start_sim, twil
     assert (missing.value.status, missing.value.code) == (404, 20404)
 
 
-async def test_wrong_credentials_are_401_20003_and_nothing_is_sent(start_sim, twilio_client):
-    sim = await start_sim()
+async def test_wrong_credentials_are_401_20003_and_nothing_is_sent(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim()
     client = twilio_client(sim, token="0" * 32)
 
     with pytest.raises(TwilioRestException) as refused:
@@ -95,8 +95,8 @@ async def test_wrong_credentials_are_401_20003_and_nothing_is_sent(start_sim, tw
         ("+15005550009", FROM, "hello", 21614),
     ],
 )
-async def test_each_refusal_has_twilios_code(start_sim, twilio_client, to, from_, body, code):
-    sim = await start_sim()
+async def test_each_refusal_has_twilios_code(start_twilio_sim, twilio_client, to, from_, body, code):
+    sim = await start_twilio_sim()
 
     with pytest.raises(TwilioRestException) as refused:
         await twilio_client(sim).messages.create_async(to=to, from_=from_, body=body)
@@ -105,8 +105,8 @@ async def test_each_refusal_has_twilios_code(start_sim, twilio_client, to, from_
     assert sim.stats["rejected"] == 1 and jsonl(sim) == []
 
 
-async def test_error_bodies_have_twilios_shape(start_sim):
-    sim = await start_sim()
+async def test_error_bodies_have_twilios_shape(start_twilio_sim):
+    sim = await start_twilio_sim()
 
     status, _, body = await post_raw(sim, {"To": "+15005550004", "From": FROM, "Body": "hi"})
 
@@ -119,15 +119,15 @@ async def test_error_bodies_have_twilios_shape(start_sim):
     }
 
 
-async def test_1600_characters_is_still_accepted(start_sim, twilio_client):
-    sim = await start_sim()
+async def test_1600_characters_is_still_accepted(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim()
     message = await twilio_client(sim).messages.create_async(to=TO, from_=FROM, body="x" * 1600)
     assert message.num_segments == "11"  # ceil(1600 / 153)
 
 
-async def test_throughput_limit_answers_429_20429_per_number(start_sim, twilio_client):
+async def test_throughput_limit_answers_429_20429_per_number(start_twilio_sim, twilio_client):
     # 0.1 segment/s with 1 segment of tolerance: two messages fit at once, the third must wait ~10 s.
-    sim = await start_sim(segments_per_second=0.1, tolerance_segments=1)
+    sim = await start_twilio_sim(segments_per_second=0.1, tolerance_segments=1)
     client = twilio_client(sim)
     await client.messages.create_async(to=TO, from_=FROM, body="one")
     await client.messages.create_async(to=TO, from_=FROM, body="two")
@@ -144,8 +144,8 @@ async def test_throughput_limit_answers_429_20429_per_number(start_sim, twilio_c
     assert [line["body"] for line in jsonl(sim)] == ["one", "two", "another number has its own limit"]
 
 
-async def test_a_three_segment_message_costs_three_segments(start_sim, twilio_client):
-    sim = await start_sim(segments_per_second=0.1, tolerance_segments=1)
+async def test_a_three_segment_message_costs_three_segments(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim(segments_per_second=0.1, tolerance_segments=1)
     client = twilio_client(sim)
     long = await client.messages.create_async(to=TO, from_=FROM, body="a" * 400)  # 153 + 153 + 94
 
@@ -157,8 +157,8 @@ async def test_a_three_segment_message_costs_three_segments(start_sim, twilio_cl
     assert sim.stats["segments"] == 3
 
 
-async def test_status_callbacks_arrive_in_order_and_signed_like_twilio(start_sim, twilio_client, webhooks):
-    sim = await start_sim(undeliverable_numbers=["+14155550199"])
+async def test_status_callbacks_arrive_in_order_and_signed_like_twilio(start_twilio_sim, twilio_client, webhooks):
+    sim = await start_twilio_sim(undeliverable_numbers=["+14155550199"])
     client = twilio_client(sim)
     ok = await client.messages.create_async(to=TO, from_=FROM, body="hi", status_callback=webhooks.url)
     lost = await client.messages.create_async(
@@ -183,10 +183,10 @@ async def test_status_callbacks_arrive_in_order_and_signed_like_twilio(start_sim
 
 
 async def test_callbacks_of_one_message_keep_their_order_even_when_the_receiver_is_slow(
-    start_sim, twilio_client, webhooks
+    start_twilio_sim, twilio_client, webhooks
 ):
     webhooks.slow_status = "sent"  # the "delivered" callback must wait for "sent" to be answered
-    sim = await start_sim()
+    sim = await start_twilio_sim()
     message = await twilio_client(sim).messages.create_async(
         to=TO, from_=FROM, body="hi", status_callback=webhooks.url
     )
@@ -197,9 +197,9 @@ async def test_callbacks_of_one_message_keep_their_order_even_when_the_receiver_
     ]
 
 
-async def test_failed_callbacks_are_counted_not_fatal(start_sim, twilio_client, webhooks):
+async def test_failed_callbacks_are_counted_not_fatal(start_twilio_sim, twilio_client, webhooks):
     webhooks.reply_status = 500
-    sim = await start_sim()
+    sim = await start_twilio_sim()
     client = twilio_client(sim)
     await client.messages.create_async(to=TO, from_=FROM, body="hi", status_callback=webhooks.url)
     await webhooks.wait_for(2)
@@ -225,8 +225,8 @@ async def outcomes(sim, client, count: int) -> list[str]:
     return results
 
 
-async def test_error_rate_with_a_seed_is_reproducible(start_sim, twilio_client):
-    first, second = await start_sim(error_rate=0.5, seed=7), await start_sim(error_rate=0.5, seed=7)
+async def test_error_rate_with_a_seed_is_reproducible(start_twilio_sim, twilio_client):
+    first, second = await start_twilio_sim(error_rate=0.5, seed=7), await start_twilio_sim(error_rate=0.5, seed=7)
 
     a = await outcomes(first, twilio_client(first), 30)
     b = await outcomes(second, twilio_client(second), 30)
@@ -237,9 +237,9 @@ async def test_error_rate_with_a_seed_is_reproducible(start_sim, twilio_client):
     assert len(jsonl(first)) == a.count("ok")
 
 
-async def test_503_outage_window(start_sim, twilio_client):
-    during = await start_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "503"}])
-    later = await start_sim(outages=[{"start_s": 3600, "end_s": 7200, "mode": "503"}])
+async def test_503_outage_window(start_twilio_sim, twilio_client):
+    during = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "503"}])
+    later = await start_twilio_sim(outages=[{"start_s": 3600, "end_s": 7200, "mode": "503"}])
 
     with pytest.raises(TwilioRestException) as unavailable:
         await twilio_client(during).messages.create_async(to=TO, from_=FROM, body="hi")
@@ -250,8 +250,8 @@ async def test_503_outage_window(start_sim, twilio_client):
     assert fine.status == "queued"
 
 
-async def test_timeout_outage_holds_the_request(start_sim):
-    sim = await start_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "timeout"}])
+async def test_timeout_outage_holds_the_request(start_twilio_sim):
+    sim = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 3600, "mode": "timeout"}])
     async with aiohttp.ClientSession(headers={"Authorization": aiohttp.encode_basic_auth(SID, TOKEN)}) as session:
         with pytest.raises(asyncio.TimeoutError):
             await session.post(sim.base_url + MESSAGES, data={"To": TO, "From": FROM, "Body": "hi"},
@@ -259,8 +259,8 @@ async def test_timeout_outage_holds_the_request(start_sim):
     assert sim.stats["faults"] == 1 and jsonl(sim) == []
 
 
-async def test_refuse_window_refuses_connections_then_listens_again(start_sim, twilio_client):
-    sim = await start_sim(outages=[{"start_s": 0, "end_s": 0.3, "mode": "refuse"}])
+async def test_refuse_window_refuses_connections_then_listens_again(start_twilio_sim, twilio_client):
+    sim = await start_twilio_sim(outages=[{"start_s": 0, "end_s": 0.3, "mode": "refuse"}])
     client = twilio_client(sim)
 
     with pytest.raises(aiohttp.ClientConnectorError):
@@ -276,12 +276,12 @@ async def test_refuse_window_refuses_connections_then_listens_again(start_sim, t
     assert [line["body"] for line in jsonl(sim)] == ["accepted"]
 
 
-async def test_inject_inbound_posts_a_twilio_signed_webhook_and_records_replies(start_sim, webhooks):
+async def test_inject_inbound_posts_a_twilio_signed_webhook_and_records_replies(start_twilio_sim, webhooks):
     webhooks.reply_body = (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Mèsi, nou resevwa mesaj ou</Message>'
         "<Message><Body>Second reply</Body></Message></Response>"
     )
-    sim = await start_sim(inbound_webhook_url=webhooks.url)
+    sim = await start_twilio_sim(inbound_webhook_url=webhooks.url)
 
     reply = await sim.inject_inbound("+50937001234", FROM, "Nou bezwen dlo", message_sid="SM" + "1" * 32)
 
@@ -300,9 +300,9 @@ async def test_inject_inbound_posts_a_twilio_signed_webhook_and_records_replies(
     assert sim.stats["inbound_sent"] == 1 and sim.stats["replies"] == 2
 
 
-async def test_inbound_route_and_stats_route(start_sim, webhooks):
+async def test_inbound_route_and_stats_route(start_twilio_sim, webhooks):
     webhooks.reply_body = '<?xml version="1.0" encoding="UTF-8"?><Response />'
-    sim = await start_sim(inbound_webhook_url=webhooks.url)
+    sim = await start_twilio_sim(inbound_webhook_url=webhooks.url)
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{sim.base_url}/sandbox/sms/inbound",
                                 json={"from": "+50937001234", "to": FROM, "body": "STOP"}) as answer:  # fmt: skip
@@ -318,9 +318,9 @@ async def test_inbound_route_and_stats_route(start_sim, webhooks):
     assert counts["inbound_sent"] == 1 and counts["replies"] == 0 and jsonl(sim) == []
 
 
-async def test_inbound_refused_by_the_relay_is_an_error(start_sim, webhooks):
+async def test_inbound_refused_by_the_relay_is_an_error(start_twilio_sim, webhooks):
     webhooks.reply_status = 403
-    sim = await start_sim(inbound_webhook_url=webhooks.url)
+    sim = await start_twilio_sim(inbound_webhook_url=webhooks.url)
     with pytest.raises(InboundFailed, match="403"):
         await sim.inject_inbound("+50937001234", FROM, "hello")
     assert sim.stats["inbound_sent"] == 0

@@ -17,7 +17,7 @@ from tests.telegram.support import GROUPS, SECRET, TOKEN, USERS
 
 
 @pytest.fixture
-async def start_sim(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[TelegramSimulator]]]:
+async def start_telegram_sim(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[TelegramSimulator]]]:
     """Start a simulator (limits off unless given) with keyword overrides; stopped after the test."""
     started: list[TelegramSimulator] = []
 

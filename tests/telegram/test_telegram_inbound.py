@@ -23,8 +23,8 @@ async def wait_for(condition, what: str, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_long_polling_receives_an_update_once_and_resumes_from_the_offset(start_sim, start_channel):
-    sim = await start_sim()
+async def test_long_polling_receives_an_update_once_and_resumes_from_the_offset(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     sim.inject_message(ANA, "/start")
     first = await channel.poll_updates(offset=None, timeout=0)
@@ -44,8 +44,8 @@ async def test_long_polling_receives_an_update_once_and_resumes_from_the_offset(
     assert (await restarted.poll_updates(offset=resumed.next_offset, timeout=0)).inbound == []
 
 
-async def test_long_poll_wakes_when_a_message_arrives(start_sim, start_channel):
-    sim = await start_sim()
+async def test_long_poll_wakes_when_a_message_arrives(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     poll = asyncio.ensure_future(channel.poll_updates(offset=None, timeout=20))
     await wait_for(lambda: sim.updates.long_polling, "the long poll to be waiting")
@@ -54,8 +54,8 @@ async def test_long_poll_wakes_when_a_message_arrives(start_sim, start_channel):
     assert [i.text for _, i in batch.inbound] == ["help!"]
 
 
-async def test_updates_iterator_yields_offsets_to_persist(start_sim, start_channel):
-    sim = await start_sim()
+async def test_updates_iterator_yields_offsets_to_persist(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     for text in ("one", "two"):
         sim.inject_message(ANA, text)
@@ -67,8 +67,8 @@ async def test_updates_iterator_yields_offsets_to_persist(start_sim, start_chann
     assert seen == [("one", 2), ("two", 3)]
 
 
-async def test_group_messages_and_edits_carry_who_and_where(start_sim, start_channel):
-    sim = await start_sim()
+async def test_group_messages_and_edits_carry_who_and_where(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     update = sim.inject_message(ANA, "water is rising", chat_id=GROUP)
     message_id = update["message"]["message_id"]
@@ -86,8 +86,8 @@ async def test_group_messages_and_edits_carry_who_and_where(start_sim, start_cha
     assert edited.provider_message_id != said.provider_message_id
 
 
-async def test_injection_over_http(start_sim, start_channel):
-    sim = await start_sim()
+async def test_injection_over_http(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     url = f"{sim.base_url}/sandbox/telegram/updates"
     async with aiohttp.ClientSession() as session:
@@ -112,8 +112,8 @@ def test_parse_update_ignores_what_is_not_a_text_message_and_rejects_garbage():
         parse_update({"message": {}})
 
 
-async def test_webhook_delivers_with_the_secret_and_wrong_secret_is_refused(start_sim, start_channel, webhook_endpoint):
-    sim = await start_sim()
+async def test_webhook_delivers_with_the_secret_and_wrong_secret_is_refused(start_telegram_sim, start_channel, webhook_endpoint):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim, inbound="webhook", webhook_secret=SECRET)
     await channel.set_webhook(webhook_endpoint.url)
     sim.inject_message(ANA, "/start es")
@@ -134,8 +134,8 @@ async def test_webhook_delivers_with_the_secret_and_wrong_secret_is_refused(star
     assert [i.text for _, i in (await channel.poll_updates(None, 0)).inbound] == ["back to polling"]
 
 
-async def test_a_failing_webhook_is_retried_so_an_update_can_arrive_twice(start_sim, start_channel, webhook_endpoint):
-    sim = await start_sim()
+async def test_a_failing_webhook_is_retried_so_an_update_can_arrive_twice(start_telegram_sim, start_channel, webhook_endpoint):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim, inbound="webhook", webhook_secret=SECRET)
     await channel.set_webhook(webhook_endpoint.url)
     webhook_endpoint.fail_first = 1  # the relay stored the message, then crashed before answering

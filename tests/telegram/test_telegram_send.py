@@ -27,8 +27,8 @@ def jsonl(simulator) -> list[dict]:
     return [json.loads(line) for line in simulator.jsonl_path.read_text(encoding="utf-8").splitlines()]
 
 
-async def test_channel_declares_one_sender_and_telegram_limits(start_sim, start_channel):
-    channel = await start_channel(await start_sim(), messages_per_second=30, per_group_per_minute=20)
+async def test_channel_declares_one_sender_and_telegram_limits(start_telegram_sim, start_channel):
+    channel = await start_channel(await start_telegram_sim(), messages_per_second=30, per_group_per_minute=20)
     assert isinstance(channel, Channel)
     assert channel.name == "telegram" and list(channel.senders()) == [BOT_ID]
     assert channel.limit(BOT_ID) == SenderLimit(rate=30.0, burst=1.0)
@@ -39,8 +39,8 @@ async def test_channel_declares_one_sender_and_telegram_limits(start_sim, start_
         channel.recipient_limit("+15551234567")
 
 
-async def test_send_to_a_user_and_a_group(start_sim, start_channel):
-    sim = await start_sim()
+async def test_send_to_a_user_and_a_group(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     to_ana = await channel.send(out(ANA, "Shelter open at the school."))
     to_group = await channel.send(out(GROUP, "Shelter open at the school."))
@@ -52,8 +52,8 @@ async def test_send_to_a_user_and_a_group(start_sim, start_channel):
     assert sim.stats["accepted"] == 2
 
 
-async def test_markup_typed_by_a_user_arrives_literally(start_sim, start_channel):
-    sim = await start_sim()
+async def test_markup_typed_by_a_user_arrives_literally(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     text = "<b>not bold</b> & a < b > c <script>x</script>"
     await channel.send(out(ANA, text))
@@ -62,8 +62,8 @@ async def test_markup_typed_by_a_user_arrives_literally(start_sim, start_channel
     assert message.entities == []  # Telegram found no markup: nothing became bold
 
 
-async def test_long_text_is_sent_in_order_split_at_sentences(start_sim, start_channel):
-    sim = await start_sim()
+async def test_long_text_is_sent_in_order_split_at_sentences(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     sentences = [f"Update {i:03d}: the water at gauge {i} is {i % 7} cm higher than at noon." for i in range(160)]
     text = " ".join(sentences)
@@ -89,8 +89,8 @@ async def test_long_text_is_sent_in_order_split_at_sentences(start_sim, start_ch
         (STRANGER, RecipientUnreachable, "can't initiate conversation", False),
     ],
 )
-async def test_unreachable_chats_raise_recipient_unreachable(start_sim, start_channel, to, error, words, opted_out):
-    sim = await start_sim()
+async def test_unreachable_chats_raise_recipient_unreachable(start_telegram_sim, start_channel, to, error, words, opted_out):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     with pytest.raises(error, match=words) as caught:
         await channel.send(out(to, "hello"))
@@ -99,8 +99,8 @@ async def test_unreachable_chats_raise_recipient_unreachable(start_sim, start_ch
     assert sim.stats["accepted"] == 0
 
 
-async def test_other_bad_requests_are_permanent(start_sim, start_channel):
-    sim = await start_sim()
+async def test_other_bad_requests_are_permanent(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     sim.fail_next("sendMessage", 400, "Bad Request: TEXT_TOO_FANCY")
     with pytest.raises(PermanentError, match="TEXT_TOO_FANCY") as caught:
@@ -114,8 +114,8 @@ async def test_other_bad_requests_are_permanent(start_sim, start_channel):
         await channel.send(out("ana", "hello"))
 
 
-async def test_server_errors_are_transient(start_sim, start_channel):
-    sim = await start_sim()
+async def test_server_errors_are_transient(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     sim.fail_next("sendMessage", 502, "Bad Gateway")
     with pytest.raises(TransientError, match="Bad Gateway") as caught:
@@ -124,8 +124,8 @@ async def test_server_errors_are_transient(start_sim, start_channel):
     assert (await channel.send(out(ANA, "hello"))).provider_message_id == f"{ANA}:1"  # next call goes through
 
 
-async def test_unreachable_api_is_transient(start_sim, start_channel):
-    sim = await start_sim()
+async def test_unreachable_api_is_transient(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     base = sim.base_url
     await sim.stop()  # nothing listens on that port any more
     channel = await start_channel(base)
@@ -133,14 +133,14 @@ async def test_unreachable_api_is_transient(start_sim, start_channel):
         await channel.send(out(ANA, "hello"))
 
 
-async def test_refused_token_is_transient_and_says_so(start_sim, start_channel):
-    channel = await start_channel(await start_sim(), token="987654321:AAxxWrongButWellFormed_123456")
+async def test_refused_token_is_transient_and_says_so(start_telegram_sim, start_channel):
+    channel = await start_channel(await start_telegram_sim(), token="987654321:AAxxWrongButWellFormed_123456")
     with pytest.raises(TransientError, match="token was refused"):
         await channel.send(out(ANA, "hello", sender="987654321"))
 
 
-async def test_per_chat_flood_control_surfaces_as_rate_limited(start_sim, start_channel):
-    sim = await start_sim(per_chat_per_second=0.01, burst_tolerance=3)  # one per 100 s after a burst of 4
+async def test_per_chat_flood_control_surfaces_as_rate_limited(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim(per_chat_per_second=0.01, burst_tolerance=3)  # one per 100 s after a burst of 4
     channel = await start_channel(sim)
     for _ in range(4):
         await channel.send(out(ANA, "hello"))
@@ -153,8 +153,8 @@ async def test_per_chat_flood_control_surfaces_as_rate_limited(start_sim, start_
     assert (stats["accepted"], stats["rate_limited"], stats["rate_limited_chat"]) == (5, 1, 1)
 
 
-async def test_group_and_bot_wide_limits_are_counted_separately(start_sim, start_channel):
-    sim = await start_sim(per_group_per_minute=1, messages_per_second=0.01, burst_tolerance=1)
+async def test_group_and_bot_wide_limits_are_counted_separately(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim(per_group_per_minute=1, messages_per_second=0.01, burst_tolerance=1)
     channel = await start_channel(sim)
     await channel.send(out(GROUP, "one"))
     await channel.send(out(GROUP, "two"))
@@ -166,8 +166,8 @@ async def test_group_and_bot_wide_limits_are_counted_separately(start_sim, start
     assert (sim.stats["rate_limited_group"], sim.stats["rate_limited_global"]) == (1, 1)
 
 
-async def test_edit_and_delete_a_sent_message(start_sim, start_channel):
-    sim = await start_sim()
+async def test_edit_and_delete_a_sent_message(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     receipt = await channel.send(out(GROUP, "Meet at 5 <pm>."))
     edited = await channel.edit(receipt.provider_message_id, "Meet at 6 <pm>.")
@@ -181,8 +181,8 @@ async def test_edit_and_delete_a_sent_message(start_sim, start_channel):
         await channel.delete(receipt.provider_message_id)
 
 
-async def test_editing_a_split_message_drops_surplus_parts(start_sim, start_channel):
-    sim = await start_sim()
+async def test_editing_a_split_message_drops_surplus_parts(start_telegram_sim, start_channel):
+    sim = await start_telegram_sim()
     channel = await start_channel(sim)
     receipt = await channel.send(out(ANA, "First sentence is here. " * 400))  # 9600 characters: 3 parts
     assert len(parse_provider_message_id(receipt.provider_message_id)[1]) == 3

@@ -33,8 +33,8 @@ async def call(sim, method: str, *, token: str = TOKEN, json_body=None, form=Non
             return response.status, await response.json()
 
 
-async def test_get_me_and_auth_and_unknown_methods(start_sim):
-    sim = await start_sim()
+async def test_get_me_and_auth_and_unknown_methods(start_telegram_sim):
+    sim = await start_telegram_sim()
     status, body = await call(sim, "getMe")
     assert status == 200 and body["ok"] is True
     assert body["result"]["id"] == 123456789 and body["result"]["is_bot"] is True
@@ -45,8 +45,8 @@ async def test_get_me_and_auth_and_unknown_methods(start_sim):
     assert (await call(sim, "getme"))[0] == 200  # method names are case-insensitive, as in Telegram
 
 
-async def test_send_message_accepts_json_form_query_and_multipart(start_sim):
-    sim = await start_sim()
+async def test_send_message_accepts_json_form_query_and_multipart(start_telegram_sim):
+    sim = await start_telegram_sim()
     bodies = [
         {"json_body": {"chat_id": ANA, "text": "json"}},
         {"form": {"chat_id": str(ANA), "text": "form"}},
@@ -89,24 +89,24 @@ async def test_send_message_accepts_json_form_query_and_multipart(start_sim):
         ({"chat_id": "@nobody", "text": "x"}, "Bad Request: chat not found"),
     ],
 )  # fmt: skip
-async def test_send_message_rejections_use_telegram_wording(start_sim, params, description):
-    sim = await start_sim()
+async def test_send_message_rejections_use_telegram_wording(start_telegram_sim, params, description):
+    sim = await start_telegram_sim()
     status, body = await call(sim, "sendMessage", json_body=params)
     assert (status, body) == (400, {"ok": False, "error_code": 400, "description": description})
     assert sim.stats["rejected"] == 1 and sim.stats["accepted"] == 0
     assert not sim.jsonl_path.read_text()
 
 
-async def test_exactly_4096_units_and_escaped_markup_are_accepted(start_sim):
-    sim = await start_sim()
+async def test_exactly_4096_units_and_escaped_markup_are_accepted(start_telegram_sim):
+    sim = await start_telegram_sim()
     assert (await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": "x" * 4096}))[0] == 200
     escaped = "&lt;b&gt; &amp; " + "y" * 4090  # 4096 visible characters once the entities are decoded
     status, body = await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": escaped, "parse_mode": "HTML"})
     assert status == 200 and body["result"]["text"].startswith("<b> & y")
 
 
-async def test_blocked_and_deactivated_users_are_forbidden(start_sim):
-    sim = await start_sim()
+async def test_blocked_and_deactivated_users_are_forbidden(start_telegram_sim):
+    sim = await start_telegram_sim()
     sim.set_user(BEN, blocked=True)
     assert await call(sim, "sendMessage", json_body={"chat_id": BEN, "text": "x"}) == (
         403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
@@ -117,15 +117,15 @@ async def test_blocked_and_deactivated_users_are_forbidden(start_sim):
     )
 
 
-async def test_writing_to_the_bot_undoes_a_block(start_sim):
-    sim = await start_sim()
+async def test_writing_to_the_bot_undoes_a_block(start_telegram_sim):
+    sim = await start_telegram_sim()
     sim.set_user(BEN, blocked=True)
     sim.inject_message(BEN, "/start")
     assert (await call(sim, "sendMessage", json_body={"chat_id": BEN, "text": "welcome back"}))[0] == 200
 
 
-async def test_flood_control_answers_429_with_retry_after(start_sim):
-    sim = await start_sim(per_chat_per_second=0.5, burst_tolerance=0)
+async def test_flood_control_answers_429_with_retry_after(start_telegram_sim):
+    sim = await start_telegram_sim(per_chat_per_second=0.5, burst_tolerance=0)
     assert (await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": "1"}))[0] == 200
     status, body = await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": "2"})
     assert status == 429
@@ -166,8 +166,8 @@ def test_a_refused_message_is_not_charged():
     assert flood.admit(2, False, 1.0) is None  # so the bot-wide pace still has room at t=1
 
 
-async def test_get_updates_confirms_below_offset_and_supports_negative_offsets(start_sim):
-    sim = await start_sim()
+async def test_get_updates_confirms_below_offset_and_supports_negative_offsets(start_telegram_sim):
+    sim = await start_telegram_sim()
     for text in ("a", "b", "c"):
         sim.inject_message(ANA, text)
     _, body = await call(sim, "getUpdates", query={"limit": "2"})
@@ -180,8 +180,8 @@ async def test_get_updates_confirms_below_offset_and_supports_negative_offsets(s
     assert body["result"] == []
 
 
-async def test_allowed_updates_persist_and_filter(start_sim):
-    sim = await start_sim()
+async def test_allowed_updates_persist_and_filter(start_telegram_sim):
+    sim = await start_telegram_sim()
     await call(sim, "getUpdates", form={"allowed_updates": '["message"]'})
     update = sim.inject_message(ANA, "hi")
     sim.inject_edit(ANA, update["message"]["message_id"], "hi there")
@@ -190,8 +190,8 @@ async def test_allowed_updates_persist_and_filter(start_sim):
     assert sim.stats["updates_filtered"] == 1
 
 
-async def test_a_second_poller_ends_the_first_with_409(start_sim):
-    sim = await start_sim()
+async def test_a_second_poller_ends_the_first_with_409(start_telegram_sim):
+    sim = await start_telegram_sim()
     first = asyncio.ensure_future(call(sim, "getUpdates", query={"timeout": "20"}))
     while not sim.updates.long_polling:
         await asyncio.sleep(0.01)
@@ -202,8 +202,8 @@ async def test_a_second_poller_ends_the_first_with_409(start_sim):
     assert (await asyncio.wait_for(second, 5))[1]["result"][0]["message"]["text"] == "for the survivor"
 
 
-async def test_set_webhook_validates_the_secret_and_reports_itself(start_sim):
-    sim = await start_sim()
+async def test_set_webhook_validates_the_secret_and_reports_itself(start_telegram_sim):
+    sim = await start_telegram_sim()
     bad = await call(sim, "setWebhook", form={"url": "http://127.0.0.1:9/hook", "secret_token": "no spaces!"})
     assert bad[0] == 400 and bad[1]["description"] == "Bad Request: secret token contains unallowed characters"
     assert (await call(sim, "setWebhook", form={"url": "ftp://x"}))[0] == 400
@@ -215,8 +215,8 @@ async def test_set_webhook_validates_the_secret_and_reports_itself(start_sim):
     assert (await call(sim, "deleteWebhook"))[1]["description"] == "Webhook is already deleted"
 
 
-async def test_unreachable_webhook_is_retried_then_dropped(start_sim):
-    sim = await start_sim(webhook_max_attempts=3)
+async def test_unreachable_webhook_is_retried_then_dropped(start_telegram_sim):
+    sim = await start_telegram_sim(webhook_max_attempts=3)
     await call(sim, "setWebhook", form={"url": "http://127.0.0.1:9/nothing-listens"})
     sim.inject_message(ANA, "lost")
     while sim.stats["webhook_dropped"] < 1:
