@@ -117,7 +117,7 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     page.screenshot(path=str(DOCS / "console-delivery.png"), full_page=True)
 
     # What the people got: the Spanish text on every Spanish phone, once each.
-    log = sms_log(relay.app.program)
+    log = sms_log(relay.program)
     assert len(log) == 9 and len({m["to"] for m in log}) == 9
     received = {m["to"]: m["body"] for m in log}
     for i in range(6):
@@ -170,7 +170,7 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     page.locator(f'#decided tr[data-flag="{false_id}"]').wait_for()
     expect(page.get_by_text("The queue is empty.")).to_be_visible()
 
-    with relay.app.program.database.sessions() as session:
+    with relay.program.database.sessions() as session:
         assert session.get(Flag, released_id).status == "released"
         assert session.get(Flag, false_id).status == "confirmed_false"
         claim = session.get(Claim, session.get(Flag, false_id).claim_id)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from relay.app.cli import app
-from tests.matrix.conftest import make_person, new_user, synapse  # noqa: F401  (fixtures)
+from tests.channels.conftest import make_person, new_user, synapse  # noqa: F401  (fixtures)
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 GROUP = -1008001

@@ -135,7 +135,7 @@ def test_telegram_webhook_bodies_never_fail_the_server(relay, body):
 def test_any_text_as_a_command_on_any_channel_is_answered_or_ignored(relay, message, channel, sender):
     from datetime import datetime, timezone
 
-    program = relay.app.program
+    program = relay.program
     counter = relay.counts["commands"] = relay.counts["commands"] + 1
     item = Inbound(channel=channel, provider_message_id=f"hostile-{counter}", sender=sender or "x",
                    recipient="", text=message, received_at=datetime.now(timezone.utc),
@@ -155,7 +155,7 @@ def test_any_text_as_a_command_on_any_channel_is_answered_or_ignored(relay, mess
 @HYPOTHESIS
 def test_any_csv_is_imported_row_by_row_or_refused_with_a_reason(relay, content):
     try:
-        with relay.app.program.database.sessions.begin() as session:
+        with relay.program.database.sessions.begin() as session:
             report = subscribers.import_csv(session, io.StringIO(content), actor="t", default_region=None,
                                             default_timezone="UTC")
     except SubscriberError as exc:

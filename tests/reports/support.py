@@ -26,7 +26,9 @@ def telegram(session, settings, user: int, text: str, group: int | None = None):
     chat = group if group is not None else user
     raw = {"chat_id": str(chat), "chat_type": "supergroup" if group is not None else "private"}
     sender = f"{chat}:{user}" if group is not None else str(user)
-    message = Inbound("telegram", f"u{next(_ids)}", sender, BOT, text, datetime.now(timezone.utc), raw)
+    # As channels/telegram_updates.py states them: the speaker, the chat answers go to, whether it is a group.
+    message = Inbound("telegram", f"u{next(_ids)}", sender, BOT, text, datetime.now(timezone.utc), raw,
+                      person=str(user), conversation=str(chat), group=group is not None)
     return inbound.handle(session, message, settings)
 
 

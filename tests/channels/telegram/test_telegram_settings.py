@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from channels.telegram import TelegramSettings
-from tests.telegram.support import TOKEN
+from tests.channels.telegram.support import TOKEN
 
 
 def test_good_settings_and_the_bot_id():

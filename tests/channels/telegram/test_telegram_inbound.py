@@ -10,7 +10,7 @@ import pytest
 
 from channels.base import InvalidSignature, TransientError
 from channels.telegram import SECRET_HEADER, TelegramSettings, parse_update, verify_webhook
-from tests.telegram.support import ANA, BEN, BOT_ID, GROUP, SECRET, TOKEN
+from tests.channels.telegram.support import ANA, BEN, BOT_ID, GROUP, SECRET, TOKEN
 
 
 async def wait_for(condition, what: str, timeout: float = 5.0) -> None:

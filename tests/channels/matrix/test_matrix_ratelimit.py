@@ -16,8 +16,8 @@ import pytest
 
 from channels.base import RateLimited, SenderLimit
 from channels.matrix import MatrixChannel, MatrixSettings
-from tests.matrix.support import Person, outbound
-from tests.matrix.synapse_server import SynapseServer, launch_or_skip
+from tests.channels.matrix.support import Person, outbound
+from tests.channels.matrix.synapse_server import SynapseServer, launch_or_skip
 
 BURST = 50
 

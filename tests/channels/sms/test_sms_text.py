@@ -10,7 +10,7 @@ import pytest
 
 from channels.sms_text import SmsEncoding, analyse, segment_count
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "crisis_sms_sample.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "crisis_sms_sample.csv"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from aiohttp import web
 from channels.base import Inbound, InvalidSignature
 from channels.sandbox.telegram_sim import TelegramSimSettings, TelegramSimulator
 from channels.telegram import SECRET_HEADER, TelegramChannel, TelegramSettings, parse_webhook
-from tests.telegram.support import GROUPS, SECRET, TOKEN, USERS
+from tests.channels.telegram.support import GROUPS, SECRET, TOKEN, USERS
 
 
 @pytest.fixture

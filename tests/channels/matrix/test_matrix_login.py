@@ -6,7 +6,7 @@ import pytest
 
 from channels.base import PermanentError
 from channels.matrix import MatrixChannel, MatrixSettings, login_with_password
-from tests.matrix.support import outbound
+from tests.channels.matrix.support import outbound
 
 
 async def test_a_password_login_returns_a_token_that_sends(synapse, new_user, make_person):

@@ -18,7 +18,7 @@ from nio import (
 )
 
 from channels.base import Outbound
-from tests.matrix.synapse_server import User
+from tests.channels.matrix.synapse_server import User
 
 _delivery_ids = itertools.count(1)
 

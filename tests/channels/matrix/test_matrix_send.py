@@ -6,8 +6,8 @@ import pytest
 
 from channels.base import PermanentError, RecipientUnreachable, TransientError
 from channels.matrix import MatrixChannel, MatrixSettings
-from tests.matrix.support import outbound
-from tests.matrix.synapse_server import free_port
+from tests.channels.matrix.support import outbound
+from tests.channels.matrix.synapse_server import free_port
 
 
 async def test_a_message_to_a_room_arrives_with_plain_body_and_escaped_html(make_bot, make_person):

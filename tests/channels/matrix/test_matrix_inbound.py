@@ -6,7 +6,7 @@ import asyncio
 
 from channels.base import Inbound
 from channels.matrix import MatrixChannel
-from tests.matrix.support import Person, outbound
+from tests.channels.matrix.support import Person, outbound
 
 
 async def _room_with_bot(person: Person, bot: MatrixChannel) -> tuple[str, str]:

@@ -106,7 +106,7 @@ messages_per_second = 0
            "RELAY_MATRIX__ACCESS_TOKEN": bot.access_token}
     relay = Relay(tmp_path, env)
     try:
-        relay.app.cli("db", "upgrade")
+        relay.cli("db", "upgrade")
         await relay.start(port)
         room = await dana.create_room(invite=[bot.user_id], name="North (Matrix)")
 
@@ -115,7 +115,7 @@ messages_per_second = 0
             return any(m.user_id == bot.user_id for m in getattr(answer, "members", []))
 
         await wait_for(joined, timeout=30)
-        relay.app.cli("bridges", "add", "north", "--telegram", str(GROUP), "--matrix", room, "--rate", "6000")
+        relay.cli("bridges", "add", "north", "--telegram", str(GROUP), "--matrix", room, "--rate", "6000")
 
         rng = random.Random(7)
         kill_at = sorted(rng.sample(range(5, 2 * PER_SIDE - 5), KILLS))

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SYNAPSE_VENV = ROOT / ".cache" / "synapse-venv"
 SERVER_NAME = "localhost"
 

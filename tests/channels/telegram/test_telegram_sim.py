@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from channels.sandbox.telegram_html import HtmlError, parse_html
 from channels.sandbox.telegram_limits import FloodControl
 from channels.sandbox.telegram_sim import SimGroup, SimUser, TelegramSimSettings
-from tests.telegram.support import ANA, BEN, GROUP, TOKEN
+from tests.channels.telegram.support import ANA, BEN, GROUP, TOKEN
 
 
 async def call(sim, method: str, *, token: str = TOKEN, json_body=None, form=None, query=None, multipart=None):

@@ -16,7 +16,7 @@ from channels.base import (
     TransientError,
 )
 from channels.telegram import parse_provider_message_id
-from tests.telegram.support import ANA, BEN, BLOCKER, BOT_ID, GONE, GROUP, KICKED_GROUP, STRANGER
+from tests.channels.telegram.support import ANA, BEN, BLOCKER, BOT_ID, GONE, GROUP, KICKED_GROUP, STRANGER
 
 
 def out(to: int | str, text: str, sender: str = BOT_ID) -> Outbound:

@@ -1,0 +1,195 @@
+"""The channel contract, once for every adapter in the registry: each real adapter (twilio, aiogram, nio)
+against its protocol-faithful simulator or a real Synapse sends a message the provider then holds, maps
+a refusal to `PermanentError`, states an inbound message in the typed fields the relay reads (speaker,
+conversation, kind, message key), edits a sent message where its spec says it can, and turns the
+provider's pacing into `RateLimited` (Matrix's own rate limit needs Synapse's default limits, which the
+session's homeserver raises: `tests/channels/matrix/test_matrix_ratelimit.py` covers it under `waits`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import pytest
+
+from channels import registry
+from channels.base import Inbound, Outbound, PermanentError, RateLimited
+from channels.sandbox.telegram_sim import TelegramSimSettings, TelegramSimulator
+from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
+from channels.sms import SmsChannel, SmsSettings, webhook_signature
+from channels.matrix import MatrixChannel, MatrixSettings
+from channels.spec import WebhookCall
+from channels.telegram import TelegramChannel, TelegramSettings
+from tests.channels.matrix.support import Person
+from tests.sandbox.twilio_sim_support import FROM, SID, TOKEN, TO
+from tests.channels.telegram.support import ANA, BOT_ID, GROUPS, USERS
+from tests.channels.telegram.support import TOKEN as BOT_TOKEN
+
+
+@dataclass
+class Harness:
+    """One adapter, started, with the provider-side moves the contract needs."""
+
+    channel: Any
+    sender: str
+    to: str  # a recipient the provider accepts
+    refused: str  # a recipient the provider refuses for good
+    held: Callable[[], Awaitable[list[str]]]  # the texts the provider now holds for `to`
+    say: Callable[[str], Awaitable[Inbound]]  # a person sends text; the adapter's Inbound of it
+    rate_limited: Callable[[], Awaitable[None]] | None  # provoke the provider's pacing on `channel`
+    person: str  # the speaker's address the Inbound must state
+
+    def out(self, text: str, to: str | None = None, delivery_id: int = 1) -> Outbound:
+        return Outbound(delivery_id=delivery_id, sender=self.sender, to=to or self.to, text=text)
+
+
+async def _sms(tmp_path, request) -> Harness:
+    sim = TwilioSimulator(TwilioSimSettings(account_sid=SID, auth_token=TOKEN, numbers=[FROM],
+                                            segments_per_second=0.1, tolerance_segments=0,
+                                            undeliverable_numbers=[]), tmp_path / "sms")
+    await sim.start()
+    channel = SmsChannel(SmsSettings(account_sid=SID, auth_token=TOKEN, numbers=[FROM], api_base_url=sim.base_url))
+    await channel.start()
+
+    async def held() -> list[str]:
+        if not sim.jsonl_path.exists():
+            return []
+        rows = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines() if line.strip()]
+        return [row["body"] for row in rows if row["to"] == TO]
+
+    async def say(text: str) -> Inbound:
+        url = "https://relay.example.net/webhooks/sms/inbound"
+        form = {"MessageSid": "SM" + "ab" * 16, "AccountSid": SID, "From": TO, "To": FROM, "Body": text}
+        hook = registry.spec("sms").webhooks[0]
+        headers = {"x-twilio-signature": webhook_signature(TOKEN, url, form)}
+        return hook.parse(WebhookCall(channel.settings, url, headers, form, b""))
+
+    async def rate_limited() -> None:
+        await channel.send(Outbound(delivery_id=90, sender=FROM, to=TO, text="one"))
+        await channel.send(Outbound(delivery_id=91, sender=FROM, to=TO, text="two"))
+
+    harness = Harness(channel, FROM, TO, "+15005550001", held, say, rate_limited, TO)
+    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
+    return harness
+
+
+async def _telegram(tmp_path, request) -> Harness:
+    sim = TelegramSimulator(TelegramSimSettings(token=BOT_TOKEN, users=USERS, groups=GROUPS, messages_per_second=0,
+                                                per_chat_per_second=0.01, burst_tolerance=1, per_group_per_minute=0,
+                                                webhook_retry_delay_ms=0), tmp_path / "telegram")
+    await sim.start()
+    channel = TelegramChannel(TelegramSettings(token=BOT_TOKEN, api_base_url=sim.base_url, timeout_seconds=5))
+    await channel.start()
+    offset: list[int | None] = [None]
+
+    async def held() -> list[str]:
+        return [m.text for m in sim.sent(ANA)]
+
+    async def say(text: str) -> Inbound:
+        sim.inject_message(ANA, text)
+        polled = await channel.poll_updates(offset[0], timeout=1)
+        offset[0] = polled.next_offset
+        return polled.inbound[-1][1]
+
+    async def rate_limited() -> None:
+        for i in range(4):
+            await channel.send(Outbound(delivery_id=80 + i, sender=BOT_ID, to=str(ANA), text=f"m{i}"))
+
+    harness = Harness(channel, BOT_ID, str(ANA), "99", held, say, rate_limited, str(ANA))
+    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
+    return harness
+
+
+async def _matrix(tmp_path, request) -> Harness:
+    synapse, new_user = request.getfixturevalue("synapse"), request.getfixturevalue("new_user")
+    ana = Person(synapse.url, new_user("ana"))
+    account = new_user("bot")
+    bot = MatrixChannel(MatrixSettings(homeserver=synapse.url, user_id=account.user_id,
+                                       access_token=account.access_token, allowed_inviters=[ana.user_id],
+                                       sync_timeout_ms=200))
+    await bot.start()
+    room = await ana.create_room(invite=[bot.user_id])
+    first = await bot.sync_once(None)
+    token = [(await bot.sync_once(first.next_batch)).next_batch]
+
+    async def held() -> list[str]:
+        """What Ana reads now: the bot's messages with their latest edits applied (as clients show them)."""
+        events = [e for e in await ana.messages(room) if e.get("sender") == bot.user_id
+                  and e.get("type") == "m.room.message"]
+        events.sort(key=lambda e: e.get("origin_server_ts", 0))
+        texts: dict[str, str] = {}
+        for event in events:
+            content = event["content"]
+            relation = content.get("m.relates_to") or {}
+            if relation.get("rel_type") == "m.replace" and relation.get("event_id") in texts:
+                texts[relation["event_id"]] = content["m.new_content"]["body"]
+            else:
+                texts[event["event_id"]] = content["body"]
+        return list(texts.values())
+
+    async def say(text: str) -> Inbound:
+        await ana.say(room, text)
+        batch = await bot.sync_once(token[0])
+        token[0] = batch.next_batch
+        return batch.inbound[-1]
+
+    harness = Harness(bot, bot.user_id, room, "!nowhere:localhost", held, say, None, ana.user_id)
+    harness.stop = [bot.stop, ana.close]  # type: ignore[attr-defined]
+    return harness
+
+
+HARNESSES = {"sms": _sms, "telegram": _telegram, "matrix": _matrix}
+
+
+def test_every_channel_in_the_registry_has_a_contract_harness():
+    assert set(HARNESSES) == set(registry.names())
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+async def harness(request, tmp_path):
+    built = await HARNESSES[request.param](tmp_path, request)
+    built.name = request.param  # type: ignore[attr-defined]
+    try:
+        yield built
+    finally:
+        for stop in built.stop:  # type: ignore[attr-defined]
+            await stop()
+
+
+async def test_a_send_reaches_the_provider_once(harness):
+    receipt = await harness.channel.send(harness.out("Flood warning: move to higher ground now."))
+    assert receipt.provider_message_id
+    assert await harness.held() == ["Flood warning: move to higher ground now."]
+
+
+async def test_a_refused_recipient_is_a_permanent_error(harness):
+    with pytest.raises(PermanentError) as refused:
+        await harness.channel.send(harness.out("hello", to=harness.refused, delivery_id=2))
+    assert not refused.value.retryable
+
+
+async def test_an_inbound_message_states_who_where_and_what(harness):
+    inbound = await harness.say("Need water at the school")
+    spec = registry.spec(harness.name)
+    assert inbound.channel == spec.name and inbound.text == "Need water at the school"
+    assert inbound.speaker == harness.person and inbound.kind == "message" and not inbound.group
+    assert inbound.where and inbound.key
+
+
+async def test_an_edit_replaces_the_text_where_the_channel_can(harness):
+    spec = registry.spec(harness.name)
+    receipt = await harness.channel.send(harness.out("Meet at 5 pm.", delivery_id=3))
+    if not spec.capabilities.edits:
+        assert not hasattr(harness.channel, "change")  # said by the spec, and true of the adapter
+        return
+    await harness.channel.change(harness.to, receipt.provider_message_id, "Meet at 6 pm.")
+    assert await harness.held() == ["Meet at 6 pm."]
+
+
+async def test_the_providers_pacing_is_rate_limited_with_its_advice(harness):
+    if harness.rate_limited is None:
+        pytest.skip("Matrix: the session's Synapse raises rc_message; test_matrix_ratelimit.py covers it")
+    with pytest.raises(RateLimited) as paced:
+        await harness.rate_limited()
+    assert paced.value.retryable and paced.value.retry_after and paced.value.retry_after > 0
