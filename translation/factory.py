@@ -16,6 +16,8 @@ from translation.chain import ChainTranslator
 from translation.config import TranslationSettings
 from translation.contract import Translator
 from translation.glossary import Glossary
+from translation.nllb import NllbTranslator
+from translation.nllb import missing_reason as nllb_missing
 from translation.protect import ProtectingTranslator, Protector
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ def build_translator(settings: TranslationSettings) -> ChainTranslator:
             reason = apertium_missing(settings.apertium_modes_dir)
             if reason is None:
                 backends.append(ApertiumTranslator(settings.apertium_modes_dir, settings.apertium_timeout_seconds))
+        elif engine == "nllb":
+            reason = nllb_missing(settings.nllb)
+            if reason is None:
+                backends.append(NllbTranslator(settings.nllb))
         else:
             reason = argos_missing()
             if reason is None:
