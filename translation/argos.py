@@ -33,17 +33,25 @@ def missing_reason() -> str | None:
     return None
 
 
-def _argos_package_module(package_dir: Path | None) -> Any:
-    """Import `argostranslate.package` with our package directory, or refuse a conflicting one."""
+def _argos_package_module(package_dir: Path | None, index_url: str | None = None) -> Any:
+    """Import `argostranslate.package` with our package directory (and package index URL, argos's
+    `ARGOS_PACKAGE_INDEX`), or refuse a conflicting package directory."""
     with _IMPORT_LOCK:
-        if "argostranslate.settings" not in sys.modules and package_dir is not None:
-            package_dir.mkdir(parents=True, exist_ok=True)
-            os.environ["ARGOS_PACKAGES_DIR"] = str(package_dir)
+        if "argostranslate.settings" not in sys.modules:
+            if package_dir is not None:
+                package_dir.mkdir(parents=True, exist_ok=True)
+                os.environ["ARGOS_PACKAGES_DIR"] = str(package_dir)
+            if index_url is not None:
+                os.environ["ARGOS_PACKAGE_INDEX"] = index_url
         try:
             import argostranslate.package as argos_package
             import argostranslate.settings as argos_settings
         except ImportError as exc:
             raise ModelError(f"argos: argostranslate cannot be imported: {exc}") from exc
+        if index_url is not None and argos_settings.package_index != index_url:
+            # argos read its setting at import; its package functions read these two names at each call.
+            argos_settings.package_index = index_url
+            argos_settings.remote_package_index = index_url + "index.json"
         if package_dir is not None and Path(argos_settings.package_data_dir).resolve() != package_dir.resolve():
             raise ModelError(
                 f"argos: argostranslate is already loaded with package dir {argos_settings.package_data_dir}; "
@@ -94,6 +102,10 @@ class ArgosTranslator:
                     raise ModelError(f"argos: cannot read installed packages: {exc}") from exc
                 self._packages = found
             return self._packages
+
+    def installed(self) -> dict[tuple[str, str], str]:
+        """The installed packages: pair -> package version (no English pivot pairs)."""
+        return dict(self._installed())
 
     def _route(self, source: str, target: str) -> list[tuple[str, str]]:
         """The package hops for a pair: the direct package, else through English."""

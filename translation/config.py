@@ -89,6 +89,12 @@ class TranslationSettings(BaseModel):
         description="Directory of installed argos packages. None uses argos's default "
         "(~/.local/share/argos-translate/packages). Fixed for the life of the process (argos reads it once).",
     )
+    argos_index_url: str | None = Field(
+        default=None,
+        description="Base URL of argos's package index (argos's own ARGOS_PACKAGE_INDEX; index.json is read "
+        "under it) for `relay translation available|install en:fr`. None: argos's setting, else its default "
+        "(the argospm-index on GitHub). A mirror on the local network works the same.",
+    )
     apertium_modes_dir: Path = Field(
         default=Path("/usr/share/apertium/modes"),
         description="Where Apertium pair modes (eng-spa.mode...) are installed; Debian's location by default.",

@@ -19,6 +19,7 @@ from translation.glossary import Glossary
 from translation.nllb import NllbTranslator
 from translation.nllb import missing_reason as nllb_missing
 from translation.protect import ProtectingTranslator, Protector
+from translation.ranking import load_ranking
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def build_translator(settings: TranslationSettings) -> ChainTranslator:
         if reason is not None:
             unavailable[engine] = reason
             log.warning("translation engine %s unavailable: %s", engine, reason)
-    return ChainTranslator(backends, unavailable)
+    ranking = load_ranking(settings.ranking_file) if settings.ranking_file is not None else {}
+    return ChainTranslator(backends, unavailable, pivots=settings.pivot_languages, ranking=ranking)
 
 
 def build_protected(settings: TranslationSettings, chain: ChainTranslator | None = None) -> ProtectingTranslator:

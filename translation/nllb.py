@@ -152,6 +152,7 @@ class NllbTranslator:
         self.model_dir = Path(settings.model_dir)
         self.batches = 0
         self._pairs: set[tuple[str, str]] | None = None
+        self._codes: set[str] = set()
         self._id: str | None = None
 
     def languages(self) -> set[str]:
@@ -161,7 +162,8 @@ class NllbTranslator:
 
     def pairs(self) -> set[tuple[str, str]]:
         if self._pairs is None:
-            self._pairs = set(permutations(sorted(self.languages()), 2))
+            self._codes = self.languages()
+            self._pairs = set(permutations(sorted(self._codes), 2))
         return self._pairs
 
     def engine_id(self, source: str, target: str) -> str:
@@ -171,9 +173,9 @@ class NllbTranslator:
         return self._id
 
     def _pair(self, source: str, target: str) -> tuple[str, str]:
-        codes = {code for pair in self.pairs() for code in pair}
-        source, target = normalize(source, codes), normalize(target, codes)
-        if (source, target) not in self.pairs():
+        pairs = self.pairs()
+        source, target = normalize(source, self._codes), normalize(target, self._codes)
+        if (source, target) not in pairs:
             raise UnsupportedPair(source, target, self.pairs())
         return source, target
 
