@@ -1,6 +1,6 @@
 """Routes benchmark: languages and pairs each engine serves, the warm cost of a pivot hop, sentences/second.
 
-    .venv/bin/python bench/translation_routes.py [--sentences 1000] [--nllb-model-dir DIR]
+    .venv/bin/python bench/translation_routes.py [--sentences 1000] [--nllb-sentences 200] [--nllb-model-dir DIR]
 
 Prints figures, never passes or fails. Text: the TICO-19 dev split (`../shared/testdata/tico19/`, CC0),
 measured as a whole. Apertium runs Debian's pairs (en->es direct; en->fr and en->pt through Spanish, the
@@ -153,13 +153,14 @@ def bench_nllb(count: int, model_dir: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=1000, help="TICO-19 dev sentences per pair (max 1000)")
+    parser.add_argument("--nllb-sentences", type=int, default=200, help="sentences per NLLB pair")
     parser.add_argument("--nllb-model-dir", type=Path, default=None)
     args = parser.parse_args()
     import os
 
     print(f"{os.cpu_count()} CPUs; TICO-19 dev split from {TICO}")
     bench_apertium(args.sentences)
-    bench_nllb(args.sentences, args.nllb_model_dir)
+    bench_nllb(args.nllb_sentences, args.nllb_model_dir)
 
 
 if __name__ == "__main__":
