@@ -15,6 +15,7 @@ from translation.argos import missing_reason as argos_missing
 from translation.chain import ChainTranslator
 from translation.config import TranslationSettings
 from translation.contract import Translator
+from translation.errors import TranslationError
 from translation.glossary import Glossary
 from translation.nllb import NllbTranslator
 from translation.nllb import missing_reason as nllb_missing
@@ -44,7 +45,13 @@ def build_translator(settings: TranslationSettings) -> ChainTranslator:
         if reason is not None:
             unavailable[engine] = reason
             log.warning("translation engine %s unavailable: %s", engine, reason)
-    ranking = load_ranking(settings.ranking_file) if settings.ranking_file is not None else {}
+    ranking: dict[tuple[str, str], list[str]] = {}
+    if settings.ranking_file is not None:
+        try:
+            ranking = load_ranking(settings.ranking_file)
+        except TranslationError as exc:  # a broken ranking file costs the measured order, never an alert
+            unavailable["ranking_file"] = str(exc)
+            log.warning("translation ranking ignored: %s", exc)
     return ChainTranslator(backends, unavailable, pivots=settings.pivot_languages, ranking=ranking)
 
 

@@ -120,3 +120,23 @@ def test_the_factory_builds_it_and_protection_survives(nllb_dir: Path) -> None:
     assert used.startswith("nllb/")
     off = build_translator(TranslationSettings(engines=["nllb"]))
     assert not off.backends and "model_dir is not set" in off.unavailable["nllb"]
+
+
+def test_one_map_between_our_codes_and_flores() -> None:
+    from translation.flores import NLLB_CODES, TO_FLORES, from_flores, to_flores
+
+    expected = {"ht": "hat_Latn", "sw": "swh_Latn", "so": "som_Latn", "ha": "hau_Latn", "ar": "arb_Arab",
+                "fa": "pes_Arab", "ps": "pbt_Arab", "zh": "zho_Hans", "pt": "por_Latn", "en": "eng_Latn",
+                "es": "spa_Latn", "fr": "fra_Latn", "zt": "zho_Hant", "ks-deva": "kas_Deva"}
+    assert {code: to_flores(code) for code in expected} == expected
+    assert len(NLLB_CODES) == len(set(NLLB_CODES)) == len(TO_FLORES) == 202  # every NLLB language, once
+    assert all(to_flores(from_flores(flores)) == flores for flores in NLLB_CODES)
+    assert to_flores("tlh") is None
+
+
+def test_a_broken_ranking_file_is_reported_not_fatal(tmp_path: Path) -> None:
+    ranking = tmp_path / "ranking.json"
+    ranking.write_text("{not json")
+    chain = build_translator(TranslationSettings(engines=["apertium"], ranking_file=ranking))
+    assert chain.engine_for("en", "es") == "apertium/eng-spa"
+    assert "not readable JSON" in chain.unavailable["ranking_file"]
