@@ -1,8 +1,9 @@
 """The chain: per pair, a route through the engines: the best direct engine, else two hops via a pivot.
 
-Direct first: where several engines serve a pair, the per-pair order of the ranking file wins (written by
-`relay translation rank` from measured chrF), else the configured `engines` order (Apertium first by
-default: fast, deterministic, keeps placeholders structurally). Where no engine serves a pair, the
+Where several engines serve a pair, the per-pair order of the ranking file wins (written by `relay
+translation rank` from measured chrF; it may put a pivot route such as "apertium+apertium via es" above a
+direct engine), else the configured `engines` order (Apertium first by default: fast, deterministic,
+keeps placeholders structurally), and a direct engine beats a pivot. Where no engine serves a pair, the
 first pivot language that engines serve both ways carries it (en -> es -> fr on Apertium). A pivot
 route's engine id names both hops, so translation memory never mixes routes, and reads
 "apertium+apertium via es" first, as `relay broadcast texts` shows it.
@@ -120,10 +121,17 @@ class ChainTranslator:
 
     def _route(self, source: str, target: str, direct: dict | None = None) -> Route | None:
         direct = self._direct() if direct is None else direct
-        if (source, target) in direct:
-            backends = direct[(source, target)]
-            return Route(source, target, (Hop(source, target, backends[0]),), tuple(b.name for b in backends))
-        return self._pivot_route(source, target, direct)
+        if (source, target) not in direct:
+            return self._pivot_route(source, target, direct)
+        backends = direct[(source, target)]
+        route = Route(source, target, (Hop(source, target, backends[0]),), tuple(b.name for b in backends))
+        order = self.ranking.get((source, target))
+        if order:  # a measured pivot route ("apertium+apertium via es") may beat a direct engine
+            pivot = self._pivot_route(source, target, direct)
+            rank = {name: i for i, name in enumerate(order)}
+            if pivot is not None and rank.get(pivot.label, len(rank)) < rank.get(backends[0].name, len(rank)):
+                return Route(source, target, pivot.hops, route.candidates)
+        return route
 
     def _pivot_route(self, source: str, target: str, direct: dict) -> Route | None:
         for pivot in self.pivots:
@@ -157,7 +165,10 @@ class ChainTranslator:
         """Every served pair and its route (for `relay translation list`)."""
         direct = self._direct()
         table = {pair: Route(*pair, (Hop(*pair, backends[0]),), tuple(b.name for b in backends))
-                 for pair, backends in direct.items()}
+                 for pair, backends in direct.items() if pair not in self.ranking}
+        for pair in self.ranking:
+            if pair in direct and (route := self._route(*pair, direct)) is not None:
+                table[pair] = route
         for pivot in self.pivots:
             into = {s for (s, t) in direct if t == pivot}
             out_of = {t for (s, t) in direct if s == pivot}

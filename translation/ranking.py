@@ -1,9 +1,9 @@
 """Which engine wins a pair, measured: chrF of each engine on a sample of a parallel text, saved per pair.
 
 The configured `engines` order is a guess made once for all pairs; for a pair that two engines serve, a
-measurement on real text is better. `rank_pair` translates the same sample with each engine that serves
-the pair directly (and the pivot route, when there is one, for comparison), scores each with chrF
-(sacrebleu), and `save_ranking` writes the order into the ranking file that the chain then honours.
+measurement on real text is better. `relay translation rank` translates the same sample with each engine
+that serves the pair directly and with the pivot route when there is one, scores each with chrF
+(sacrebleu, `score`), and `save_ranking` writes the order into the ranking file that the chain honours.
 The file is JSON, one entry per pair, so an operator can read and edit it:
 
     {"version": 1, "pairs": {"en-es": {"order": ["apertium", "nllb"], "scores": {...}, "sample": 200}}}
@@ -84,10 +84,9 @@ def score(name: str, engine_id: str, translator: Translator, sources: Sequence[s
 
 
 def order_of(scores: Sequence[EngineScore]) -> list[str]:
-    """Direct engines by chrF, best first; failed engines last (a pivot route is never in the order:
-    the chain uses it only where no engine is direct)."""
-    direct = [s for s in scores if s.direct]
-    return [s.engine for s in sorted(direct, key=lambda s: -(s.chrf if s.chrf is not None else -1.0))]
+    """Engines and the pivot route by chrF, best first; failed ones last. The chain takes the first that
+    can serve the pair, so a pivot route that measured better than a direct engine wins."""
+    return [s.engine for s in sorted(scores, key=lambda s: -(s.chrf if s.chrf is not None else -1.0))]
 
 
 def _key(pair: tuple[str, str]) -> str:

@@ -72,6 +72,11 @@ def test_a_direct_engine_wins_over_a_pivot_and_the_order_decides_between_engines
     ranked = ChainTranslator([apertium, argos_home.translator], ranking={("en", "es"): ["argos", "apertium"]})
     assert ranked.engine_for("en", "es") == "argos/en-es@1.0"
     assert ranked.engine_for("es", "en") == "apertium/spa-eng"  # unranked pairs keep the configured order
+    if (MODES / "es-fr.mode").is_file():  # a measured pivot route may beat a direct engine
+        measured = ChainTranslator([apertium, argos_home.translator], pivots=["es"],
+                                   ranking={("en", "fr"): ["apertium+apertium via es", "argos"]})
+        assert measured.engine_for("en", "fr").startswith("apertium+apertium via es (")
+        assert measured.routes()[("en", "fr")].pivot == "es"
 
 
 @pytest.fixture
