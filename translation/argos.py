@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from translation.ctranslate import load_tokenizer, load_translator
 from translation.errors import ModelError, TranslationError, UnsupportedPair
 from translation.languages import normalize
 
@@ -58,6 +59,14 @@ def _argos_package_module(package_dir: Path | None, index_url: str | None = None
                 f"one process serves one package dir, not also {package_dir}"
             )
         return argos_package
+
+
+def argos_settings(package_dir: Path | None, index_url: str | None = None) -> Any:
+    """`argostranslate.settings` (directories, index URL, download cache), imported as above."""
+    _argos_package_module(package_dir, index_url)
+    import argostranslate.settings as settings_module
+
+    return settings_module
 
 
 def _any_package_on_disk(package_dir: Path | None) -> bool:
@@ -217,18 +226,11 @@ def _check_contents(root: Path, metadata: Any, where: str) -> None:
     if not (root / "model" / "model.bin").is_file():
         raise ModelError(f"{where}: model/model.bin is missing")
     sp_model = root / "sentencepiece.model"
-    if sp_model.is_file():
-        import sentencepiece
-
-        try:
-            sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
-        except Exception as exc:
-            raise ModelError(f"{where}: sentencepiece.model is corrupt: {exc}") from exc
-    elif not (root / "bpe.model").is_file():
-        raise ModelError(f"{where}: no tokenizer (sentencepiece.model or bpe.model)")
     try:
-        import ctranslate2
-
-        ctranslate2.Translator(str(root / "model"), device="cpu")
-    except Exception as exc:
-        raise ModelError(f"{where}: the CTranslate2 model cannot be loaded: {exc}") from exc
+        if sp_model.is_file():
+            load_tokenizer(sp_model)
+        elif not (root / "bpe.model").is_file():
+            raise ModelError("no tokenizer (sentencepiece.model or bpe.model)")
+        load_translator(root / "model")
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from exc

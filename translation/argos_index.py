@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from translation.argos import ArgosTranslator, _argos_package_module, validate_package
+from translation.argos import ArgosTranslator, _argos_package_module, argos_settings, validate_package
 from translation.errors import ModelError, TranslationError, UnsupportedPair
 from translation.languages import normalize
 
@@ -70,20 +70,18 @@ class ArgosIndex:
             self._argos = _argos_package_module(self.package_dir, self.url)
         return self._argos
 
+    def _settings(self):
+        return argos_settings(self.package_dir, self.url)
+
     @property
     def index_url(self) -> str:
-        import argostranslate.settings as argos_settings
-
-        self._module()
-        return str(argos_settings.remote_package_index)
+        return str(self._settings().remote_package_index)
 
     def packages(self) -> list[IndexPackage]:
         """Fetch the index (argos's `update_package_index`) and list its translation packages."""
         if self._packages is None:
             argos = self._module()
-            import argostranslate.settings as argos_settings
-
-            local = Path(argos_settings.local_package_index)
+            local = Path(self._settings().local_package_index)
             before = local.stat().st_mtime_ns if local.exists() else None
             argos.update_package_index()  # logs and returns on a network error instead of raising
             after = local.stat().st_mtime_ns if local.exists() else None
@@ -131,13 +129,11 @@ class ArgosIndex:
         """Download one package with argos and check it; the checked file, or a `ModelError` (and the
         download deleted)."""
         argos = self._module()
-        import argostranslate.settings as argos_settings
-
         match = [p for p in argos.get_available_packages() if (p.from_code, p.to_code) == package.pair]
         if not match:
             raise NotInIndex(*package.pair, self.index_url, ())
         available = match[0]
-        cached = Path(argos_settings.downloads_dir) / f"translate-{package.from_code}_{package.to_code}.argosmodel"
+        cached = Path(self._settings().downloads_dir) / f"translate-{package.from_code}_{package.to_code}.argosmodel"
         cached.unlink(missing_ok=True)  # argos reuses a cached file: never an older or broken one
         try:
             path = Path(available.download())

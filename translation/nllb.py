@@ -9,13 +9,12 @@ of its input length so a model that starts repeating itself cannot send a runawa
 
 The model is loaded lazily (the first translation) and once per process, however many translators are
 built for the same settings; `pairs()` and `engine_id()` read only small files and never load it.
-This is the only module that imports ctranslate2 for NLLB (argos loads its own through argostranslate).
+CTranslate2 and SentencePiece themselves are imported only in `translation/ctranslate.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import math
 import re
@@ -25,6 +24,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any, Sequence
 
+from translation import ctranslate
 from translation.config import NllbSettings
 from translation.errors import ModelError, UnsupportedPair
 from translation.flores import NLLB_CODES, from_flores, to_flores
@@ -42,9 +42,8 @@ _LOADED: dict[tuple, "_Model"] = {}
 
 def missing_reason(settings: NllbSettings) -> str | None:
     """Why the NLLB engine cannot run with these settings, or None; checks files, loads nothing."""
-    for module in ("ctranslate2", "sentencepiece"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install 'relay[nllb]')"
+    if (reason := ctranslate.missing()) is not None:
+        return reason
     if settings.model_dir is None:
         return "[translation.nllb] model_dir is not set"
     model_dir = Path(settings.model_dir)
@@ -112,20 +111,12 @@ def _load(settings: NllbSettings) -> _Model:
             reason = missing_reason(settings)
             if reason is not None:
                 raise ModelError(f"nllb: {reason}")
-            import ctranslate2
-            import sentencepiece
-
             try:
-                translator = ctranslate2.Translator(
-                    str(model_dir), device=settings.device, compute_type=settings.compute_type,
-                    inter_threads=settings.inter_threads, intra_threads=settings.intra_threads,
-                )
-            except Exception as exc:  # corrupt model.bin, unknown compute type, no CUDA
-                raise ModelError(f"nllb: the model in {model_dir} cannot be loaded: {exc}") from exc
-            try:
-                processor = sentencepiece.SentencePieceProcessor(model_file=str(tokenizer))
-            except Exception as exc:
-                raise ModelError(f"nllb: the SentencePiece model {tokenizer} cannot be loaded: {exc}") from exc
+                translator = ctranslate.load_translator(model_dir, settings.device, settings.compute_type,
+                                                        settings.inter_threads, settings.intra_threads)
+                processor = ctranslate.load_tokenizer(tokenizer)  # type: ignore[arg-type]
+            except ModelError as exc:
+                raise ModelError(f"nllb: {model_dir}: {exc}") from exc
             _LOADED[key] = _Model(translator, processor)
         return _LOADED[key]
 
