@@ -48,7 +48,11 @@ class NllbSettings(BaseModel):
     max_batch: int = Field(default=16, ge=1, description="Sentences per CTranslate2 batch.")
     inter_threads: int = Field(default=1, ge=1, description="Batches CTranslate2 may run in parallel.")
     intra_threads: int = Field(
-        default=0, ge=0, description="Threads per batch; 0 lets CTranslate2 choose (one per core)."
+        default=1,
+        ge=0,
+        description="Threads per batch; 0 lets CTranslate2 use one per core. 1 by default: on a small or "
+        "shared machine more threads spin against each other (measured here: 2 threads on 2 busy cores "
+        "were 20x slower than 1); raise it on a dedicated server.",
     )
     max_length_ratio: float = Field(
         default=2.0,
