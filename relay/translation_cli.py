@@ -20,7 +20,7 @@ from rich.text import Text
 from translation.argos import ArgosTranslator
 from translation.argos import missing_reason as argos_missing
 from translation.argos_index import ArgosIndex, install_from_index
-from translation.chain import ChainTranslator, backend_engine_id
+from translation.chain import ChainTranslator, RouteTranslator, backend_engine_id
 from translation.config import TranslationSettings
 from translation.detect import detect
 from translation.errors import TranslationError, UnsupportedPair
@@ -239,8 +239,7 @@ def register(app: typer.Typer, get_settings: Callable[[], TranslationSettings]) 
                           for b in chain.direct_backends(*pair)]
             pivot = chain.pivot_route(*pair)
             if pivot is not None:
-                candidates.append((pivot.label, pivot.engine_id(), ChainTranslator([h.backend for h in pivot.hops],
-                                                                                  pivots=[pivot.pivot]), False))
+                candidates.append((pivot.label, pivot.engine_id(), RouteTranslator(pivot), False))
             if not candidates:
                 raise UnsupportedPair(*pair, chain.pairs())
             scores: list[EngineScore] = []

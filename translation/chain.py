@@ -74,6 +74,26 @@ class Route:
         return results
 
 
+class RouteTranslator:
+    """One route as a `Translator` of its own pair: to measure a pivot route where the chain would pick a
+    direct engine (`relay translation rank`)."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.name = route.label
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return {(self.route.source, self.route.target)}
+
+    def engine_id(self, source: str, target: str) -> str:
+        return self.route.engine_id()
+
+    def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
+        if (source, target) != (self.route.source, self.route.target):
+            raise UnsupportedPair(source, target, self.pairs())
+        return self.route.translate(texts)
+
+
 class ChainTranslator:
     """A `Translator` over several backends; `unavailable` lists engines the factory could not build.
 
