@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from translation.ctranslate import load_tokenizer, load_translator
 from translation.errors import ModelError, TranslationError, UnsupportedPair
 from translation.languages import normalize
 
@@ -33,23 +34,39 @@ def missing_reason() -> str | None:
     return None
 
 
-def _argos_package_module(package_dir: Path | None) -> Any:
-    """Import `argostranslate.package` with our package directory, or refuse a conflicting one."""
+def _argos_package_module(package_dir: Path | None, index_url: str | None = None) -> Any:
+    """Import `argostranslate.package` with our package directory (and package index URL, argos's
+    `ARGOS_PACKAGE_INDEX`), or refuse a conflicting package directory."""
     with _IMPORT_LOCK:
-        if "argostranslate.settings" not in sys.modules and package_dir is not None:
-            package_dir.mkdir(parents=True, exist_ok=True)
-            os.environ["ARGOS_PACKAGES_DIR"] = str(package_dir)
+        if "argostranslate.settings" not in sys.modules:
+            if package_dir is not None:
+                package_dir.mkdir(parents=True, exist_ok=True)
+                os.environ["ARGOS_PACKAGES_DIR"] = str(package_dir)
+            if index_url is not None:
+                os.environ["ARGOS_PACKAGE_INDEX"] = index_url
         try:
             import argostranslate.package as argos_package
             import argostranslate.settings as argos_settings
         except ImportError as exc:
             raise ModelError(f"argos: argostranslate cannot be imported: {exc}") from exc
+        if index_url is not None and argos_settings.package_index != index_url:
+            # argos read its setting at import; its package functions read these two names at each call.
+            argos_settings.package_index = index_url
+            argos_settings.remote_package_index = index_url + "index.json"
         if package_dir is not None and Path(argos_settings.package_data_dir).resolve() != package_dir.resolve():
             raise ModelError(
                 f"argos: argostranslate is already loaded with package dir {argos_settings.package_data_dir}; "
                 f"one process serves one package dir, not also {package_dir}"
             )
         return argos_package
+
+
+def argos_settings(package_dir: Path | None, index_url: str | None = None) -> Any:
+    """`argostranslate.settings` (directories, index URL, download cache), imported as above."""
+    _argos_package_module(package_dir, index_url)
+    import argostranslate.settings as settings_module
+
+    return settings_module
 
 
 def _any_package_on_disk(package_dir: Path | None) -> bool:
@@ -94,6 +111,10 @@ class ArgosTranslator:
                     raise ModelError(f"argos: cannot read installed packages: {exc}") from exc
                 self._packages = found
             return self._packages
+
+    def installed(self) -> dict[tuple[str, str], str]:
+        """The installed packages: pair -> package version (no English pivot pairs)."""
+        return dict(self._installed())
 
     def _route(self, source: str, target: str) -> list[tuple[str, str]]:
         """The package hops for a pair: the direct package, else through English."""
@@ -205,18 +226,11 @@ def _check_contents(root: Path, metadata: Any, where: str) -> None:
     if not (root / "model" / "model.bin").is_file():
         raise ModelError(f"{where}: model/model.bin is missing")
     sp_model = root / "sentencepiece.model"
-    if sp_model.is_file():
-        import sentencepiece
-
-        try:
-            sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
-        except Exception as exc:
-            raise ModelError(f"{where}: sentencepiece.model is corrupt: {exc}") from exc
-    elif not (root / "bpe.model").is_file():
-        raise ModelError(f"{where}: no tokenizer (sentencepiece.model or bpe.model)")
     try:
-        import ctranslate2
-
-        ctranslate2.Translator(str(root / "model"), device="cpu")
-    except Exception as exc:
-        raise ModelError(f"{where}: the CTranslate2 model cannot be loaded: {exc}") from exc
+        if sp_model.is_file():
+            load_tokenizer(sp_model)
+        elif not (root / "bpe.model").is_file():
+            raise ModelError("no tokenizer (sentencepiece.model or bpe.model)")
+        load_translator(root / "model")
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from exc

@@ -20,13 +20,20 @@ class UnknownLanguage(TranslationError):
         self.code = code
 
 
+SHOWN_PAIRS = 30
+
+
 class UnsupportedPair(TranslationError):
     """Both languages are valid, but no available engine translates between them."""
 
     def __init__(self, source: str, target: str, available: set[tuple[str, str]] | None = None) -> None:
         message = f"no translation engine for {source} -> {target}"
         if available is not None:
-            listed = ", ".join(f"{s}->{t}" for s, t in sorted(available)) or "none"
+            # With NLLB there are 40,000 pairs: name those from the same source first, then a count.
+            ordered = sorted(available, key=lambda pair: (pair[0] != source, pair[1] != target, pair))
+            listed = ", ".join(f"{s}->{t}" for s, t in ordered[:SHOWN_PAIRS]) or "none"
+            if len(ordered) > SHOWN_PAIRS:
+                listed += f" and {len(ordered) - SHOWN_PAIRS} more (relay translation list)"
             message += f"; available pairs: {listed}"
         super().__init__(message)
         self.source = source

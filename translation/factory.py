@@ -15,8 +15,12 @@ from translation.argos import missing_reason as argos_missing
 from translation.chain import ChainTranslator
 from translation.config import TranslationSettings
 from translation.contract import Translator
+from translation.errors import TranslationError
 from translation.glossary import Glossary
+from translation.nllb import NllbTranslator
+from translation.nllb import missing_reason as nllb_missing
 from translation.protect import ProtectingTranslator, Protector
+from translation.ranking import load_ranking
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,10 @@ def build_translator(settings: TranslationSettings) -> ChainTranslator:
             reason = apertium_missing(settings.apertium_modes_dir)
             if reason is None:
                 backends.append(ApertiumTranslator(settings.apertium_modes_dir, settings.apertium_timeout_seconds))
+        elif engine == "nllb":
+            reason = nllb_missing(settings.nllb)
+            if reason is None:
+                backends.append(NllbTranslator(settings.nllb))
         else:
             reason = argos_missing()
             if reason is None:
@@ -37,7 +45,14 @@ def build_translator(settings: TranslationSettings) -> ChainTranslator:
         if reason is not None:
             unavailable[engine] = reason
             log.warning("translation engine %s unavailable: %s", engine, reason)
-    return ChainTranslator(backends, unavailable)
+    ranking: dict[tuple[str, str], list[str]] = {}
+    if settings.ranking_file is not None:
+        try:
+            ranking = load_ranking(settings.ranking_file)
+        except TranslationError as exc:  # a broken ranking file costs the measured order, never an alert
+            unavailable["ranking_file"] = str(exc)
+            log.warning("translation ranking ignored: %s", exc)
+    return ChainTranslator(backends, unavailable, pivots=settings.pivot_languages, ranking=ranking)
 
 
 def build_protected(settings: TranslationSettings, chain: ChainTranslator | None = None) -> ProtectingTranslator:

@@ -1,7 +1,7 @@
 """Language codes: the relay speaks ISO 639-1 ("es"); Apertium speaks ISO 639-3 ("spa").
 
-A code is accepted when it is ISO 639-1 or when some installed engine serves it (argos has a few codes of
-its own, such as "zt"); anything else is an `UnknownLanguage`, so a typo never reaches an engine.
+A code is accepted when it is ISO 639-1, one of NLLB-200's languages (`translation.flores`: "ace", "ks-deva",
+"zt"), or served by some installed engine; anything else is an `UnknownLanguage`, so a typo never reaches an engine.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from translation.errors import UnknownLanguage
+from translation.flores import TO_FLORES
 from translation.iso639 import ISO639
 
 _FROM_639_3 = {three: two for two, (three, _name) in ISO639.items()}
@@ -19,7 +20,7 @@ def normalize(code: str, extra: Iterable[str] = ()) -> str:
     if not isinstance(code, str) or not code.strip():
         raise UnknownLanguage(str(code), "empty")
     clean = code.strip().lower()
-    if clean in ISO639 or clean in set(extra):
+    if clean in ISO639 or clean in TO_FLORES or clean in set(extra):
         return clean
     if clean in _FROM_639_3:
         return _FROM_639_3[clean]

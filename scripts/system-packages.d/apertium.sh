@@ -3,7 +3,7 @@
 # with apt-get when something is missing and we are root; otherwise says what to install and goes on
 # (the Apertium tests then report the engine as missing instead of failing obscurely).
 set -euo pipefail
-PACKAGES=(apertium apertium-eng-spa)
+PACKAGES=(apertium apertium-eng-spa apertium-fr-es apertium-es-pt)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

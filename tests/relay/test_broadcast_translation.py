@@ -85,7 +85,11 @@ def test_ten_thousand_recipients_in_eight_languages_cost_one_translation_per_lan
     assert spanish.origin == "machine" and spanish.engine.startswith("apertium/eng-spa")
     assert spanish.text != BODY and all(token in spanish.text for token in PROTECTED)
     assert "Port-au-Prince" in spanish.text  # a glossary place name, kept as it is
-    for language in ("ht", "sw", "fr", "ar", "pt", "de"):  # no engine here: the original and a note
+    for language in ("fr", "pt"):  # no Debian en-fr or en-pt pair: Apertium through Spanish
+        pivoted = by_language[language]
+        assert pivoted.origin == "machine" and pivoted.engine.startswith("apertium+apertium via es (")
+        assert pivoted.text != BODY and all(token in pivoted.text for token in PROTECTED)
+    for language in ("ht", "sw", "ar", "de"):  # no engine here: the original and a note
         assert by_language[language].origin == "untranslated"
         assert by_language[language].text == f"{NOTES[language]}\n{BODY}"
     with db.sessions() as session:
@@ -99,7 +103,7 @@ def test_translation_memory_in_the_database_serves_the_next_broadcast(database):
     first = plan(settings, db)
     with db.sessions() as session:
         stored = session.scalars(select(TranslationMemoryEntry)).all()
-    assert [(e.source, e.target) for e in stored] == [("en", "es")]
+    assert sorted((e.source, e.target) for e in stored) == [("en", "es"), ("en", "fr"), ("en", "pt")]
     from relay.delivery.translation_hooks import engine_calls
 
     before = engine_calls(settings, db.sessions)

@@ -57,8 +57,14 @@ def _zero_ffn(ffn, dims: int) -> None:
     _linear(ffn.linear_1, np.zeros((dims, 4)))
 
 
-def build_copy_model(output_dir: Path, vocabulary: list[str], seed: int = 7) -> None:
-    """Write a CTranslate2 model directory that copies its (tokenised) input to its output."""
+def build_copy_model(
+    output_dir: Path, vocabulary: list[str], seed: int = 7, add_source_eos: bool = True, never_end: bool = False
+) -> None:
+    """Write a CTranslate2 model directory that copies its (tokenised) input to its output.
+
+    `add_source_eos=False` for callers that add `</s>` themselves (NLLB's input format); `never_end` forbids
+    `</s>` in the output, a model that runs on until the caller's length bound stops it.
+    """
     import ctranslate2
 
     rng = np.random.default_rng(seed)
@@ -110,8 +116,12 @@ def build_copy_model(output_dir: Path, vocabulary: list[str], seed: int = 7) -> 
     projection = np.zeros((len(vocabulary), d), dtype=np.float32)
     projection[:, k + p :] = tokens * OUTPUT_GAIN
     _linear(dec.projection, projection)
+    if never_end:
+        bias = np.zeros(len(vocabulary), dtype=np.float32)
+        bias[vocabulary.index("</s>")] = -1e4
+        dec.projection.bias = bias
 
-    spec.config.add_source_eos = True
+    spec.config.add_source_eos = add_source_eos
     spec.register_source_vocabulary(vocabulary)
     spec.register_target_vocabulary(vocabulary)
     spec.validate()
@@ -120,8 +130,11 @@ def build_copy_model(output_dir: Path, vocabulary: list[str], seed: int = 7) -> 
     spec.save(str(output_dir))
 
 
-def train_sentencepiece(sentences: Iterable[str], model_prefix: Path, vocab_size: int = 600) -> Path:
-    """A small SentencePiece model; byte fallback makes every character encodable and exact."""
+def train_sentencepiece(
+    sentences: Iterable[str], model_prefix: Path, vocab_size: int = 600, user_symbols: Iterable[str] = ()
+) -> Path:
+    """A small SentencePiece model; byte fallback makes every character encodable and exact.
+    `user_symbols` become single pieces (NLLB's language tokens such as `hat_Latn`)."""
     import sentencepiece as spm
 
     corpus = model_prefix.with_suffix(".txt")
@@ -134,6 +147,7 @@ def train_sentencepiece(sentences: Iterable[str], model_prefix: Path, vocab_size
         hard_vocab_limit=False,
         character_coverage=1.0,
         minloglevel=2,
+        user_defined_symbols=list(user_symbols),
     )
     return model_prefix.with_suffix(".model")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,20 @@ def test_translate_errors_are_clear(cli) -> None:
     assert result.exit_code == 1 and "no translation engine for en -> ja" in result.stderr
 
 
+def listed_routes(cli) -> dict[tuple[str, str], dict]:
+    result = cli("translation", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return {(row["source"], row["target"]): row for row in json.loads(result.stdout)["pairs"]}
+
+
 def test_list_and_install(cli, extra_archive, tmp_path: Path) -> None:
     listed = cli("translation", "list")
     assert listed.exit_code == 0, listed.output
     assert "apertium/eng-spa" in listed.stdout and "argos/en-fr@1.0" in listed.stdout
-    assert "argos/fr-en@1.0+en-es@1.0" in listed.stdout  # English pivot: no fr -> es package
-    assert "argos/en-es" not in listed.stdout  # en -> es is won by Apertium
+    routes = listed_routes(cli)
+    assert routes[("fr", "de")]["engine"] == "argos/fr-en@1.0+en-de@1.0"  # argos's own English pivot
+    assert routes[("en", "es")]["engine"] == "apertium/eng-spa"  # won by Apertium ...
+    assert routes[("en", "es")]["engines"] == ["apertium", "argos"]  # ... which argos also serves
     bogus = tmp_path / "broken.argosmodel"
     bogus.write_bytes(b"PK\x03\x04 truncated")
     failed = cli("translation", "install", str(bogus))
@@ -62,4 +71,4 @@ def test_list_and_install(cli, extra_archive, tmp_path: Path) -> None:
     installed = cli("translation", "install", str(extra_archive("en", "nl")))
     assert installed.exit_code == 0, installed.output
     assert "installed argos package en -> nl" in installed.stdout
-    assert "argos/en-nl@1.0" in cli("translation", "list").stdout
+    assert listed_routes(cli)[("en", "nl")]["engine"] == "argos/en-nl@1.0"

@@ -1,0 +1,109 @@
+"""One broadcast, six languages, three kinds of route: es by Apertium directly, fr and pt by Apertium through
+Spanish, ht and sw by the NLLB engine (the tests' NLLB-shaped copy model) — each language translated once,
+each text's origin and engine recorded, protected tokens intact on every route.
+
+NLLB serves fr and pt directly too; `relay translation rank` on TICO-19 sentences measures it against the
+Apertium pivot first (the fixture copies English, so the pivot wins), and the broadcast follows that
+measured order."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import func, insert, select
+from typer.testing import CliRunner
+
+from relay.delivery import outbox
+from relay.app.settings import load_settings
+from relay.core.db import Database
+from relay.core.models import Broadcast, Delivery, Endpoint, Subscriber
+from relay.delivery.outbox import BroadcastRequest
+from relay.app.translation_cli import register
+from relay.delivery.translation_hooks import machine_translator, untranslated_note
+from tests.relay.test_broadcast_translation import BODY, PROTECTED, SENDERS
+from tests.translation.conftest import training_sentences
+from tests.translation.nllb_model import build_nllb_model
+
+MODES = Path("/usr/share/apertium/modes")
+DATA = Path(__file__).resolve().parents[1] / "data" / "translation"
+pytestmark = pytest.mark.skipif(
+    shutil.which("lt-proc") is None or not all((MODES / f"{m}.mode").is_file() for m in ("eng-spa", "es-fr", "es-pt")),
+    reason="Apertium eng-spa, es-fr and es-pt are needed (scripts/system-packages.d/apertium.sh installs them)")
+
+LANGUAGES = ["en", "es", "fr", "pt", "ht", "sw"]
+
+
+def people(database: Database, per_language: int) -> None:
+    """Subscribers spread over LANGUAGES, one SMS endpoint each."""
+    now = datetime.now(timezone.utc)
+    count = per_language * len(LANGUAGES)
+    with database.engine.begin() as connection:
+        connection.execute(insert(Subscriber.__table__), [
+            {"id": i, "language": LANGUAGES[i % len(LANGUAGES)], "timezone": "UTC", "tier": "observer",
+             "consent_crisis": True, "consent_webinar": True, "consent_notice": True, "created_at": now,
+             "updated_at": now} for i in range(1, count + 1)])
+        connection.execute(insert(Endpoint.__table__), [
+            {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{3000000 + i:07d}",
+             "opted_out": False, "unreachable": False, "created_at": now} for i in range(1, count + 1)])
+
+
+@pytest.fixture
+def database(tmp_path: Path):
+    model = build_nllb_model(tmp_path / "nllb-200-fixture", training_sentences())
+    settings = load_settings(None, overrides={"data_dir": str(tmp_path), "languages": LANGUAGES, "translation": {
+        "engines": ["apertium", "nllb"], "nllb": {"model_dir": str(model), "beam_size": 1},
+        "ranking_file": str(tmp_path / "ranking.json")}})
+    db = Database.open(settings, upgrade=True)
+    yield settings, db
+    db.close()
+
+
+def rank(settings, target: str) -> list[str]:
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:
+        """Test app."""
+
+    register(app, lambda: settings.translation)
+    result = CliRunner().invoke(app, ["translation", "rank", "--tsv", str(DATA / f"tico19_en-{target}_40.tsv"),
+                                      "--from", "en", "--to", target, "--sample", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["order"]
+
+
+def test_each_language_by_its_route_once(database) -> None:
+    settings, db = database
+    assert rank(settings, "fr") == ["apertium+apertium via es", "nllb"]
+    assert rank(settings, "pt") == ["apertium+apertium via es", "nllb"]
+    people(db, 3)
+    machine = machine_translator(settings, db.sessions)
+    calls: list[str] = []
+
+    def counting(body, source, target):
+        calls.append(target)
+        return machine(body, source, target)
+
+    planned = outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
+                                    sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+    assert sorted(calls) == ["es", "fr", "ht", "pt", "sw"]  # once per language, not per recipient
+    with db.sessions() as session:
+        texts = {t.language: t for t in session.get(Broadcast, planned.id).texts}
+        per_language = dict(session.execute(select(Delivery.language, func.count())
+                                            .where(Delivery.broadcast_id == planned.id).group_by(Delivery.language)).all())
+    assert per_language == {language: 3 for language in LANGUAGES}
+    engines = {language: texts[language].engine.split(";", 1)[0] for language in ("es", "fr", "pt", "ht", "sw")}
+    assert engines["es"] == "apertium/eng-spa"
+    assert engines["fr"] == "apertium+apertium via es (apertium/eng-spa, apertium/es-fr)"
+    assert engines["pt"] == "apertium+apertium via es (apertium/eng-spa, apertium/es-pt)"
+    assert engines["ht"].startswith("nllb/nllb-200-fixture@") and engines["sw"] == engines["ht"]
+    for language in ("es", "fr", "pt", "ht", "sw"):
+        assert texts[language].origin == "machine"
+        assert all(token in texts[language].text for token in PROTECTED), (language, texts[language].text)
+    assert texts["en"].origin == "original"
+    assert texts["ht"].text == BODY  # the copy model: what NLLB's path returned, intact, without its prefix
