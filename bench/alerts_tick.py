@@ -23,7 +23,7 @@ from alerts.config import alerts_settings  # noqa: E402
 from alerts.sending import Sender  # noqa: E402
 from alerts.tick import run_due  # noqa: E402
 from relay.core import subscribers# noqa: E402
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from relay.api import tokens# noqa: E402
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.models import Endpoint, Subscriber, SubscriberRegion  # noqa: E402
 from relay.app.program import Program  # noqa: E402
 

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from relay.delivery import deliveries, outbox# noqa: E402
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.integrity import claims as claim_store# noqa: E402
 from relay.integrity import screening# noqa: E402

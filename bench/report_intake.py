@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from channels.base import Inbound  # noqa: E402
 from relay.inbound import handling as inbound# noqa: E402
 from relay.reports import service as report_service
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.reports.models import Report  # noqa: E402
 from relay.reports.triage.train import DEFAULT_DATA  # noqa: E402

@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from fanout import PG_URL, add_subscribers, free_port, planning  # noqa: E402
 from relay.delivery import outbox# noqa: E402
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Delivery  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402

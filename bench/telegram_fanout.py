@@ -26,7 +26,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from relay.delivery import deliveries, outbox# noqa: E402
 from relay.core.channels import planned_senders  # noqa: E402
-from relay.core.config import load_settings  # noqa: E402
+from relay.app.settings import load_settings  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
 from relay.app.program import Program  # noqa: E402
