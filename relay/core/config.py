@@ -235,6 +235,21 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
+# Paths a config file may give relative to itself (a site's models and glossary beside its relay.toml).
+RELATIVE_PATHS = (("translation", "glossary_dir"), ("translation", "ranking_file"),
+                  ("translation", "nllb", "model_dir"), ("translation", "nllb", "tokenizer"))
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    for *sections, key in RELATIVE_PATHS:
+        holder: Any = data
+        for section in sections:
+            holder = holder.get(section) if isinstance(holder, dict) else None
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            holder[key] = str(base / value)
+
+
 def load_settings(
     path: Path | None = None,
     *,
@@ -249,9 +264,7 @@ def load_settings(
         _refuse_secrets(data, path, settings_class.SECRET_KEYS)
         if isinstance(data.get("data_dir"), str) and not Path(data["data_dir"]).is_absolute():
             data["data_dir"] = str(path.parent / data["data_dir"])
-        glossary = data.get("translation", {}).get("glossary_dir") if isinstance(data.get("translation"), dict) else None
-        if isinstance(glossary, str) and glossary and not Path(glossary).is_absolute():
-            data["translation"]["glossary_dir"] = str(path.parent / glossary)
+        _resolve_paths(data, path.parent)
     secrets_file = os.environ.get("RELAY_SECRETS_FILE")
     if secrets_file:
         data = _deep_merge(data, _read_toml(Path(secrets_file), "secrets file (RELAY_SECRETS_FILE)"))
