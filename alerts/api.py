@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from alerts import crisis as crises
@@ -22,7 +22,7 @@ from alerts.ics import session_calendar
 from alerts.models import Crisis, WebinarSeries, WebinarSession
 from relay import audit
 from relay import Principal, allow, principal
-from relay import PROBLEMS, Id, Relay, iso, relay
+from relay import PROBLEMS, ApiInput, Id, Relay, iso, relay
 
 router = APIRouter(prefix="/api", tags=["crises"], responses=PROBLEMS)
 
@@ -53,13 +53,11 @@ class EntryOut(BaseModel):
     hash: str
 
 
-class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NoteIn(ApiInput):
     text: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")
 
 
-class CrisisIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CrisisIn(ApiInput):
     title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
     region: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\s]+$")
     severity: Literal["Extreme", "Severe", "Moderate", "Minor"] = "Severe"

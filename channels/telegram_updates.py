@@ -32,6 +32,8 @@ def parse_webhook(secret_header: str | None, body: bytes | str, settings: Telegr
         update = json.loads(body)
     except ValueError as exc:
         raise ValueError(f"Telegram webhook body is not JSON: {exc}") from None
+    except RecursionError:  # no update Telegram sends is nested more than a few levels
+        raise ValueError("Telegram webhook body is nested too deeply") from None
     return parse_update(update, recipient=settings.bot_id)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 # name -> (module, attribute); attribute None means the module itself.
 _EXPORTS: dict[str, tuple[str, str | None]] = {
+    "ApiInput": ("relay.api.schemas", 'Strict'),
     "Audience": ("relay.delivery.outbox", 'Audience'),
     "Base": ("relay.core.models", 'Base'),
     "Broadcast": ("relay.core.models", 'Broadcast'),

@@ -8,10 +8,12 @@ which our domain errors reuse), and anything unexpected is logged and answered 5
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -97,6 +99,17 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
     for router in routers:
         app.include_router(router)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own shape, with every echoed input made JSON-safe: a NaN or Infinity a client sent
+        # used to make this very answer fail to serialise (a 500).
+        return JSONResponse({"detail": _json_safe(exc.errors())}, status_code=422)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": "JSON nested too deeply",
+                                         "type": "value_error"}]}, status_code=422)
+
     @app.exception_handler(BroadcastError)
     async def broadcast_error(request: Request, exc: BroadcastError) -> JSONResponse:
         return _problem("broadcast", exc)
@@ -123,6 +136,20 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
 
     app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
     app.add_middleware(BodyLimit, limit=settings.console.max_body_bytes)
+
+
+def _json_safe(value):
+    """A validation error's details as JSON can carry them: non-finite floats, bytes and other objects
+    become their text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def uninstall(app: FastAPI) -> None:

@@ -3,16 +3,40 @@ never a 500, and never a request the database cannot store."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # A region or topic: no control characters (PostgreSQL refuses NUL in text; nobody types the others).
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 
+def _no_nul(value: Any) -> Any:
+    """The one rule for every text the API takes: no NUL anywhere (PostgreSQL refuses it in text; no
+    person types it), whatever the field's own pattern says (`\\S` matches a NUL)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            _no_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    return value
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Every request body of the API (and of alerts' routes): unknown fields, non-finite numbers and NUL
+    characters are a 422 naming the field."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class AudienceIn(Strict):

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from channels.base import InvalidSignature, TransientError
-from channels.telegram import SECRET_HEADER, TelegramSettings, parse_update, verify_webhook
+from channels.telegram import SECRET_HEADER, TelegramSettings, parse_update, parse_webhook, verify_webhook
 from tests.channels.telegram.support import ANA, BEN, BOT_ID, GROUP, SECRET, TOKEN
 
 
@@ -174,3 +174,10 @@ def test_webhook_body_must_be_json():
         settings,
     )  # fmt: skip
     assert inbound is not None and inbound.sender == "5" and inbound.received_at.year == 2023
+
+
+def test_a_webhook_body_nested_too_deeply_is_bad_input_not_a_crash():
+    """json.loads raises RecursionError on deep nesting; the webhook used to answer that with a 500."""
+    settings = TelegramSettings(token=TOKEN, webhook_secret=SECRET, inbound="webhook")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_webhook(SECRET, "[" * 100_000 + "]" * 100_000, settings)
