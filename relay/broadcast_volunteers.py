@@ -62,8 +62,8 @@ def offer_untranslated(session: Session, settings: Settings, now: datetime) -> i
         if not volunteers:
             continue
         text.status, text.offer_deadline = "pending_approval", deadline
-        message = (f"Please translate broadcast {broadcast.id} ({broadcast.source_language} -> {text.language}) "
-                   f"by {deadline:%H:%M} UTC. Reply: /tr B{broadcast.id} <translation>\n{broadcast.body}")
+        message = (f"Please translate broadcast {broadcast.id} ({broadcast.source_language} -> {text.language}). "
+                   f"Reply: /tr B{broadcast.id} <translation> (by {deadline:%H:%M} UTC)\n{broadcast.body}")
         endpoints = [session.get(Endpoint, v.endpoint_id) for v in volunteers]
         send_notice(session, settings, endpoints, message, language=broadcast.source_language,
                     actor="translators", subject=f"broadcast:{broadcast.id}", now=now)

@@ -20,9 +20,10 @@ from translation.factory import build_protected
 from translation.fallback import untranslated_note  # the outbox's note hook, re-exported
 from translation.gate import QualityGate, Verdict
 from translation.gate_factory import build_gate
+from translation.contract import EngineReporting
 from translation.memory import MemoryTranslator
 
-__all__ = ["GatedText", "approval_policy", "engine_calls", "gate", "machine_translator", "session_translator",
+__all__ = ["GatedText", "approval_policy", "engine_calls", "gate", "gated_machine", "machine_translator", "session_translator",
            "untranslated_note"]
 
 log = logging.getLogger("relay.translation")
@@ -67,7 +68,9 @@ def gate(settings: Settings) -> QualityGate:
     return build_gate(settings.translation, _chain(settings))
 
 
-def _machine(translator: MemoryTranslator, quality: QualityGate | None = None) -> MachineTranslate:
+def gated_machine(translator: EngineReporting, quality: QualityGate | None = None) -> MachineTranslate:
+    """The outbox's translate hook over any engine chain: None where no engine serves the pair or the
+    engine failed, else the text and engine with the gate's verdict (`GatedText.verdict`)."""
     def translate(body: str, source: str, target: str) -> tuple[str, str] | None:
         try:
             texts, engine = translator.translate_with_engine([body], source, target)
@@ -86,13 +89,13 @@ def _machine(translator: MemoryTranslator, quality: QualityGate | None = None) -
 
 
 def machine_translator(settings: Settings, sessions: sessionmaker[Session]) -> MachineTranslate:
-    return _machine(_translator(settings, sessions), gate(settings))
+    return gated_machine(_translator(settings, sessions), gate(settings))
 
 
 def session_translator(settings: Settings, session: Session) -> MachineTranslate:
     """The same translations for work done inside an open transaction: the memory is read and written
     in that transaction (see `SessionMemory`)."""
-    return _machine(MemoryTranslator(_chain(settings), SessionMemory(session)), gate(settings))
+    return gated_machine(MemoryTranslator(_chain(settings), SessionMemory(session)), gate(settings))
 
 
 def engine_calls(settings: Settings, sessions: sessionmaker[Session]) -> int:
