@@ -1,7 +1,7 @@
 """`relay translation check` (the quality gate on any pair of texts) and `relay translate --file`.
 
 Translators and moderators check a text the way the relay checks its own machine texts: the same gate,
-the same thresholds. Exit codes: 0 every text passed, 3 at least one failed, 1 an error (bad input).
+the same thresholds. Exit codes: 0 every text passed, 4 at least one failed, 1 an error (bad input).
 Names, errors and user texts are printed with Rich markup off, so a "[" in a text is never eaten.
 """
 
@@ -25,7 +25,7 @@ from translation.gate_factory import build_gate
 from translation.glossary import GlossaryError
 from translation.languages import normalize
 
-FAILED_EXIT = 3
+FAILED_EXIT = 4  # 1 is an error, 2 a usage error, 3 a configuration error (relay/cli.py)
 
 
 def _fail(message: str) -> typer.Exit:
