@@ -171,6 +171,8 @@ class QualityGate:
                    target: str) -> tuple[list[float] | None, str]:
         if not self.settings.back_translation:
             return None, "back-translation turned off"
+        if self.settings.thresholds(source, target).min_back_chrf is None:
+            return None, f"no calibrated back-translation threshold for {source}-{target}"
         if self.reverse is None or (target, source) not in self.reverse.pairs():
             return None, f"no {target} -> {source} engine"
         if not sources:
