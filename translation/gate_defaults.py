@@ -15,4 +15,6 @@ CALIBRATED: dict[str, PairThresholds] = {
     "en-pt": PairThresholds(min_length_ratio=0.71, max_length_ratio=1.54, min_language_probability=0.382, max_copy_chrf=64.02, min_similarity=0.848),
     "en-ar": PairThresholds(min_length_ratio=0.56, max_length_ratio=1.71, min_language_probability=0.993, max_copy_chrf=27.83, min_similarity=0.858),
     "en-sw": PairThresholds(min_length_ratio=0.69, max_length_ratio=1.81, min_language_probability=0.916, max_copy_chrf=51.34, min_similarity=0.839),
+    "en-so": PairThresholds(min_length_ratio=0.21, max_length_ratio=6.31, min_language_probability=0.99, max_copy_chrf=46.34, min_similarity=0.75),
+    "en-ha": PairThresholds(min_length_ratio=0.58, max_length_ratio=1.66, min_language_probability=0.752, max_copy_chrf=72.3, min_similarity=0.801),
 }
