@@ -18,6 +18,7 @@ from sqlalchemy import select
 from conftest import add_person
 from relay import outbox, report_service, translators
 from relay.channel_registry import planned_senders
+from relay.cli_broadcast import gate_summary
 from relay.models import Broadcast, BroadcastText, Delivery, Endpoint
 from relay.translation_hooks import approval_policy, gate, gated_machine, untranslated_note
 from support import queued, telegram
@@ -67,6 +68,8 @@ def test_a_severe_creole_text_that_fails_the_gate_is_held_and_the_volunteer_text
         failed = {c["name"] for c in text.gate_checks["checks"] if c["status"] == "failed"}
         assert text.gate_verdict == "fail" and {"copy", "language"} <= failed
         assert text.status == "pending_approval" and text.draft == BODY  # the failed draft, kept
+        shown = gate_summary(text)  # the gate column of `relay broadcast texts`
+        assert shown.startswith("fail: ") and "copy 100" in shown
         meanwhile = f"{NOTES['ht']}\n{BODY}"
         for number in READERS:
             assert queued(session, "sms", number) == [meanwhile]
