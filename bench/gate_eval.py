@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.tico19 import GATE_LANGUAGES, KINDS, LANGUAGES, ROOT, broken, load  # noqa: E402
-from translation.embedding_cache import CachedEmbedder  # noqa: E402
-from translation.embeddings import load_embedder  # noqa: E402
-from translation.gate import QualityGate  # noqa: E402
-from translation.gate_config import GateSettings  # noqa: E402
+from bench.tico19 import GATE_LANGUAGES, KINDS, LANGUAGES, ROOT, broken, load
+from translation.embedding_cache import CachedEmbedder
+from translation.embeddings import load_embedder
+from translation.gate import QualityGate
+from translation.gate_config import GateSettings
 
 CACHE = ROOT / ".cache" / "embeddings.sqlite3"
 

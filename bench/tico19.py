@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 TICO_DIR = next((p for p in (ROOT / "../shared/testdata/tico19", Path("/work/shared/testdata/tico19"))

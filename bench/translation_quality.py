@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.tico19 import GATE_LANGUAGES, LANGUAGES, PAPER_BLEU, load  # noqa: E402
+from bench.tico19 import GATE_LANGUAGES, LANGUAGES, PAPER_BLEU, load
 
 os.environ.setdefault("ARGOS_INTRA_THREADS", "1")  # as the relay runs argos (relay/translation_hooks.py)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from channels.base import Inbound
 from relay import inbound, report_service, translators
@@ -78,7 +78,7 @@ def texts_table(session, broadcast_id: int) -> list[tuple[str, str, str, str]]:
 
 def volunteer_answers(session, settings: Settings, broadcast_id: int, relay_number: str) -> tuple[str, str]:
     """The offer pass, then the volunteer's `/tr` reply; returns (the offer, the relay's thanks)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     report_service.step(session, settings, now + timedelta(seconds=1))
     offer = session.execute(
         BroadcastText.__table__.select().where(BroadcastText.broadcast_id == broadcast_id,

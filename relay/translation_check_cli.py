@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -68,11 +68,11 @@ def register(sub: typer.Typer, get_settings: Callable[[], TranslationSettings]) 
 
     @sub.command("check")
     def check_command(
-        source_text: Optional[str] = typer.Argument(None, metavar="SOURCE", help="The original text."),
-        translation: Optional[str] = typer.Argument(None, metavar="TRANSLATION", help="Its translation."),
+        source_text: str | None = typer.Argument(None, metavar="SOURCE", help="The original text."),
+        translation: str | None = typer.Argument(None, metavar="TRANSLATION", help="Its translation."),
         source: str = typer.Option(..., "--from", help="Language of SOURCE (ISO 639-1), e.g. en."),
         target: str = typer.Option(..., "--to", help="Language of TRANSLATION, e.g. es."),
-        tsv: Optional[Path] = typer.Option(None, "--tsv", help="Check every row of a TSV file with the "
+        tsv: Path | None = typer.Option(None, "--tsv", help="Check every row of a TSV file with the "
                                            "columns source and translation (header row)."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per text: verdict and each check."),
     ) -> None:

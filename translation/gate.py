@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from translation import gate_checks as checks
 from translation.contract import Translator
@@ -76,7 +77,7 @@ class Verdict:
         return json.dumps(self.as_json(), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, data: str | dict[str, Any]) -> "Verdict":
+    def from_json(cls, data: str | dict[str, Any]) -> Verdict:
         raw = json.loads(data) if isinstance(data, str) else data
         items = []
         for c in raw.get("checks", []):

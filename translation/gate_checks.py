@@ -11,8 +11,9 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 from sacrebleu.metrics import CHRF
 
@@ -106,7 +107,7 @@ def longest_repeat(text: str, max_n: int = 6) -> int:
     words = [w.casefold() for w in _WORD.findall(text)]
     best = 1 if words else 0
     for n in range(1, max_n + 1):
-        for start in range(0, max(0, len(words) - 2 * n + 1)):
+        for start in range(max(0, len(words) - 2 * n + 1)):
             count = 1
             while words[start + count * n: start + (count + 1) * n] == words[start: start + n]:
                 count += 1
@@ -116,5 +117,5 @@ def longest_repeat(text: str, max_n: int = 6) -> int:
 
 def length_ratio(source: str, translation: str) -> float:
     """Characters of translation per character of source (whitespace squeezed)."""
-    squeeze = lambda s: " ".join(s.split())  # noqa: E731
+    squeeze = lambda s: " ".join(s.split())
     return len(squeeze(translation)) / max(1, len(squeeze(source)))

@@ -10,18 +10,23 @@ gate must catch. The gate itself, the outbox, the offer and the approval are the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
-
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from conftest import add_person
+from sqlalchemy import select
+from support import queued, telegram
+
 from relay import outbox, report_service, translators
 from relay.channel_registry import planned_senders
 from relay.cli_broadcast import gate_summary
 from relay.models import Broadcast, BroadcastText, Delivery, Endpoint
-from relay.translation_hooks import approval_policy, gate, gated_machine, untranslated_note
-from support import queued, telegram
+from relay.translation_hooks import (
+    approval_policy,
+    gate,
+    gated_machine,
+    untranslated_note,
+)
 from translation.chain import ChainTranslator
 from translation.fallback import NOTES
 from translation.protect import ProtectingTranslator
@@ -44,7 +49,7 @@ class FailOpenEngine:
 
 
 def later(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def test_a_severe_creole_text_that_fails_the_gate_is_held_and_the_volunteer_text_follows(relay_db):
