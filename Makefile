@@ -22,7 +22,10 @@ $(TEST_STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/pip install -q -e '.[dev,argos,embeddings]'
 	touch $@
 
+# Apertium (the demo's Spanish machine text) is installed where we may (root on Debian); otherwise the
+# script says what to install and the demo still runs, saying so.
 demo: $(RUN_STAMP)
+	bash scripts/ensure-system-packages.sh
 	$(BIN)/relay demo
 
 # Synapse (the real Matrix homeserver the tests talk to) lives in its own virtual environment, kept in

@@ -83,3 +83,18 @@ def test_forget_keeps_only_a_tombstone(tmp_path):
     for path in (tmp_path / "data").glob("relay.db*"):  # the database, its WAL and shared memory
         content = path.read_bytes()
         assert b"Marie" not in content and b"+50937001234" not in content, path.name
+
+
+def test_errors_keep_their_bracketed_words_and_exit_codes_reach_the_shell(tmp_path):
+    """Rich used to eat "[sms]" from error messages ("add an ,  or section"), and a command's own exit
+    code (typer.Exit) was dropped by main(): both are what a user or a script reads."""
+    config = tmp_path / "relay.toml"
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n[http]\nport = 0\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "relay.app.cli", "--config", str(config), "serve"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 3
+    assert "[sms], [telegram], [matrix]" in done.stderr
+    check = subprocess.run([sys.executable, "-m", "relay.app.cli", "--config", str(config), "translation", "check",
+                            "--from", "en", "--to", "es", "Move to higher ground now.",
+                            "Move to higher ground now."], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert check.returncode == 4, check.stdout + check.stderr  # a copy of the source fails the gate

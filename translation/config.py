@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from translation.errors import UnknownLanguage
+from translation.gate_config import GateSettings
 from translation.languages import normalize
 from translation.protect import DEFAULT_KEYWORDS
 
@@ -153,6 +154,11 @@ class TranslationSettings(BaseModel):
         ge=0,
         le=1,
         description="Below this detection confidence (0-1) an inbound text's language counts as unknown.",
+    )
+
+    gate: GateSettings = Field(
+        default_factory=GateSettings,
+        description="[translation.gate]: the quality gate every machine text passes before it is sent.",
     )
 
     @field_validator("source_language")

@@ -18,11 +18,12 @@ from typing import Iterable, Sequence
 import phonenumbers
 
 from translation.contract import EngineReporting, Translator
+from translation.dates import localise_date
 from translation.errors import TranslationError
 from translation.glossary import Glossary, GlossaryEntry
 from translation.placeholders import PLACEHOLDER_RE, placeholder
 
-PROTECTION_VERSION = "1"  # part of memory keys: change it when the rules change what engines see
+PROTECTION_VERSION = "2"  # part of memory keys: change it when the rules change what engines see
 
 DEFAULT_KEYWORDS: tuple[str, ...] = (
     "STOP", "START", "JOIN", "LEAVE", "HELP", "INFO", "LANG", "ACK", "VERIFY", "UNSUBSCRIBE", "CANCEL",
@@ -80,7 +81,9 @@ class ProtectedToken:
     entry: GlossaryEntry | None = None
 
     def render(self, language: str) -> str:
-        return self.entry.render(language) if self.entry else self.text
+        if self.entry:
+            return self.entry.render(language)
+        return localise_date(self.text, language) if self.kind == "date" else self.text
 
 
 @dataclass(frozen=True)

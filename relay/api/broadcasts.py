@@ -254,7 +254,9 @@ def texts(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Depe
         _broadcast(session, broadcast_id)
         rows = session.scalars(select(BroadcastText).where(BroadcastText.broadcast_id == broadcast_id)
                                .order_by(BroadcastText.language))
-        return [{"language": t.language, "text": t.text, "origin": t.origin, "status": t.status, "draft": t.draft}
+        return [{"language": t.language, "text": t.text, "origin": t.origin, "status": t.status, "draft": t.draft,
+                 "engine": t.engine, "gate_verdict": t.gate_verdict, "gate_checks": t.gate_checks,
+                 "offer_deadline": t.offer_deadline.isoformat() if t.offer_deadline else None}
                 for t in rows]
 
 

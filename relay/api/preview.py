@@ -99,6 +99,7 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
             total_cost += cost
         languages.append({"language": language, "recipients": by_language.get(language, 0), "text": text.text,
                           "origin": text.origin, "engine": text.engine, "pending_approval": waits,
+                          "gate": text.gate_checks, "gate_action": approval.gate_action(request, text),
                           "channels": channel_rows})
     rates = channel_rates(settings)
     estimates = []

@@ -79,6 +79,8 @@ class LanguagePreview(BaseModel):
     origin: str  # original | human | machine | untranslated
     engine: str | None
     pending_approval: bool
+    gate: dict | None = None  # the quality gate's verdict and each check (machine texts only)
+    gate_action: str | None = None  # what a failed text gets: hold | original
     channels: list[ChannelCost]
 
 
@@ -272,6 +274,10 @@ class TextOut(BaseModel):
     origin: str
     status: str  # ready | pending_approval | approved
     draft: str | None  # the machine text waiting for a person
+    engine: str | None = None
+    gate_verdict: str | None = None  # pass | fail: the quality gate's answer for a machine text
+    gate_checks: dict | None = None  # its verdict and each check (name, status, value, threshold)
+    offer_deadline: str | None = None  # until when volunteer translators were asked for this text
 
 
 class ApproveIn(Strict):

@@ -207,7 +207,8 @@ _register_optional()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code (typer.Exit) instead of exiting.
+        code = app(standalone_mode=False)
     except (UsageError, SubscriberError) as exc:
         errors.print(f"error: {exc}", highlight=False)
         sys.exit(2)
@@ -223,6 +224,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

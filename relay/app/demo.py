@@ -15,6 +15,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy import select
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 
@@ -24,18 +25,17 @@ from relay.core.channels import planned_senders
 from relay.broadcasts.cli import print_report
 from relay.core.cli_context import console
 from relay.app.settings import Settings, load_settings
+from relay.core.models import Broadcast
 from relay.delivery.outbox import Audience, BroadcastRequest
-from relay.app import modes
+from relay.app import demo_translation, modes
 from relay.app.program import Program
-from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
+from relay.delivery.translation_hooks import approval_policy, untranslated_note
 
 DEMO_CSV = Path(__file__).with_name("demo_data") / "subscribers.csv"
 DEMO_NUMBERS = [f"+120155501{i:02d}" for i in range(10)]
 
 CRISIS = ("FLOOD WARNING: the river will overflow tonight. Move to higher ground now. "
           "Shelter at the school on Route 3 from 18:00. Call 114 for help.")
-CRISIS_ES = ("ALERTA DE INUNDACION: el rio se desbordara esta noche. Suba a zonas altas ahora. "
-             "Refugio en la escuela de la Ruta 3 desde las 18:00. Llame al 114.")
 CRISIS_FR = ("ALERTE INONDATION : la riviere va deborder cette nuit. Montez sur les hauteurs maintenant. "
              "Abri a l'ecole de la Route 3 des 18h00. Appelez le 114.")
 WEBINAR = "Webinar on Thursday 15:00 UTC: water purification at home. Reply STOP to unsubscribe."
@@ -76,17 +76,30 @@ async def _demo(settings: Settings) -> int:
         for line, reason in report.errors:
             console.print(f"  line {line}: {reason}", highlight=False)
 
-        console.print(Rule("2. a coordinator sends a crisis alert (human Spanish and French texts)"))
+        console.print(Rule("2. a coordinator sends a crisis alert: es by Apertium, fr by a person, sw through "
+                           "the quality gate, ht by a volunteer"))
+        advice = demo_translation.apertium_advice()
+        if advice:
+            console.print(advice, markup=False, highlight=False)
         senders = planned_senders(program.settings)
-        machine = machine_translator(program.settings, sessions)
+        await program.database.run(lambda s: demo_translation.add_volunteer(s, program.settings))
+        console.print("loading the translation engines and the quality gate's model...")
+        machine = await asyncio.to_thread(demo_translation.demo_machine, program.settings)
+        console.print("sw has no engine here: a stand-in that fails open (returns the English) shows the gate at work")
         crisis = await asyncio.to_thread(outbox.plan_broadcast, sessions, BroadcastRequest(
             kind="crisis", body=CRISIS, source_language="en", sender="demo-coordinator",
             severity="Extreme", urgency="Immediate", certainty="Observed",
             expires_at=datetime.now(timezone.utc) + timedelta(hours=6),
-            human_texts={"es": CRISIS_ES, "fr": CRISIS_FR},
+            human_texts={"fr": CRISIS_FR},
         ), senders=senders, machine=machine, note=untranslated_note, approval=approval_policy(program.settings),
             actor="demo-coordinator")
         console.print(f"crisis broadcast {crisis.id}: {crisis.deliveries} deliveries; texts: {crisis.languages}")
+        for row in await program.database.run(lambda s: demo_translation.texts_table(s, crisis.id)):
+            console.print("  {}: origin {}, status {}, gate {}".format(*row), markup=False, highlight=False)
+        offer, thanks = await program.database.run(lambda s: demo_translation.volunteer_answers(
+            s, program.settings, crisis.id, program.settings.sandbox.sms_numbers[0]))
+        console.print(f"  ht: {offer}; the volunteer replies with a Creole text; the relay: {thanks}",
+                      markup=False, highlight=False)
 
         console.print(Rule("3. meanwhile citizens text the relay"))
         number = program.settings.sandbox.sms_numbers[0]
@@ -104,9 +117,12 @@ async def _demo(settings: Settings) -> int:
         program.dispatcher.wake()
 
         console.print(Rule("5. delivery, at 1 SMS segment per second per number (10 numbers)"))
-        await _follow(program, {"crisis": crisis.id, "webinar": webinar.id})
+        follow_up = await program.database.run(lambda s: s.scalar(
+            select(Broadcast.id).where(Broadcast.references_id == crisis.id)))
+        ids = {"crisis": crisis.id, "webinar": webinar.id, **({"ht text": follow_up} if follow_up else {})}
+        await _follow(program, ids)
         await asyncio.sleep(0.5)  # the last status callbacks
-        for broadcast_id in (crisis.id, webinar.id):
+        for broadcast_id in ids.values():
             print_report(await program.database.run(lambda s, b=broadcast_id: deliveries.report(s, b)))
         log = program.simulators["sms"].jsonl_path
         lines = [json.loads(line) for line in log.read_text().splitlines()]

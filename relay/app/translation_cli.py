@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from relay.app import translation_check_cli
 from translation.argos import ArgosTranslator
 from translation.argos import missing_reason as argos_missing
 from translation.argos_index import ArgosIndex, install_from_index
@@ -66,17 +67,29 @@ def register(app: typer.Typer, get_settings: Callable[[], TranslationSettings]) 
     """Add `translate` and the `translation` sub-app (`list`, `available`, `install`, `rank`) to `app`."""
     sub = typer.Typer(help="Translation engines: pairs, routes, argos packages, ranking.", no_args_is_help=True)
     app.add_typer(sub, name="translation")
+    translation_check_cli.register(sub, get_settings)
 
     @app.command("translate")
     def translate_command(
-        text: str = typer.Argument(..., help="The text to translate."),
+        text: Optional[str] = typer.Argument(None, help="The text to translate (or --file)."),
         to: str = typer.Option(..., "--to", help="Target language (ISO 639-1), e.g. es."),
         source: Optional[str] = typer.Option(
             None, "--from", help="Source language; detected among the configured languages when left out."
         ),
+        file: Optional[Path] = typer.Option(None, "--file", help="Translate every line of FILE (one text per "
+                                            "line); one output line per input line."),
     ) -> None:
         """Translate TEXT with the configured engines, keeping numbers, links and names intact."""
         settings = get_settings()
+        if (text is None) == (file is None):
+            raise _fail("give a TEXT to translate or --file FILE (one of them)")
+        if file is not None:
+            try:
+                engine = translation_check_cli.translate_file(settings, file, source or settings.source_language, to)
+            except (TranslationError, GlossaryError) as exc:
+                raise _fail(str(exc)) from None
+            typer.echo(f"engine: {engine.split(';', 1)[0]}", err=True)
+            return
         if source is None:
             found = detect(
                 text,

@@ -17,7 +17,7 @@ from relay.core import hooks
 from relay.delivery import deliveries, outbox
 from relay.core.channels import planned_senders
 from relay.core.cli_context import UsageError, console, context, errors
-from relay.core.models import Broadcast
+from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery import approvals
 from relay.networks import cli as cli_network, polls
@@ -204,6 +204,17 @@ def cancel(ctx: typer.Context, broadcast_id: int) -> None:
     console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
 
 
+def gate_summary(text: BroadcastText) -> str:
+    """The quality gate's verdict with the failed checks and their values ("fail: length 0.41")."""
+    if text.gate_verdict is None:
+        return ""
+    failed = [c for c in (text.gate_checks or {}).get("checks", []) if c.get("status") == "failed"]
+    if not failed:
+        return text.gate_verdict
+    return "fail: " + ", ".join(f"{c['name']} {c['value']:g}" if c.get("value") is not None else c["name"]
+                                for c in failed)
+
+
 @app.command("texts")
 def texts(ctx: typer.Context, broadcast_id: int) -> None:
     """Each language's text, where it came from, and whether it waits for approval."""
@@ -211,10 +222,10 @@ def texts(ctx: typer.Context, broadcast_id: int) -> None:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
-        table = Table("lang", "origin", "engine", "status", "text", title=f"broadcast {broadcast_id}")
+        table = Table("lang", "origin", "engine", "status", "gate", "text", title=f"broadcast {broadcast_id}")
         for text in sorted(broadcast.texts, key=lambda t: t.language):
             shown = text.draft if text.status == "pending_approval" and text.draft else text.text
-            table.add_row(text.language, text.origin, text.engine or "", text.status, shown)
+            table.add_row(text.language, text.origin, text.engine or "", text.status, gate_summary(text), shown)
     console.print(table)
 
 

@@ -163,6 +163,12 @@ function renderPreview(result, request) {
   $("languages").replaceChildren(...result.languages.map((lang) => {
     const badges = [el("span", { class: `badge ${lang.origin}` }, lang.origin)];
     if (lang.pending_approval) badges.push(el("span", { class: "badge wait" }, "waits for approval"));
+    if (lang.gate) {
+      const failed = lang.gate.checks.filter((c) => c.status === "failed").map((c) => c.name);
+      badges.push(el("span", { class: `badge gate-${lang.gate.verdict}`, "data-role": "gate",
+                               title: lang.gate.checks.map((c) => `${c.name}: ${c.status}`).join("\n") },
+        lang.gate.verdict === "pass" ? "quality gate: pass" : `quality gate: fail (${failed.join(", ")})`));
+    }
     const costs = lang.channels.map((c) => el("li", { "data-channel": c.channel },
       c.channel === "sms"
         ? `SMS to ${c.recipients}: ${c.encoding}, ${c.units} characters, ${c.segments} segment${c.segments === 1 ? "" : "s"} each, ${c.cost.toFixed(4)} ${result.currency}`

@@ -15,8 +15,10 @@ from rich.console import Console
 from relay.core.config import ConfigError, Settings, load_settings
 from relay.core.db import Database
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+# Markup, highlighting and emoji codes off: what the CLI prints is data (names, errors, citizens' texts),
+# and Rich would otherwise eat a "[sms]" or turn ":fire:" into a picture.
+console = Console(markup=False, highlight=False, emoji=False)
+errors = Console(stderr=True, soft_wrap=True, markup=False, highlight=False, emoji=False)
 
 
 class UsageError(Exception):

@@ -209,6 +209,12 @@ class BroadcastText(Base):
     draft: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The quality gate's answer for a machine text (pass | fail) and each check's result
+    # (translation/gate.py, Verdict.as_json()); None for texts no machine made.
+    gate_verdict: Mapped[str | None] = mapped_column(String(8))
+    gate_checks: Mapped[dict | None] = mapped_column(JSON)
+    # When volunteer translators were offered this text, and until when their text is wanted.
+    offer_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -35,6 +35,7 @@ CAP_URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
 CAP_CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 
 # (body, source language, target language) -> (text, engine) or None when no engine serves the pair.
+# The result may carry the quality gate's verdict as `.verdict` (relay/translation_hooks.py: GatedText).
 MachineTranslate = Callable[[str, str, str], "tuple[str, str] | None"]
 # target language -> a one-line note in that language saying the original follows untranslated.
 UntranslatedNote = Callable[[str], "str | None"]
@@ -92,14 +93,25 @@ class ApprovalPolicy:
 
     languages: frozenset[str] = frozenset()
     send_original_while_pending: bool = True
+    # What a machine text that failed the quality gate gets: "hold" (for a person) or "original" (the
+    # original with the language note); `gate_severe_on_fail` for Severe/Extreme crisis broadcasts.
+    gate_on_fail: str = "hold"
+    gate_severe_on_fail: str = "hold"
+
+    def _severe(self, request: "BroadcastRequest") -> bool:
+        return request.kind == BroadcastKind.crisis.value and request.severity in ("Extreme", "Severe")
+
+    def gate_action(self, request: "BroadcastRequest", text: BroadcastText) -> str | None:
+        """None for a text the gate did not fail; else "hold" or "original"."""
+        if text.origin != "machine" or text.gate_verdict != "fail":
+            return None
+        return self.gate_severe_on_fail if self._severe(request) else self.gate_on_fail
 
     def applies(self, request: "BroadcastRequest", text: BroadcastText) -> bool:
-        return (
-            request.kind == BroadcastKind.crisis.value
-            and request.severity in ("Extreme", "Severe")
-            and text.origin == "machine"
-            and text.language in self.languages
-        )
+        """Whether this text waits for a person: a required approval, or a failed gate set to hold."""
+        if self.gate_action(request, text) == "hold":
+            return True
+        return self._severe(request) and text.origin == "machine" and text.language in self.languages
 
 
 @dataclass(frozen=True)
@@ -238,7 +250,11 @@ def texts_for_languages(
         elif language in request.human_texts:
             texts[language] = BroadcastText(language=language, text=request.human_texts[language], origin="human")
         elif machine is not None and (result := machine(request.body, request.source_language, language)):
-            texts[language] = BroadcastText(language=language, text=result[0], origin="machine", engine=result[1])
+            verdict = getattr(result, "verdict", None)  # the quality gate's, when the hook ran it
+            texts[language] = BroadcastText(
+                language=language, text=result[0], origin="machine", engine=result[1],
+                gate_verdict=verdict.verdict if verdict is not None else None,
+                gate_checks=verdict.as_json() if verdict is not None else None)
         else:
             line = note(language) if note else None
             body = f"{line}\n{request.body}" if line else request.body
@@ -284,7 +300,11 @@ def plan_broadcast(
     texts = texts_for_languages(request, languages, machine, note)  # slow work outside any transaction
     held: list[str] = []
     for text in texts.values():
-        if approval.applies(request, text):
+        if approval.gate_action(request, text) == "original":  # failed the gate: never sent as if good
+            line = note(text.language) if note else None
+            text.draft, text.origin = text.text, "untranslated"
+            text.text = f"{line}\n{request.body}" if line else request.body
+        elif approval.applies(request, text):
             text.status, text.draft = "pending_approval", text.text
             if approval.send_original_while_pending:
                 line = note(text.language) if note else None

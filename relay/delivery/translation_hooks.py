@@ -18,9 +18,13 @@ from relay.delivery.translation_memory import DatabaseMemory, SessionMemory
 from translation.errors import TranslationError, UnknownLanguage, UnsupportedPair
 from translation.factory import build_protected
 from translation.fallback import untranslated_note  # the outbox's note hook, re-exported
+from translation.gate import QualityGate, Verdict
+from translation.gate_factory import build_gate
+from translation.contract import EngineReporting
 from translation.memory import MemoryTranslator
 
-__all__ = ["approval_policy", "engine_calls", "machine_translator", "session_translator", "untranslated_note"]
+__all__ = ["GatedText", "approval_policy", "engine_calls", "gate", "gated_machine", "machine_translator", "session_translator",
+           "untranslated_note"]
 
 log = logging.getLogger("relay.translation")
 
@@ -48,7 +52,25 @@ def _translator(settings: Settings, sessions: sessionmaker[Session]) -> MemoryTr
     return _TRANSLATORS[sessions]
 
 
-def _machine(translator: MemoryTranslator) -> MachineTranslate:
+class GatedText(tuple):
+    """(text, engine), as every caller unpacks it, carrying the quality gate's verdict as `.verdict`."""
+
+    verdict: Verdict | None
+
+    def __new__(cls, text: str, engine: str, verdict: Verdict | None) -> "GatedText":
+        made = super().__new__(cls, (text, engine))
+        made.verdict = verdict
+        return made
+
+
+def gate(settings: Settings) -> QualityGate:
+    """The quality gate of this configuration, with the engine chain for back-translation."""
+    return build_gate(settings.translation, _chain(settings))
+
+
+def gated_machine(translator: EngineReporting, quality: QualityGate | None = None) -> MachineTranslate:
+    """The outbox's translate hook over any engine chain: None where no engine serves the pair or the
+    engine failed, else the text and engine with the gate's verdict (`GatedText.verdict`)."""
     def translate(body: str, source: str, target: str) -> tuple[str, str] | None:
         try:
             texts, engine = translator.translate_with_engine([body], source, target)
@@ -58,19 +80,22 @@ def _machine(translator: MemoryTranslator) -> MachineTranslate:
         except TranslationError as exc:  # an engine that should work did not: say so loudly
             log.warning("machine translation %s -> %s failed: %s", source, target, exc)
             return None
-        return texts[0], engine
+        verdict = quality.check(body, texts[0], source, target) if quality is not None else None
+        if verdict is not None and not verdict.passed:
+            log.warning("machine text %s -> %s failed the quality gate (%s)", source, target, verdict.summary())
+        return GatedText(texts[0], engine, verdict)
 
     return translate
 
 
 def machine_translator(settings: Settings, sessions: sessionmaker[Session]) -> MachineTranslate:
-    return _machine(_translator(settings, sessions))
+    return gated_machine(_translator(settings, sessions), gate(settings))
 
 
 def session_translator(settings: Settings, session: Session) -> MachineTranslate:
     """The same translations for work done inside an open transaction: the memory is read and written
     in that transaction (see `SessionMemory`)."""
-    return _machine(MemoryTranslator(_chain(settings), SessionMemory(session)))
+    return gated_machine(MemoryTranslator(_chain(settings), SessionMemory(session)), gate(settings))
 
 
 def engine_calls(settings: Settings, sessions: sessionmaker[Session]) -> int:
@@ -80,4 +105,6 @@ def engine_calls(settings: Settings, sessions: sessionmaker[Session]) -> int:
 
 def approval_policy(settings: Settings) -> ApprovalPolicy:
     return ApprovalPolicy(frozenset(settings.translation.require_approval),
-                          settings.translation.send_original_while_pending)
+                          settings.translation.send_original_while_pending,
+                          gate_on_fail=settings.translation.gate.on_fail,
+                          gate_severe_on_fail=settings.translation.gate.severe_on_fail)

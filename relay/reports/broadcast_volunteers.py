@@ -1,18 +1,21 @@
-"""Broadcast texts that no engine could translate, translated by volunteers.
+"""Broadcast texts that no engine could translate, or whose machine text failed the quality gate,
+translated by volunteers.
 
 The outbox never silences a language: with no engine for it, the original goes out at once with a
 one-line note. If volunteers translate from the broadcast's language into that one, the report service
 offers them the text (`offer_untranslated`, each pass); the first `/tr B12 <text>` is the approved
 translation, and it follows the original to exactly the people who got it (relay/delivery/approvals.py, the
 same path as a coordinator approving a machine text). The text waits as "pending_approval" meanwhile,
-so `relay broadcast texts 12` shows that a person is on it.
+so `relay broadcast texts 12` shows that a person is on it. A machine text that failed the gate is
+already waiting ("pending_approval", the failed draft kept for the record); it is offered the same way.
+Each offer states its deadline (`[translation.gate] volunteer_deadline_minutes`), stored with the text.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from relay.delivery import approvals
@@ -47,23 +50,27 @@ def offer_untranslated(session: Session, settings: Settings, now: datetime) -> i
     """Offer each recent untranslated broadcast text to its language's volunteers; returns how many."""
     rows = session.execute(
         select(BroadcastText, Broadcast).join(Broadcast, Broadcast.id == BroadcastText.broadcast_id)
-        .where(BroadcastText.origin == "untranslated", BroadcastText.status == "ready",
+        .where(or_(and_(BroadcastText.origin == "untranslated", BroadcastText.status == "ready"),
+                   and_(BroadcastText.gate_verdict == "fail", BroadcastText.status == "pending_approval",
+                        BroadcastText.offer_deadline.is_(None))),
                Broadcast.status == "queued", Broadcast.kind != BroadcastKind.notice.value,
                Broadcast.created_at >= now - WINDOW)
     ).all()
     offered = 0
+    deadline = now + timedelta(minutes=settings.translation.gate.volunteer_deadline_minutes)
     for text, broadcast in rows:
         volunteers = _volunteers(session, broadcast.source_language, text.language)
         if not volunteers:
             continue
-        text.status = "pending_approval"
+        text.status, text.offer_deadline = "pending_approval", deadline
         message = (f"Please translate broadcast {broadcast.id} ({broadcast.source_language} -> {text.language}). "
-                   f"Reply: /tr B{broadcast.id} <translation>\n{broadcast.body}")
+                   f"Reply: /tr B{broadcast.id} <translation> (by {deadline:%H:%M} UTC)\n{broadcast.body}")
         endpoints = [session.get(Endpoint, v.endpoint_id) for v in volunteers]
         send_notice(session, settings, endpoints, message, language=broadcast.source_language,
                     actor="translators", subject=f"broadcast:{broadcast.id}", now=now)
         audit.record(session, "translators", "broadcast.offered", f"broadcast:{broadcast.id}",
-                     language=text.language, translators=[v.id for v in volunteers])
+                     language=text.language, translators=[v.id for v in volunteers],
+                     deadline=deadline.isoformat(), gate_failed=text.gate_verdict == "fail")
         offered += 1
     return offered
 

@@ -27,6 +27,10 @@ def test_the_draft_waits_then_a_person_replaces_it(approving):
         broadcast = sent.json()["id"]
         es = {t["language"]: t for t in c.get(f"/api/broadcasts/{broadcast}/texts").json()}["es"]
         assert es["status"] == "pending_approval" and es["draft"]
+        # The quality gate's verdict and each check travel with the text.
+        assert es["gate_checks"]["verdict"] == es["gate_verdict"] and es["engine"].startswith("apertium/eng-spa")
+        assert [check["name"] for check in es["gate_checks"]["checks"]] == [
+            "tokens", "language", "copy", "repetition", "length", "similarity", "back_translation"]
         assert live.client("partner").post(f"/api/broadcasts/{broadcast}/texts/es/approve", json={}).status_code == 403
     with live.client("moderator") as m:
         done = m.post(f"/api/broadcasts/{broadcast}/texts/es/approve", json={"text": "Hierva el agua antes de beberla."})

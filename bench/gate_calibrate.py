@@ -1,0 +1,104 @@
+"""Calibrate the quality gate's thresholds per pair on the TICO-19 dev split, as a whole.
+
+    python bench/gate_calibrate.py [--write] [--languages es,fr,...]
+
+For each pair it measures every check's raw value on the 1,000 professional references and sets the
+bounds by one rule for all pairs (PERCENTILES below): each check then holds about 0.5-1 % of good
+texts, and the union of the six stays near the 5 % budget. `--write` stores the table in translation/gate_defaults.py. Sentence vectors are cached in
+.cache/embeddings.sqlite3 (the first run embeds every reference: minutes on a small machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.tico19 import LANGUAGES, ROOT, Pair, load
+from translation import gate_checks as checks
+from translation.embedding_cache import CachedEmbedder
+from translation.embeddings import cosine_rows, load_embedder
+from translation.gate_config import GateSettings
+
+CACHE = ROOT / ".cache" / "embeddings.sqlite3"
+# (field, check value, percentile of the references, decimals)
+PERCENTILES = {
+    "min_length_ratio": 0.5, "max_length_ratio": 99.75, "min_language_probability": 0.5,
+    "max_copy_chrf": 99.75, "min_similarity": 1.0, "min_back_chrf": 0.5,
+}
+
+
+def reference_values(language: str, pairs: list[Pair], embedder, reverse) -> dict[str, np.ndarray]:
+    """Each check's raw value on every reference of the pair."""
+    settings = GateSettings()
+    values: dict[str, list[float]] = {k: [] for k in ("length", "language", "copy")}
+    for p in pairs:
+        values["length"].append(checks.length_ratio(p.source, p.reference))
+        prob = checks.language_probability(p.reference, language, settings.language_candidates,
+                                           settings.min_words_for_language)
+        values["language"].append(np.nan if prob is None else prob)
+        values["copy"].append(checks.copy_score(p.source, p.reference))
+    out = {k: np.array(v, dtype=float) for k, v in values.items()}
+    if embedder is not None:
+        a = embedder.embed_queries([p.source for p in pairs])
+        b = embedder.embed_queries([p.reference for p in pairs])
+        out["similarity"] = cosine_rows(a, b)
+    if reverse is not None and (language, "en") in reverse.pairs():
+        back = reverse.translate([p.reference for p in pairs], language, "en")
+        out["back"] = np.array([checks.chrf(t, p.source) for t, p in zip(back, pairs)])
+    return out
+
+
+def thresholds(values: dict[str, np.ndarray]) -> dict[str, float]:
+    source = {"min_length_ratio": "length", "max_length_ratio": "length", "min_language_probability": "language",
+              "max_copy_chrf": "copy", "min_similarity": "similarity", "min_back_chrf": "back"}
+    result = {}
+    for name, percentile in PERCENTILES.items():
+        column = values.get(source[name])
+        if column is None or np.all(np.isnan(column)):
+            continue
+        value = float(np.nanpercentile(column, percentile))
+        result[name] = round(value, 3 if name in ("min_similarity", "min_language_probability") else 2)
+    return result
+
+
+def render(table: dict[str, dict[str, float]]) -> str:
+    head = Path(ROOT / "translation" / "gate_defaults.py").read_text(encoding="utf-8").split("CALIBRATED")[0]
+    lines = [head.rstrip() + "\n", "CALIBRATED: dict[str, PairThresholds] = {"]
+    for pair, limits in table.items():
+        args = ", ".join(f"{k}={v!r}" for k, v in limits.items())
+        lines.append(f'    "{pair}": PairThresholds({args}),')
+    lines.append("}\n")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="store the table in translation/gate_defaults.py")
+    parser.add_argument("--languages", default=",".join(LANGUAGES))
+    args = parser.parse_args()
+    inner = load_embedder()
+    embedder = CachedEmbedder(inner, CACHE) if inner is not None else None
+    reverse = None
+    try:
+        from translation.apertium import ApertiumTranslator, missing_reason
+        if missing_reason(Path("/usr/share/apertium/modes")) is None:
+            reverse = ApertiumTranslator(Path("/usr/share/apertium/modes"))
+    except (ImportError, OSError) as exc:  # calibration still runs without a reverse engine
+        print(f"no reverse engine: {exc}")
+    table = {}
+    for language in args.languages.split(","):
+        values = reference_values(language, load(language), embedder, reverse)
+        table[f"en-{language}"] = limits = thresholds(values)
+        print(f"en-{language}: " + ", ".join(f"{k}={v}" for k, v in limits.items()), flush=True)
+    if args.write:
+        (ROOT / "translation" / "gate_defaults.py").write_text(render(table), encoding="utf-8")
+        print("written: translation/gate_defaults.py")
+
+
+if __name__ == "__main__":
+    main()

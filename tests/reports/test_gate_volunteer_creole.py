@@ -1,0 +1,109 @@
+"""A Severe crisis text whose Haitian Creole machine text fails the quality gate, end to end on SQLite and
+PostgreSQL: the machine text is held for a person, the original with the Creole note goes out meanwhile,
+the text is offered to the en->ht volunteer translators with a deadline, and the first volunteer's text
+follows to exactly the endpoints that got the original.
+
+The en->ht engine here is a stand-in for a real one that fails open (no engine on this machine serves
+Creole): it answers through the real translation contract with the English unchanged, which is what the
+gate must catch. The gate itself, the outbox, the offer and the approval are the relay's own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from conftest import add_person
+from sqlalchemy import select
+from support import queued, telegram
+
+from relay.delivery import outbox
+from relay.reports import service as report_service
+from relay.reports import translators
+from relay.core.channels import planned_senders
+from relay.broadcasts.cli import gate_summary
+from relay.core.models import Broadcast, BroadcastText, Delivery, Endpoint
+from relay.delivery.translation_hooks import (
+    approval_policy,
+    gate,
+    gated_machine,
+    untranslated_note,
+)
+from translation.chain import ChainTranslator
+from translation.fallback import NOTES
+from translation.protect import ProtectingTranslator
+
+BODY = "Flood warning: move to higher ground now. The shelter at the Delmas 33 school opens at 18:00."
+CREOLE = "Avètisman inondasyon: monte sou tè ki pi wo kounye a. Abri lekòl Delmas 33 la ouvri a 18:00."
+READERS = ["+50937004441", "+50937004442"]  # Creole readers on SMS; one more on Telegram (user 7301)
+
+
+class FailOpenEngine:
+    """Serves en->ht and gives the source back unchanged, as a broken engine that fails open does."""
+
+    name = "fail-open"
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return {("en", "ht")}
+
+    def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
+        return list(texts)
+
+
+def later(minutes: float) -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def test_a_severe_creole_text_that_fails_the_gate_is_held_and_the_volunteer_text_follows(relay_db):
+    settings, db = relay_db
+    with db.sessions.begin() as session:
+        for number in READERS:
+            add_person(session, "sms", number, language="ht")
+        add_person(session, "telegram", "7301", language="ht")
+        add_person(session, "sms", "+12025550111", language="en")
+        volunteer = add_person(session, "telegram", "951")
+        translators.register(session, volunteer, ["en"], "ht", actor="cli", languages=settings.languages)
+    machine = gated_machine(ProtectingTranslator(ChainTranslator([FailOpenEngine()])), gate(settings))
+    planned = outbox.plan_broadcast(db.sessions, outbox.BroadcastRequest(
+        kind="crisis", severity="Severe", body=BODY, source_language="en", sender="test"),
+        senders=planned_senders(settings), machine=machine, note=untranslated_note,
+        approval=approval_policy(settings), actor="test")
+
+    assert planned.pending_approval == ("ht",)
+    with db.sessions.begin() as session:
+        text = session.get(BroadcastText, (planned.id, "ht"))
+        failed = {c["name"] for c in text.gate_checks["checks"] if c["status"] == "failed"}
+        assert text.gate_verdict == "fail" and {"copy", "language"} <= failed
+        assert text.status == "pending_approval" and text.draft == BODY  # the failed draft, kept
+        shown = gate_summary(text)  # the gate column of `relay broadcast texts`
+        assert shown.startswith("fail: ") and "copy 100" in shown
+        meanwhile = f"{NOTES['ht']}\n{BODY}"
+        for number in READERS:
+            assert queued(session, "sms", number) == [meanwhile]
+        assert queued(session, "telegram", "7301") == [meanwhile]
+        assert session.scalars(select(Delivery.status).where(Delivery.broadcast_id == planned.id)).all() \
+            and set(session.scalars(select(Delivery.status).where(Delivery.broadcast_id == planned.id))) == {"pending"}
+        add_person(session, "sms", "+50937004449", language="ht")  # joins after the alert: not its audience
+
+    with db.sessions.begin() as session:
+        assert report_service.step(session, settings, later(1)) == {"broadcast_offered": 1}
+        assert report_service.step(session, settings, later(2)) == {}  # offered once
+        [offer] = [t for t in queued(session, "telegram", "951") if t.startswith("Please translate")]
+        assert offer.startswith(f"Please translate broadcast {planned.id} (en -> ht). Reply: /tr B{planned.id}")
+        assert " UTC)" in offer and offer.endswith(BODY)
+        assert session.get(BroadcastText, (planned.id, "ht")).offer_deadline is not None
+        answer = telegram(session, settings, 951, f"/tr B{planned.id} {CREOLE}")
+        assert answer.reply == f"Thank you: your ht text of B{planned.id} now goes to its 3 recipient(s)."
+
+    with db.sessions.begin() as session:
+        for number in READERS:
+            assert queued(session, "sms", number) == [meanwhile, CREOLE]
+        assert queued(session, "telegram", "7301") == [meanwhile, CREOLE]
+        assert queued(session, "sms", "+50937004449") == []
+        assert queued(session, "sms", "+12025550111") == [BODY]
+        follow = session.scalars(select(Broadcast).where(Broadcast.references_id == planned.id)).one()
+        reached = set(session.scalars(select(Delivery.endpoint_id).where(Delivery.broadcast_id == follow.id)))
+        got_original = set(session.scalars(select(Delivery.endpoint_id).where(
+            Delivery.broadcast_id == planned.id, Delivery.language == "ht")))
+        assert reached == got_original and len(reached) == 3
+        assert {session.get(Endpoint, e).address for e in reached} == {*READERS, "7301"}
