@@ -90,6 +90,9 @@ def test_errors_keep_their_bracketed_words_and_exit_codes_reach_the_shell(tmp_pa
     code (typer.Exit) was dropped by main(): both are what a user or a script reads."""
     config = tmp_path / "relay.toml"
     config.write_text(f'data_dir = "{tmp_path / "data"}"\n[http]\nport = 0\n', encoding="utf-8")
+    upgrade = subprocess.run([sys.executable, "-m", "relay.app.cli", "--config", str(config), "db", "upgrade"],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stderr
     done = subprocess.run([sys.executable, "-m", "relay.app.cli", "--config", str(config), "serve"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 3

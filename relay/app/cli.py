@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 for _name, _sub_app in features.cli_apps():  # every feature's commands, from the one Feature list
     app.add_typer(_sub_app, name=_name)
 features.install()
+_invocation: contextvars.ContextVar[CliContext] = contextvars.ContextVar("relay_cli_invocation")
 
 INIT_CONFIG = """\
 # relay configuration. Every key is documented in config/relay.example.toml.
@@ -59,6 +61,7 @@ def main_options(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = CliContext(config_path=resolve_config_path(config), operator=operator, settings_class=Settings)
+    _invocation.set(ctx.obj)
 
 
 @app.command()
@@ -198,8 +201,9 @@ def _register_optional() -> None:
         from relay.app import translation_cli
     except ImportError:  # translation is optional in a small install
         return
-    # The settings of the command being run: its root context holds the CliContext.
-    translation_cli.register(app, lambda: click.get_current_context().find_root().obj.settings.translation)
+    # The settings of the command being run (typer runs the sub-app's command outside click's context stack,
+    # so the invocation's CliContext is handed over in a context variable, set once per run).
+    translation_cli.register(app, lambda: _invocation.get().settings.translation)
 
 
 _register_optional()

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from relay.translation_check_cli import FAILED_EXIT
+from relay.app.translation_check_cli import FAILED_EXIT
 from relay.app.translation_cli import register
 from translation.config import TranslationSettings
 
