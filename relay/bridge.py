@@ -116,7 +116,7 @@ def relay_message(context: CommandContext) -> str | None | object:
     warning = None
     screen = context.extras.get("screen")
     if screen is not None:
-        verdict = screen(session, text=context.inbound.text, language=member.subscriber.language,
+        verdict = screen(session, text=context.analysed_text, language=member.subscriber.language,
                          channel=origin.channel, sender=context.actor, origin=f"bridge:{bridge.id}:message:{message.id}",
                          settings=context.settings)
         if verdict.action == "hold":

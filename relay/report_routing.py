@@ -23,6 +23,7 @@ from relay.report_models import Report, ReportStatus
 from relay.report_notices import contact_endpoint, room_endpoint, send_notice
 from relay.report_privacy import mask, shown
 from relay.reports import chat_room, find_reference
+from relay.commands import ANALYSED_CHARS
 from relay.triage.categories import OTHER
 from relay.triage.model import shipped
 
@@ -33,7 +34,7 @@ DIGEST_CHARS = 3500  # Telegram takes 4096 characters a message; Matrix more
 def categorise(settings: Settings, text: str) -> list[str]:
     model = shipped(str(settings.reports.classifier) if settings.reports.classifier else None)
     wanted = settings.reports.categories
-    chosen = [c for c in model.triage(text).categories if c in wanted]
+    chosen = [c for c in model.triage(text[:ANALYSED_CHARS]).categories if c in wanted]  # bounded CPU
     return chosen or ([OTHER] if OTHER in wanted else wanted[:1])
 
 

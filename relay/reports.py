@@ -109,7 +109,7 @@ def intake(context: CommandContext, text: str) -> str:
     permissions.check(session, actor=context.actor, tier=context.tier, action="report.create")  # every tier today
     now = datetime.now(timezone.utc)
     address = person_address(inbound)
-    detection = detect(text, settings.languages)
+    detection = detect(text[:commands.ANALYSED_CHARS], settings.languages)  # bounded CPU
     duplicate, same_sender = find_duplicate(session, settings, inbound.channel, address, text, now)
     if duplicate is not None and same_sender:
         duplicate.resends += 1
