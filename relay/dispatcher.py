@@ -26,6 +26,7 @@ from channels.base import (
     Outbound,
     PermanentError,
     RateLimited,
+    RecipientMoved,
     RecipientUnreachable,
     SenderLimit,
     StatusUpdate,
@@ -327,6 +328,9 @@ class Dispatcher:
             self._paused[f"{channel.name}:{sender}"] = time.monotonic() + delay
             return Outcome(item.id, "requeue", error=f"rate limited ({exc.code or 'no code'})",
                            retry_at=deliveries.retry_time(self.clock(), delay))
+        except RecipientMoved as exc:  # the endpoint follows the chat; the message goes again, to the new id
+            return Outcome(item.id, "moved", error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id,
+                           retry_at=self.clock(), moved_to=exc.new_address)
         except RecipientUnreachable as exc:
             kind = "opted_out" if exc.opted_out else "unreachable"
             return Outcome(item.id, kind, error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id)
