@@ -13,7 +13,8 @@ loop sleeps 1 ms at a time; its largest late wake-up while the door runs is the 
 every 5 ms from another thread; the slowest answer and any failure are counted. The idle baseline of both
 is measured in the same run, before the doors.
 
-Usage: .venv/bin/python bench/hostile.py [--rounds 3] [--database-url postgresql+psycopg://127.0.0.1/test]
+Usage: .venv/bin/python bench/hostile.py [--rounds 2] [--postgres postgresql+psycopg://127.0.0.1:5432/test]
+(with --postgres the relay runs in a fresh schema of that database, dropped afterwards)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import random
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -300,12 +303,36 @@ def make_bridge(relay: Relay) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--postgres", default=None, metavar="URL", help="run on PostgreSQL, in a fresh schema")
     args = parser.parse_args()
+    if args.postgres:
+        with postgres_schema(args.postgres) as url:
+            run(args, url)
+    else:
+        run(args, None)
+
+
+@contextlib.contextmanager
+def postgres_schema(base: str):
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_hostile_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run(args, database_url: str | None) -> None:
     rng = random.Random(17)
     counter = iter(range(1, 10**9))
     with tempfile.TemporaryDirectory() as tmp:
-        relay = Relay(Path(tmp), args.database_url).start()
+        relay = Relay(Path(tmp), database_url).start()
         try:
             make_bridge(relay)
             labelled = lambda texts: [(repr(t[:12]), t) for t in texts]  # noqa: E731
@@ -327,7 +354,7 @@ def main() -> None:
             rows = [idle] + [measure(relay, name, size, inputs, door, args.rounds) for name, size, inputs, door in doors]
         finally:
             relay.stop()
-    print(f"hostile inputs, {args.rounds} round(s), database: {'PostgreSQL' if args.database_url else 'SQLite'}")
+    print(f"hostile inputs, {args.rounds} round(s), database: {'PostgreSQL' if database_url else 'SQLite'}")
     print(f"{'door':38} {'max size':>12} {'worst ms':>9} {'loop block ms':>14} {'x idle':>7} {'/healthz max ms':>16} "
           f"{'failed/asked':>13}  {'<= 50 ms':>8}  worst input")
     for row in rows:
