@@ -7,7 +7,8 @@ yet is stopped); a `Cancel` stops what was not sent and tells those it reached. 
 `<info>` (event, category, codes, geocodes) is kept with the import so an export gives it back.
 
 Export: any broadcast as valid CAP 1.2, one `<info>` per language (validated against the schema before
-it is returned).
+it is returned). An imported alert goes out as the document it came as, with an `<info>` added for each
+language the relay has a text in (alerts/cap_document.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import texts as alert_texts
+from alerts.cap_document import export_imported
 from alerts.cap_parse import NS, CapAlertDoc, CapError, CapInfo, schema
 from alerts.models import CapAlert
 from alerts.sending import NOT_YET_SENT, REACHED, Sender, cancel_unsent, follow_up, recipients_languages
@@ -91,7 +93,7 @@ def import_alert(sender: Sender, session: Session, doc: CapAlertDoc, *, default_
     else:  # Ack and Error answer a sender; they carry nothing to broadcast
         raise CapError(f"msgType {doc.msg_type}: only Alert, Update and Cancel are acted on")
     session.add(CapAlert(broadcast_id=result.broadcast_id, identifier=doc.identifier, sender=doc.sender, sent=doc.sent,
-                         msg_type=doc.msg_type, infos=[_stored(i) for i in doc.infos]))
+                         msg_type=doc.msg_type, infos=[_stored(i) for i in doc.infos], document=doc.document))
     session.flush()
     return result
 
@@ -189,6 +191,8 @@ def export(session: Session, broadcast_id: int, *, cap_sender: str) -> bytes:
     if " " in cap_sender or "," in cap_sender:
         raise CapError(f"CAP sender {cap_sender!r} may contain no spaces or commas (alerts.cap.sender)")
     row = session.scalars(select(CapAlert).where(CapAlert.broadcast_id == broadcast.id)).first()
+    if row is not None and row.document:  # imported: the alert as it came, every element kept
+        return export_imported(broadcast, row.document)
     stored: dict[str, dict] = {}
     for info in (row.infos if row else []):
         stored.setdefault(info["language"].split("-")[0].lower(), info)

@@ -149,7 +149,7 @@ class SchedulerSettings(_Section):
 
 class CapSettings(_Section):
     sender: str = Field("relay@localhost", description="CAP <sender> of exported alerts (no spaces or commas).")
-    max_bytes: int = Field(262144, gt=0, description="Larger CAP documents are refused before parsing.")
+    max_bytes: int = Field(1_048_576, gt=0, description="Larger CAP documents are refused before parsing.")
 
 
 class AlertsSettings(_Section):

@@ -160,6 +160,8 @@ class CapAlert(Base):
     sent: Mapped[str] = mapped_column(String(32))
     msg_type: Mapped[str] = mapped_column(String(16))
     infos: Mapped[list] = mapped_column(JSON, default=list)  # per <info>: the CAP fields a broadcast lacks
+    # the whole alert as imported (validated CAP 1.2): an export keeps its structure (migration 0012)
+    document: Mapped[str | None] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -134,6 +134,16 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
+class RecipientMoved(TransientError):
+    """The chat lives at another address now (a Telegram group upgraded to a supergroup answers every
+    send with `migrate_to_chat_id`): move the endpoint to `new_address` and send the same message there.
+    Nothing is lost and no attempt is used up."""
+
+    def __init__(self, message: str, *, new_address: str, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.new_address = new_address
+
+
 class PermanentError(ChannelError):
     """The provider will never accept this message (bad number, body too long...): fail at once."""
 

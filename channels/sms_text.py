@@ -5,15 +5,19 @@ paces senders in segments, not messages. One character outside the GSM 03.38 alp
 whole message to UCS-2 and cuts a segment from 160 to 70 characters, which is why translations into
 accented languages can double or triple a broadcast's cost.
 
-Segments are counted by walking the text, not by dividing: a concatenated segment never splits an
-extension character's escape pair (GSM-7) or a surrogate pair (UCS-2), so a character that would
-straddle a boundary moves whole to the next segment.
+Segments are counted by walking the text's grapheme clusters, not by dividing, as Twilio's segment
+calculator does: a concatenated segment never splits what a reader sees as one character (a ZWJ emoji
+family, a letter with combining accents, a keycap, a flag, CR LF) nor an extension character's escape
+pair (GSM-7) or a surrogate pair (UCS-2); a cluster that would straddle a boundary moves whole to the
+next segment. Clusters are Unicode's extended grapheme clusters, as the `regex` module's X escape finds them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+import regex
 
 # GSM 03.38 default alphabet (the escape 0x1B itself is left out: it is never text on its own).
 GSM7_BASIC = frozenset(
@@ -38,35 +42,52 @@ class SmsEncoding:
     segments: int
 
 
-def _gsm7_costs(text: str) -> list[int] | None:
-    """Septets per character, or None as soon as one character is not in GSM-7."""
-    costs: list[int] = []
-    for char in text:
-        if char in GSM7_BASIC:
-            costs.append(1)
-        elif char in GSM7_EXTENSION:
-            costs.append(2)
-        else:
+_CLUSTER = regex.compile(r"\X")
+
+
+def _clusters(text: str) -> list[str]:
+    return _CLUSTER.findall(text)
+
+
+def _gsm7_char(char: str) -> int | None:
+    if char in GSM7_BASIC:
+        return 1
+    if char in GSM7_EXTENSION:
+        return 2
+    return None
+
+
+def _gsm7_costs(text: str) -> list[list[int]] | None:
+    """Septets per character of each grapheme cluster, or None as soon as one character is not in GSM-7."""
+    costs: list[list[int]] = []
+    for cluster in _clusters(text):
+        septets = [_gsm7_char(char) for char in cluster]
+        if None in septets:
             return None
+        costs.append(septets)  # type: ignore[arg-type]
     return costs
 
 
-def _ucs2_costs(text: str) -> list[int]:
-    """UTF-16 code units per character: two for anything beyond the Basic Multilingual Plane."""
-    return [2 if ord(char) > 0xFFFF else 1 for char in text]
+def _ucs2_costs(text: str) -> list[list[int]]:
+    """UTF-16 code units per character of each grapheme cluster (two beyond the Basic Multilingual Plane)."""
+    return [[2 if ord(char) > 0xFFFF else 1 for char in cluster] for cluster in _clusters(text)]
 
 
-def _walk(costs: list[int], single: int, multi: int) -> tuple[int, int]:
-    """Total units and segments, moving an indivisible character whole into the next segment."""
-    total = sum(costs)
+def _walk(clusters: list[list[int]], single: int, multi: int) -> tuple[int, int]:
+    """Total units and segments, moving a grapheme cluster whole into the next segment. A cluster longer
+    than a whole segment (a letter under dozens of combining marks) cannot stay whole anywhere: it is cut
+    between its characters, never inside one."""
+    total = sum(sum(cluster) for cluster in clusters)
     if total <= single:
         return total, 1
     segments, used = 1, 0
-    for cost in costs:
-        if used + cost > multi:
-            segments += 1
-            used = 0
-        used += cost
+    for cluster in clusters:
+        pieces = [sum(cluster)] if sum(cluster) <= multi else cluster
+        for cost in pieces:
+            if used + cost > multi:
+                segments += 1
+                used = 0
+            used += cost
     return total, segments
 
 

@@ -44,6 +44,7 @@ from channels.base import (
     PermanentError,
     RateLimited,
     Receipt,
+    RecipientMoved,
     RecipientUnreachable,
     SenderLimit,
     TransientError,
@@ -315,9 +316,9 @@ def _classify(exc: BaseException, part: tuple[int, int] | None = None) -> Channe
     if isinstance(exc, TelegramRetryAfter):
         return RateLimited(f"Telegram 429: {description}", retry_after=float(exc.retry_after), code="429")
     if isinstance(exc, TelegramMigrateToChat):
-        return RecipientUnreachable(
+        return RecipientMoved(
             f"Telegram: the group became supergroup {exc.migrate_to_chat_id}: {description}",
-            code=f"migrate_to_chat_id:{exc.migrate_to_chat_id}",
+            new_address=str(exc.migrate_to_chat_id), code=f"migrate_to_chat_id:{exc.migrate_to_chat_id}",
         )
     if isinstance(exc, TelegramForbiddenError):
         blocked = "blocked by the user" in lowered

@@ -13,7 +13,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-MAX_MESSAGE_UNITS = 4096  # Telegram: "1-4096 characters after entities parsing"
+# Telegram: "1-4096 characters after entities parsing", counted in code points (tdlib's utf8_length).
+MAX_MESSAGE_CHARS = 4096
+# The relay splits its own texts by UTF-16 units, never more than code points: a part within this is
+# always within Telegram's limit, and entity offsets (UTF-16) stay simple.
+MAX_MESSAGE_UNITS = MAX_MESSAGE_CHARS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]»”’]*\s+|(?<=[。！？])\s*|\n\s*")
 _WHITESPACE = re.compile(r"\s+")

@@ -17,7 +17,10 @@ from translation.languages import normalize
 
 MIN_WORDS = 3
 MIN_CONFIDENCE = 0.80
-_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+|\d[\d\s.,:/()+-]*")
+# Links, handles, e-mail addresses and numbers say nothing about the language. Linear in the text: an
+# address starts only after a space or an "@" (the backtracking "\S+@\S+" cost 0.3 s on 8,000 characters
+# without an "@").
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|(?<![^\s@])[^\s@]++@\S+|\d[\d\s.,:/()+-]*")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _lock = threading.Lock()
 

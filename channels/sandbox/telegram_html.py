@@ -23,7 +23,6 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPECIAL = re.compile(r"[<&]")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(lt|gt|amp|quot));")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_ATTRIBUTE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*(?:=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
 
 
 _Open = tuple[str, int, dict[str, str], int]  # an open tag: name, start (UTF-16 units), attributes, slot
@@ -91,23 +90,54 @@ def _start_tag(text: str, at: int, stack: list[_Open], units: int, slot: int) ->
     i = name_match.end()  # type: ignore[union-attr]
     attributes: dict[str, str] = {}
     while True:
+        i = _skip_spaces(text, i)
         if i >= len(text):
             raise HtmlError(f"Unclosed start tag at byte offset {_byte_offset(text, at)}")
         if text[i] == ">":
             break
-        attribute = _ATTRIBUTE.match(text, i)
-        if attribute is None or attribute.end() == i:
-            if text[i].isspace():
-                i += 1
-                continue
-            raise HtmlError(f'Empty attribute name in the tag "{name}" at byte offset {_byte_offset(text, at)}')
-        value = attribute.group(2) or ""
-        attributes[attribute.group(1).lower()] = value[1:-1] if value[:1] in "\"'" and value else value
-        i = attribute.end()
+        i = _attribute(text, i, at, name, attributes)
     if name == "span" and attributes.get("class") != "tg-spoiler":
         raise HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, at)}')
     stack.append((name, units, attributes, slot))
     return i + 1
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _attribute(text: str, i: int, at: int, tag: str, attributes: dict[str, str]) -> int:
+    """One `name=value` of a start tag, the way tdlib reads it: the `=` is required; a value without
+    quotes may hold only ASCII letters, digits, `.` and `-` (lower-cased), so `href=http://x.org` is refused
+    with "Unexpected end of name token"; a quoted value runs to the same quote."""
+    start = i
+    while i < len(text) and not text[i].isspace() and text[i] != "=":
+        i += 1
+    if i == start:
+        raise HtmlError(f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, at)}')
+    attribute = text[start:i].lower()
+    i = _skip_spaces(text, i)
+    if i >= len(text) or text[i] != "=":
+        raise HtmlError(f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte offset '
+                        f"{_byte_offset(text, at)}")
+    i = _skip_spaces(text, i + 1)
+    if i >= len(text):
+        raise HtmlError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, at)}')
+    if text[i] in "\"'":
+        close = text.find(text[i], i + 1)
+        if close < 0:
+            raise HtmlError(f"Unclosed start tag at byte offset {_byte_offset(text, at)}")
+        attributes[attribute] = text[i + 1 : close]
+        return close + 1
+    token = i
+    while i < len(text) and ((text[i].isascii() and text[i].isalnum()) or text[i] in ".-"):
+        i += 1
+    if i < len(text) and not text[i].isspace() and text[i] != ">":
+        raise HtmlError(f"Unexpected end of name token at byte offset {_byte_offset(text, token)}")
+    attributes[attribute] = text[token:i].lower()
+    return i
 
 
 def _end_tag(

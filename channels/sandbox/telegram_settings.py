@@ -43,6 +43,7 @@ class SimGroup(BaseModel):
     type: Literal["group", "supergroup"] = "group"
     members: list[int] = Field(default_factory=list)
     bot_is_member: bool = True  # False: 403 "Forbidden: bot was kicked from the group chat"
+    migrated_to: int | None = None  # upgraded to this supergroup: 400 with migrate_to_chat_id
 
     @field_validator("id")
     @classmethod

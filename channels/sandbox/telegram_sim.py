@@ -36,7 +36,7 @@ from channels.sandbox.telegram_limits import FloodControl
 from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSettings
 from channels.sandbox.telegram_store import MessageLog, StoredMessage, World
 from channels.sandbox.telegram_updates import Conflict, Updates, Webhook
-from channels.telegram_text import MAX_MESSAGE_UNITS, utf16_len
+from channels.telegram_text import MAX_MESSAGE_CHARS
 
 __all__ = ["TelegramSimSettings", "TelegramSimulator", "SimUser", "SimGroup", "ApiError", "serve"]
 
@@ -193,6 +193,15 @@ class TelegramSimulator:
             raise ValueError(f"no group {group_id} in the simulator")
         group.bot_is_member = member
 
+    def upgrade_group(self, group_id: int, supergroup_id: int) -> None:
+        """The group becomes a supergroup with a new id (as when an admin turns on a group feature):
+        Telegram answers every later send to the old id with 400 and `migrate_to_chat_id`."""
+        group = self.world.groups.get(group_id)
+        if group is None or group.type != "group" or supergroup_id >= -1_000_000_000_000:
+            raise ValueError(f"no basic group {group_id}, or {supergroup_id} is no supergroup id (-100...)")
+        self.world.groups[supergroup_id] = group.model_copy(update={"id": supergroup_id, "type": "supergroup"}, deep=True)
+        group.migrated_to = supergroup_id
+
     def fail_next(self, method: str, error_code: int, description: str, count: int = 1) -> None:
         """Answer the next `count` calls of `method` with this error (e.g. 502 for a Telegram outage)."""
         self._faults.setdefault(method.lower(), []).extend(ApiError(error_code, description) for _ in range(count))
@@ -325,6 +334,9 @@ class TelegramSimulator:
         group = self.world.groups.get(chat_id)
         if group is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if group.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": group.migrated_to})
         if not group.bot_is_member:
             kind = "supergroup" if group.type == "supergroup" else "group"
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
@@ -345,7 +357,7 @@ class TelegramSimulator:
             raise ApiError(400, "Bad Request: unsupported parse_mode")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(text) > MAX_MESSAGE_UNITS:
+        if len(text) > MAX_MESSAGE_CHARS:  # code points after entity parsing, as tdlib counts them
             raise ApiError(400, "Bad Request: message is too long")
         return text, entities
 

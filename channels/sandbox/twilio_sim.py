@@ -15,9 +15,11 @@ import functools
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -36,6 +38,17 @@ __all__ = ["Outage", "TwilioSimSettings", "TwilioSimulator", "InboundFailed", "s
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600
+_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+
+
+def _is_callback_url(value: str) -> bool:
+    """What Twilio takes as a StatusCallback (error 21609 otherwise): an absolute http(s) URL with a host
+    that has no underscore, at most 4,000 characters."""
+    parts = urlsplit(value)
+    return (len(value) <= 4000 and parts.scheme in ("http", "https") and bool(parts.hostname)
+            and "_" not in (parts.hostname or ""))
+
+
 # Twilio's magic "To" numbers for test credentials, and the error each one provokes.
 MAGIC_TO = {
     "+15005550001": (21211, "The 'To' number +15005550001 is not a valid phone number."),
@@ -244,10 +257,15 @@ class TwilioSimulator:
         from_, service = str(form.get("From") or "").strip(), form.get("MessagingServiceSid")
         if not to:
             return self._reject(400, 21604, "A 'To' phone number is required.")
-        if not body:
+        if not body and not form.getall("MediaUrl", []) and not form.get("ContentSid"):  # MMS / templates need none
             return self._reject(400, 21602, "Message body is required.")
         if not from_ and not service:
             return self._reject(400, 21603, "A 'From' phone number is required.")
+        if service and not _SERVICE_SID.match(str(service)):
+            return self._reject(400, 21705, "The Messaging Service is invalid.")
+        callback = form.get("StatusCallback")
+        if callback is not None and not _is_callback_url(str(callback)):
+            return self._reject(400, 21609, "Invalid 'StatusCallback'.")
         if len(body) > MAX_BODY:
             return self._reject(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         sender = (_e164_or_none(from_) if from_ else self.settings.numbers[0]) or from_
@@ -261,12 +279,13 @@ class TwilioSimulator:
         recipient = _e164_or_none(to)
         if recipient is None:
             return self._reject(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if recipient == sender:
+            return self._reject(400, 21266, "'To' and 'From' numbers cannot be the same.")
         segments = segment_count(body)
         wait = self._limiter.admit(sender, segments, asyncio.get_running_loop().time())
         if wait is not None:
             self._stats["rate_limited"] += 1
             return _error(429, 20429, "Too Many Requests", headers={"Retry-After": str(max(1, math.ceil(wait)))})
-        callback = form.get("StatusCallback")
         message = self._accept(sender, recipient, body, segments, "outbound-api", str(callback) if callback else None)
         message.messaging_service_sid = str(service) if service else None
         return web.Response(status=201, text=json.dumps(message.resource()), content_type="application/json")

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
@@ -54,7 +55,24 @@ class Origin:
     sender_name: str
 
 
+# Bidi embeddings, overrides, isolates and marks (and Arabic's letter mark): a name holding U+202E shows
+# its label reversed, "Name (Telegram):" can be made to read as someone else's. Line breaks and other
+# control characters would start a fake second line. Both are dropped from the label; nothing else.
+_LABEL_NOISE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C], None)
+
+
+def label_name(name: str, fallback: str = "someone") -> str:
+    """A display name as it may stand in a bridged copy's `Name (Channel):` line."""
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in name.translate(_LABEL_NOISE))
+    return " ".join(cleaned.split()) or fallback
+
+
 def origin_of(context: CommandContext) -> Origin:
+    origin = _origin_of(context)
+    return replace(origin, sender_name=label_name(origin.sender_name))
+
+
+def _origin_of(context: CommandContext) -> Origin:
     inbound = context.inbound
     name = inbound.display_name or (context.subscriber.name if context.subscriber is not None else None)
     return Origin(inbound.channel, inbound.where, inbound.key, inbound.kind, name or f"…{inbound.sender[-4:]}")
@@ -71,7 +89,7 @@ def _member(session: Session, channel: str, room: str) -> tuple[Bridge, Endpoint
 
 
 def prefixed(origin: Origin, text: str) -> str:
-    return f"{origin.sender_name} ({CHANNEL_LABEL.get(origin.channel, origin.channel)}):\n{text}"
+    return f"{label_name(origin.sender_name)} ({CHANNEL_LABEL.get(origin.channel, origin.channel)}):\n{text}"
 
 
 def _keep_prefix(machine: outbox.MachineTranslate) -> outbox.MachineTranslate:
@@ -106,7 +124,7 @@ def relay_message(context: CommandContext) -> str | None | object:
     warning = None
     screen = context.extras.get("screen")
     if screen is not None:
-        verdict = screen(session, text=context.inbound.text, language=member.subscriber.language,
+        verdict = screen(session, text=context.analysed_text, language=member.subscriber.language,
                          channel=origin.channel, sender=context.actor, origin=f"bridge:{bridge.id}:message:{message.id}",
                          settings=context.settings)
         if verdict.action == "hold":

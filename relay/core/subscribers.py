@@ -111,6 +111,9 @@ def _split_list(raw: str) -> list[str]:
     return sorted({part.strip() for part in raw.split(";") if part.strip()})
 
 
+MAX_NAME, MAX_LABEL = 200, 100  # subscribers.name, subscriber_regions.region / subscriber_topics.topic
+
+
 def validate_row(row: dict[str, str], *, default_region: str | None, default_timezone: str) -> SubscriberData:
     """Turn one CSV row (or the CLI's arguments) into a `SubscriberData`, or say what is wrong."""
     if not (row.get("language") or "").strip():
@@ -123,14 +126,23 @@ def validate_row(row: dict[str, str], *, default_region: str | None, default_tim
     ]
     if not contacts:
         raise SubscriberError("at least one contact is required: phone, telegram or matrix")
+    name = (row.get("name") or "").strip() or None
+    regions, topics = _split_list(row.get("regions") or ""), _split_list(row.get("topics") or "")
+    # the columns' sizes, said as a row error (PostgreSQL would refuse the whole import otherwise)
+    if name is not None and len(name) > MAX_NAME:
+        raise SubscriberError(f"name is {len(name)} characters; at most {MAX_NAME}")
+    for what, values in (("region", regions), ("topic", topics)):
+        for value in values:
+            if len(value) > MAX_LABEL:
+                raise SubscriberError(f"{what} {value[:40]!r}... is {len(value)} characters; at most {MAX_LABEL}")
     return SubscriberData(
         language=language,
         contacts=contacts,
-        name=(row.get("name") or "").strip() or None,
+        name=name,
         timezone=check_timezone((row.get("timezone") or "").strip() or default_timezone),
         tier=check_tier((row.get("tier") or "").strip() or Tier.observer.value),
-        regions=_split_list(row.get("regions") or ""),
-        topics=_split_list(row.get("topics") or ""),
+        regions=regions,
+        topics=topics,
     )
 
 

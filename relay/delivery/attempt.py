@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from channels.base import Channel, ChannelError, Outbound, PermanentError, RateLimited, RecipientUnreachable
+from channels.base import (Channel, ChannelError, Outbound, PermanentError, RateLimited, RecipientMoved,
+                           RecipientUnreachable)
 from relay.core import metrics
 from relay.delivery import deliveries
 from relay.delivery.backoff import Backoff
@@ -47,6 +48,9 @@ async def attempt(channel: Channel, sender: str, item: Claimed, text: str, polic
         policy.pause(f"{channel.name}:{sender}", delay)
         return Outcome(item.id, "requeue", error=f"rate limited ({exc.code or 'no code'})",
                        retry_at=deliveries.retry_time(policy.clock(), delay))
+    except RecipientMoved as exc:  # the endpoint follows the chat; the message goes again, to the new id
+        return Outcome(item.id, "moved", error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id,
+                       retry_at=policy.clock(), moved_to=exc.new_address)
     except RecipientUnreachable as exc:
         kind = "opted_out" if exc.opted_out else "unreachable"
         return Outcome(item.id, kind, error=f"{exc} (code {exc.code})", endpoint_id=item.endpoint_id)

@@ -55,6 +55,7 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     endpoint_id: int | None = None
+    moved_to: str | None = None  # kind "moved": the endpoint's new address; the delivery is requeued
 
 
 def claim(session: Session, sender: str, worker: str, limit: int, now: datetime) -> list[Claimed]:
@@ -162,14 +163,17 @@ def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: date
             [{"b_id": o.delivery_id, "b_pmid": o.provider_message_id, "b_status": o.kind,
               "b_done": now if o.kind == "delivered" else None} for o in sent],
         )
-    retry = [o for o in outcomes if o.kind in ("retry", "requeue")]
+    for outcome in outcomes:  # before the requeue below, so the next claim reads the new address
+        if outcome.kind == "moved" and outcome.endpoint_id is not None and outcome.moved_to:
+            move_endpoint(session, outcome.endpoint_id, outcome.moved_to)
+    retry = [o for o in outcomes if o.kind in ("retry", "requeue", "moved")]
     if retry:
         session.execute(
             update(table).where(guard).values(
                 status=PENDING, next_attempt_at=bindparam("b_at"), last_error=bindparam("b_err"), claimed_by=None,
                 attempts=table.c.attempts - bindparam("b_refund"),
             ),
-            [{"b_id": o.delivery_id, "b_at": o.retry_at, "b_err": o.error, "b_refund": int(o.kind == "requeue")}
+            [{"b_id": o.delivery_id, "b_at": o.retry_at, "b_err": o.error, "b_refund": int(o.kind != "retry")}
              for o in retry],
         )
     final = [o for o in outcomes if o.kind in ("failed", "unreachable", "opted_out", "cancelled")]
@@ -193,6 +197,35 @@ def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: date
                           reason=outcome.error or "", now=now)
     if sent:
         apply_early_receipts(session, [o.provider_message_id for o in sent if o.provider_message_id])
+
+
+def move_endpoint(session: Session, endpoint_id: int, address: str) -> None:
+    """The provider moved the chat (a Telegram group became a supergroup): the endpoint takes the new
+    address, so its subscriber, bridges and queued deliveries follow without a row being copied. When an
+    endpoint already has that address (the relay met the supergroup first), the old one's bridge
+    memberships and still queued deliveries move to it, and the old one is marked unreachable."""
+    endpoint = session.get(Endpoint, endpoint_id)
+    if endpoint is None or endpoint.address == address:
+        return
+    existing = session.scalar(select(Endpoint).where(Endpoint.channel == endpoint.channel, Endpoint.address == address))
+    old = endpoint.address
+    if existing is None:
+        endpoint.address = address
+    else:
+        from relay.bridge_models import BridgeMember  # a feature's table: imported only when a chat moved
+
+        session.execute(update(BridgeMember).where(BridgeMember.endpoint_id == endpoint_id)
+                        .values(endpoint_id=existing.id))
+        taken = select(Delivery.broadcast_id).where(Delivery.endpoint_id == existing.id).scalar_subquery()
+        session.execute(update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING,
+                                               Delivery.broadcast_id.not_in(taken)).values(endpoint_id=existing.id))
+        session.execute(update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING)
+                        .values(status=DeliveryStatus.cancelled.value, last_error=f"the chat moved to {address}, "
+                                "which has its own copy", finished_at=datetime.now(timezone.utc)))
+        endpoint.unreachable, endpoint.unreachable_reason = True, f"moved to {address}"
+    session.flush()
+    audit.record(session, "dispatcher", "endpoint.moved", f"endpoint:{endpoint_id}", old=old, new=address,
+                 merged_into=existing.id if existing is not None else None)
 
 
 def mark_endpoint(session: Session, endpoint_id: int, *, opted_out: bool, reason: str, now: datetime) -> None:

@@ -21,6 +21,11 @@ from relay.inbound.keywords import Command, Spec
 from relay.core.models import Endpoint, Subscriber
 from relay.inbound.replies import reply
 
+# The CPU-heavy reading of a message (misinformation screening, language detection) looks at most at
+# its first this many characters: a Telegram message's maximum. What is stored and relayed stays whole;
+# only the analysis is bounded, so a 60 KB Matrix event cannot hold a worker for longer than a long
+# Telegram message does.
+ANALYSED_CHARS = 4096
 
 @dataclass
 class CommandContext:
@@ -34,6 +39,11 @@ class CommandContext:
     endpoint: Endpoint | None
     language: str | None
     extras: dict = field(default_factory=dict)  # per-process services a handler may need (set by the app)
+
+    @property
+    def analysed_text(self) -> str:
+        """The part of the message that screening and language detection read (`ANALYSED_CHARS`)."""
+        return self.inbound.text[:ANALYSED_CHARS]
 
     @property
     def actor(self) -> str:

@@ -11,6 +11,7 @@ is always meant as a command: an unknown word there gets the help reply instead 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 # Carriers and Twilio treat all of these as an unsubscribe; so do we, so that "STOP" always works.
@@ -20,7 +21,8 @@ HELP_WORDS = frozenset({"HELP", "INFO"})
 
 UNKNOWN = "unknown"  # the name of a `/word` or `!word` that is no command of ours
 
-_CHAT_COMMAND = re.compile(r"^[/!](?P<word>[A-Za-z][A-Za-z0-9_]*)(?:@[A-Za-z0-9_]+)?(?=\s|$)")
+_CHAT_COMMAND = re.compile(r"^[/!](?P<word>[A-Za-z][A-Za-z0-9_]*)(?:@[A-Za-z0-9_]+)?$")  # on the folded first word
+_HEAD = re.compile(r"(?P<head>\S+)(?P<rest>.*)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Spec:
 @dataclass(frozen=True)
 class Command:
     name: str  # a registered name, or UNKNOWN
-    argument: str | None = None  # the first word after the command word, as typed
+    argument: str | None = None  # the first word after the command word, folded (`fold`: NFKC, no format characters)
     rest: str = field(default="", compare=False)  # everything after the command word, as typed
     prefixed: bool = field(default=False, compare=False)  # came as /word or !word
 
@@ -93,20 +95,38 @@ def vocabulary() -> dict[str, Spec]:
     return dict(_VOCABULARY)
 
 
+def fold(word: str) -> str:
+    """A word as it is matched: NFKC (fullwidth `ＳＴＯＰ`, ligatures and compatibility forms become
+    plain letters) with every format character removed (zero-width space and joiners, soft hyphen,
+    bidi controls, BOM), so that a look-alike of STOP is a STOP. Only command words and their
+    arguments are folded; the texts people write are kept as typed."""
+    return "".join(c for c in unicodedata.normalize("NFKC", word) if unicodedata.category(c) != "Cf")
+
+
+def _strip(text: str) -> str:
+    """Whitespace and format characters (which `str.strip` keeps) gone from both ends."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or unicodedata.category(text[start]) == "Cf"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or unicodedata.category(text[end - 1]) == "Cf"):
+        end -= 1
+    return text[start:end]
+
+
 def parse(text: str) -> Command | None:
-    """The command in a message, or None when the message is not a command."""
-    stripped = text.strip()
+    """The command in a message, or None when the message is not a command. The command word and its
+    arguments are compared folded (`fold`); words made only of format characters do not count."""
+    stripped = _strip(text)
     if not stripped:
         return None
-    chat = _CHAT_COMMAND.match(stripped)
+    head, rest = _HEAD.match(stripped).group("head", "rest")
+    rest = _strip(rest)
+    words = [folded for folded in (fold(w) for w in rest.split()) if folded]
+    head = fold(head)
+    chat = _CHAT_COMMAND.match(head)
     if chat is not None:
-        rest = stripped[chat.end():].strip()
-        words = rest.split()
         spec = _spec_for(chat.group("word").upper(), len(words), prefixed=True)
         return Command(spec.name if spec else UNKNOWN, words[0] if words else None, rest, prefixed=True)
-    head, _, rest = stripped.partition(" ")
-    rest = rest.strip()
-    words = rest.split()
     spec = _spec_for(head.upper().strip(".!"), len(words), prefixed=False)
     if spec is None or not spec.sms:
         return None

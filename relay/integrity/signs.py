@@ -54,7 +54,11 @@ WEIGHTS = {
     "altered_official_text": 0.6,
 }
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|(?<![\w@.])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s<>\"]*)?",
+# Linear in the text ("--." * 3400 cost 0.3 s with the backtracking pattern): a bare host starts only at
+# the beginning of a run of host characters (no "-" before it either), and each label is matched
+# possessively; only the number of labels may step back (to leave the last one to the top-level domain,
+# as in "example.com." at the end of a sentence), which stays within that one run.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]++|(?<![\w@.-])(?:[a-z0-9-]++\.)+[a-z]{2,}(?:/[^\s<>\"]*+)?",
                   re.IGNORECASE)
 
 

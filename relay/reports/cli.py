@@ -6,7 +6,6 @@ written to the audit log with the operator's name, so "who saw what" covers the 
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -17,7 +16,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from relay.core import subscribers
+from relay.core import csv_safe, subscribers
 from relay.core.cli_context import UsageError, console, context
 from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, Translator
@@ -174,7 +173,7 @@ def export(ctx: typer.Context, output: Optional[Path] = typer.Option(None, "--ou
     handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     try:
         fields = list(rows[0]) if rows else ["reference"]
-        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer = csv_safe.dict_writer(handle, fields)  # no cell runs as a formula in a spreadsheet
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (";".join(v) if isinstance(v, list) else v) for k, v in row.items()})

@@ -77,7 +77,7 @@ def find_duplicate(session: Session, settings: Settings, channel: str, sender: s
     """
     since = now - timedelta(hours=settings.reports.duplicate_window_hours)
     threshold = settings.reports.duplicate_similarity
-    wanted = _normal(text)
+    wanted = _normal(text[:commands.ANALYSED_CHARS])  # bounded: 1,000 candidates of 64 KB held the GIL for seconds
     factor = threshold / (200 - threshold)
     open_ = Report.status.in_([*OPEN_STATUSES, ReportStatus.linked.value])
     size = func.length(Report.text)
@@ -89,8 +89,8 @@ def find_duplicate(session: Session, settings: Settings, channel: str, sender: s
     ).all()
     candidates = [row for row in rows if (row.channel == channel and row.sender == sender)
                   or len(wanted) >= MIN_LINK_CHARS]
-    best = process.extractOne(wanted, [_normal(row.text) for row in candidates], scorer=fuzz.ratio,
-                              score_cutoff=threshold)
+    texts = [_normal(row.text[:commands.ANALYSED_CHARS]) for row in candidates]
+    best = process.extractOne(wanted, texts, scorer=fuzz.ratio, score_cutoff=threshold)
     if best is None:
         return None, False
     row = candidates[best[2]]
@@ -107,7 +107,7 @@ def intake(context: CommandContext, text: str) -> str:
     permissions.check(session, actor=context.actor, tier=context.tier, action="report.create")  # every tier today
     now = datetime.now(timezone.utc)
     address = person_address(inbound)
-    detection = detect(text, settings.languages)
+    detection = detect(text[:commands.ANALYSED_CHARS], settings.languages)  # bounded CPU
     duplicate, same_sender = find_duplicate(session, settings, inbound.channel, address, text, now)
     if duplicate is not None and same_sender:
         duplicate.resends += 1

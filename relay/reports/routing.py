@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from relay.core import audit, permissions
 from relay.inbound import commands
-from relay.inbound.commands import CommandContext
+from relay.inbound.commands import ANALYSED_CHARS, CommandContext
 from relay.core.config import Settings
 from relay.core.models import Endpoint
 from relay.inbound.replies import reply
@@ -34,7 +34,7 @@ DIGEST_CHARS = 3500  # Telegram takes 4096 characters a message; Matrix more
 def categorise(settings: Settings, text: str) -> list[str]:
     model = shipped(str(settings.reports.classifier) if settings.reports.classifier else None)
     wanted = settings.reports.categories
-    chosen = [c for c in model.triage(text).categories if c in wanted]
+    chosen = [c for c in model.triage(text[:ANALYSED_CHARS]).categories if c in wanted]  # bounded CPU
     return chosen or ([OTHER] if OTHER in wanted else wanted[:1])
 
 

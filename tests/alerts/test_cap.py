@@ -160,8 +160,8 @@ HOSTILE: dict[str, bytes] = {
     "doctype only": b"<!DOCTYPE alert><alert/>",
     "xinclude": _alert().replace(b"<scope>Public</scope>", b'<scope>Public</scope><xi:include '
                                  b'xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd" parse="text"/>'),
-    "oversized comment": AMBER.replace(b"<alert", b"<!--" + b"x" * 300_000 + b"--><alert", 1),
-    "oversized description": _alert(_info(headline="<description>" + "A" * 300_000 + "</description>")),
+    "oversized comment": AMBER.replace(b"<alert", b"<!--" + b"x" * 1_100_000 + b"--><alert", 1),  # > 1 MiB
+    "oversized description": _alert(_info(headline="<description>" + "A" * 1_100_000 + "</description>")),
     "deep nesting": b"<a>" * 30_000 + b"</a>" * 30_000,
     "cap 1.1 namespace": _alert().replace(b"cap:1.2", b"cap:1.1"),
     "no namespace": _alert().replace(b' xmlns="urn:oasis:names:tc:emergency:cap:1.2"', b""),

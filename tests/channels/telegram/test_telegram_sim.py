@@ -82,7 +82,7 @@ async def test_send_message_accepts_json_form_query_and_multipart(start_telegram
         ({"chat_id": ANA, "text": ""}, "Bad Request: message text is empty"),
         ({"chat_id": ANA, "text": "<b> </b>", "parse_mode": "HTML"}, "Bad Request: message text is empty"),
         ({"chat_id": ANA, "text": "x" * 4097}, "Bad Request: message is too long"),
-        ({"chat_id": ANA, "text": "🌊" * 2049}, "Bad Request: message is too long"),  # 4098 UTF-16 units
+        ({"chat_id": ANA, "text": "🌊" * 4097}, "Bad Request: message is too long"),  # 4097 code points
         ({"chat_id": ANA, "text": "x", "parse_mode": "BBCode"}, "Bad Request: unsupported parse_mode"),
         ({"text": "x"}, "Bad Request: chat_id is empty"),
         ({"chat_id": 777, "text": "x"}, "Bad Request: chat not found"),

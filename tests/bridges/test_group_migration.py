@@ -1,0 +1,55 @@
+"""A bridged Telegram group that is upgraded to a supergroup (issue 17, item 10): Telegram refuses every
+send to the old id with `migrate_to_chat_id`. The relay moves the group's endpoint to the new id, sends
+the refused copy there (nothing lost, no attempt used up), and keeps bridging from and to the new id."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from channels.sandbox.telegram_settings import SimGroup, SimUser
+from relay.app.cli import app
+from relay.core.models import AuditEntry, Delivery, Endpoint
+from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+
+GROUP, SUPERGROUP = -5021, -1005021000001
+ANA = 7121
+SMS_EN = "+12015557021"
+
+
+async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
+    program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
+    await program.start()
+    try:
+        sim = program.telegram_simulator
+        sim.add_user(SimUser(id=ANA, first_name="Ana"))
+        sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
+        config = tmp_path / "relay.toml"
+        config.write_text(f'data_dir = "{program.settings.data_dir}"\n')
+        made = CliRunner().invoke(app, ["--config", str(config), "bridges", "add", "north",
+                                        "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en"])
+        assert made.exit_code == 0, made.output
+        sim.upgrade_group(GROUP, SUPERGROUP)
+
+        await program.simulator.inject_inbound(SMS_EN, NUMBER, "Bridge on the north road is closed.")
+        copies = await wait_for(lambda: [m.text for m in sim.sent(SUPERGROUP)] or None)
+        assert copies == [f"…{SMS_EN[-4:]} (SMS):\nBridge on the north road is closed."]
+        assert sim.sent(GROUP) == []
+
+        def recorded():
+            with program.database.sessions() as session:
+                row = session.scalar(select(Delivery).join(Endpoint).where(Endpoint.channel == "telegram"))
+                return (row.status, row.attempts) if row.status in ("sent", "delivered") else None
+
+        assert await wait_for(recorded) in (("sent", 1), ("delivered", 1))  # the refusal used up no attempt
+        with program.database.sessions() as session:
+            endpoint = session.scalar(select(Endpoint).where(Endpoint.channel == "telegram"))
+            assert endpoint.address == str(SUPERGROUP) and not endpoint.unreachable
+            moved = session.scalar(select(AuditEntry).where(AuditEntry.action == "endpoint.moved"))
+            assert moved.details["old"] == str(GROUP) and moved.details["new"] == str(SUPERGROUP)
+
+        sim.inject_message(ANA, "Thanks, we take the south road.", chat_id=SUPERGROUP)
+        bodies = await wait_for(lambda: [m["body"] for m in sms_log(program) if m["to"] == SMS_EN] or None)
+        assert bodies == ["Ana (Telegram):\nThanks, we take the south road."]
+    finally:
+        await program.stop()
