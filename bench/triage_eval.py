@@ -76,7 +76,7 @@ def summary_line(name: str, result: dict) -> str:
     _, _, route_f1 = prf(*result["route_micro"])
     cp, cr, cat_f1 = prf(*result["cat_micro"])
     non_coord = [prf(*result["groups"][g])[2] for g in GROUPS if g != "coordination"]
-    return (f"{name:58} {route_f1:8.3f} {sum(non_coord) / len(non_coord):10.3f} {cat_f1:8.3f} "
+    return (f"{name:72} {route_f1:8.3f} {sum(non_coord) / len(non_coord):10.3f} {cat_f1:8.3f} "
             f"{cp:6.3f} {cr:6.3f}")
 
 
@@ -150,7 +150,7 @@ def main() -> None:
           f"loaded in {load_ms:.0f} ms (standard library only)")
     print(f"trained on: {model.meta.get('trained_on')}")
     print(f"evaluated on: split=test, {scope}, {len(rows)} messages\n")
-    print(f"{'model / input':58} {'route F1':>8} {'groups≠coord':>10} {'cat F1':>8} {'cat P':>6} {'cat R':>6}")
+    print(f"{'model / input':72} {'route F1':>8} {'groups≠coord':>10} {'cat F1':>8} {'cat P':>6} {'cat R':>6}")
     results: dict[str, dict] = {}
     print(summary_line("no model: every report to coordination", evaluate(rows, lambda row: {OTHER})))
     if not args.no_baselines:

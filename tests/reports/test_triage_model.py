@@ -93,3 +93,27 @@ def test_on_real_creole_sms_the_model_finds_water_food_and_shelter_as_well_as_on
     as_sent = _f1(rows, lambda row: row["original"], LOGISTICS)
     english = _f1(rows, lambda row: row["message"], LOGISTICS)
     assert as_sent >= 0.6 and as_sent >= english - 0.1, (as_sent, english)
+
+
+def test_a_creole_report_nobody_translates_still_reaches_the_water_and_food_room(relay_db):
+    """No volunteer for Creole and no engine: the report is routed on the text as received, so it
+    reaches logistics (water, food, shelter: telegram:-1003 in conftest.ROUTES), not only the default room."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from relay import report_service
+    from relay.report_models import Report
+    from support import queued, sms
+
+    settings, db = relay_db
+    creole = "Nou bezwen dlo ak manje nan katye Delmas 33, tanpri ede nou"  # written for the tests
+    with db.sessions.begin() as session:
+        sms(session, settings, "+50937001234", creole)
+    with db.sessions.begin() as session:
+        report_service.step(session, settings, datetime.now(timezone.utc) + timedelta(minutes=1))
+        report = session.scalars(select(Report)).one()
+        assert report.english is None and report.language == "ht"
+        assert {"water", "food"} <= set(report.categories)
+        assert "telegram:-1003" in report.rooms
+        assert any(creole.split(",")[0] in text for text in queued(session, "telegram", "-1003"))
