@@ -9,8 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-from channels import registry
-from tests.app.extra_channels import console_sink
+sys.path.insert(0, str(Path(__file__).parent))  # a test-only channel package beside this script
+
+from channels import registry  # noqa: E402
+from extra_channels import console_sink  # noqa: E402
 
 registry.SPECS = (*registry.SPECS, console_sink.SPEC)  # the one line a new channel adds to the registry
 
