@@ -83,13 +83,15 @@ def main() -> None:
     args = parser.parse_args()
     inner = load_embedder()
     embedder = CachedEmbedder(inner, CACHE) if inner is not None else None
-    reverse = None
-    try:
-        from translation.apertium import ApertiumTranslator, missing_reason
-        if missing_reason(Path("/usr/share/apertium/modes")) is None:
-            reverse = ApertiumTranslator(Path("/usr/share/apertium/modes"))
-    except (ImportError, OSError) as exc:  # calibration still runs without a reverse engine
-        print(f"no reverse engine: {exc}")
+    # The reverse engine is the chain the relay builds (direct pairs and pivots: fr->en goes through es),
+    # so every pair the gate back-translates at run time is calibrated with the same route.
+    from translation.config import TranslationSettings
+    from translation.factory import build_translator
+
+    reverse = build_translator(TranslationSettings(engines=["apertium"], languages=["en", *LANGUAGES]))
+    if not reverse.pairs():
+        print(f"no reverse engine: {reverse.unavailable}")
+        reverse = None
     table = {}
     for language in args.languages.split(","):
         values = reference_values(language, load(language), embedder, reverse)
