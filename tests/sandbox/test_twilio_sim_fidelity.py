@@ -23,8 +23,8 @@ SERVICE = "MG" + "0123456789abcdef" * 2
     ({"To": FROM, "From": FROM, "Body": "hi"}, 21266),
     ({"To": TO, "From": FROM}, 21602),  # nothing to send at all
 ])  # fmt: skip
-async def test_refusals_with_twilios_codes(start_sim, form, code):
-    sim = await start_sim()
+async def test_refusals_with_twilios_codes(start_twilio_sim, form, code):
+    sim = await start_twilio_sim()
     status, _, body = await post_raw(sim, form)
     assert (status, body["code"]) == (400, code)
     assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
@@ -36,8 +36,8 @@ async def test_refusals_with_twilios_codes(start_sim, form, code):
     {"To": TO, "From": FROM, "ContentSid": "HX" + "0" * 32},
     {"To": TO, "MessagingServiceSid": SERVICE, "Body": "hi", "StatusCallback": "https://relay.example/s?x=1"},
 ])
-async def test_media_templates_and_services_without_body_or_from_are_accepted(start_sim, form):
-    sim = await start_sim()
+async def test_media_templates_and_services_without_body_or_from_are_accepted(start_twilio_sim, form):
+    sim = await start_twilio_sim()
     status, _, body = await post_raw(sim, form)
     assert status == 201 and body["sid"].startswith("SM") and body["to"] == TO
     assert len(jsonl(sim)) == 1

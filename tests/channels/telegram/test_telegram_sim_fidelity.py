@@ -14,8 +14,8 @@ from tests.channels.telegram.test_telegram_sim import call
 SUPERGROUP = -1001234567890
 
 
-async def test_an_upgraded_group_answers_with_migrate_to_chat_id(start_sim):
-    sim = await start_sim()
+async def test_an_upgraded_group_answers_with_migrate_to_chat_id(start_telegram_sim):
+    sim = await start_telegram_sim()
     sim.upgrade_group(GROUP, SUPERGROUP)
     status, body = await call(sim, "sendMessage", json_body={"chat_id": GROUP, "text": "hello"})
     assert (status, body) == (400, {"ok": False, "error_code": 400,
@@ -26,8 +26,8 @@ async def test_an_upgraded_group_answers_with_migrate_to_chat_id(start_sim):
     assert body["result"]["chat"]["type"] == "supergroup"
 
 
-async def test_the_limit_is_4096_code_points_not_utf16_units(start_sim):
-    sim = await start_sim()
+async def test_the_limit_is_4096_code_points_not_utf16_units(start_telegram_sim):
+    sim = await start_telegram_sim()
     emoji = "\U0001F30A" * 4096  # 4,096 code points, 8,192 UTF-16 units: Telegram takes it
     assert (await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": emoji}))[0] == 200
     status, body = await call(sim, "sendMessage", json_body={"chat_id": ANA, "text": emoji + "x"})
