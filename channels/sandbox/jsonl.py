@@ -30,3 +30,27 @@ class JsonlLog:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+
+class LocalServer:
+    """What both simulators show a test or the sandbox: where they listen, what they counted, and the
+    JSONL file of what they accepted (`<data_dir>/sandbox/<JSONL_NAME>`)."""
+
+    JSONL_NAME = "records.jsonl"
+    _host: str
+    port: int
+    data_dir: Path
+    _stats: dict[str, int]
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self._host in ("", "0.0.0.0", "::") else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return dict(self._stats)
+
+    @property
+    def jsonl_path(self) -> Path:
+        return self.data_dir / "sandbox" / self.JSONL_NAME

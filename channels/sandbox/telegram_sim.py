@@ -30,6 +30,7 @@ from channels.sandbox.telegram_limits import FloodControl
 from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSettings
 from channels.sandbox.telegram_store import MessageLog, World
 from channels.sandbox.telegram_updates import Conflict, Updates
+from channels.sandbox.jsonl import LocalServer
 from channels.sandbox.telegram_methods import ApiError, BotApiMethods, Params, WorldControls, _json
 
 __all__ = ["TelegramSimSettings", "TelegramSimulator", "SimUser", "SimGroup", "ApiError", "serve"]
@@ -44,8 +45,10 @@ _STAT_KEYS = (
 
 
 
-class TelegramSimulator(WorldControls, BotApiMethods):
+class TelegramSimulator(LocalServer, WorldControls, BotApiMethods):
     """One simulated bot: start it, point aiogram at `base_url`, play users, read `stats` and the JSONL."""
+
+    JSONL_NAME = "telegram.jsonl"
 
     def __init__(self, settings: TelegramSimSettings, data_dir: Path) -> None:
         self.settings = settings
@@ -97,19 +100,6 @@ class TelegramSimulator(WorldControls, BotApiMethods):
             self._runner = None
         if self._log is not None:
             self._log.close()
-
-    @property
-    def base_url(self) -> str:
-        host = "127.0.0.1" if self._host in ("", "0.0.0.0", "::") else self._host
-        return f"http://{host}:{self.port}"
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return dict(self._stats)
-
-    @property
-    def jsonl_path(self) -> Path:
-        return self.data_dir / "sandbox" / "telegram.jsonl"
 
     # -- the Bot API -------------------------------------------------------------------------------
 

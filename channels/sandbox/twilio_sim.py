@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from channels.sandbox.jsonl import LocalServer
 from channels.sandbox.twilio_messages import MAGIC_TO, MAX_BODY, MessagesResource, _e164_or_none, _error  # noqa: F401
 from channels.sandbox.twilio_inbound import inbound_params, reply_texts
 from channels.sandbox.twilio_lifecycle import Lifecycle
@@ -35,8 +36,10 @@ class InboundFailed(RuntimeError):
     """The relay did not take an injected inbound SMS (refused, errored or unreachable)."""
 
 
-class TwilioSimulator(MessagesResource):
+class TwilioSimulator(LocalServer, MessagesResource):
     """The simulated Twilio account: start it, point a client at `base_url`, read `stats` and the JSONL."""
+
+    JSONL_NAME = "sms.jsonl"
 
     def __init__(self, settings: TwilioSimSettings, data_dir: Path) -> None:
         self.settings = settings
@@ -113,19 +116,6 @@ class TwilioSimulator(MessagesResource):
             self._session = None
         if self._log is not None:
             self._log.close()
-
-    @property
-    def base_url(self) -> str:
-        host = "127.0.0.1" if self._host in ("", "0.0.0.0", "::") else self._host
-        return f"http://{host}:{self.port}"
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return dict(self._stats)
-
-    @property
-    def jsonl_path(self) -> Path:
-        return self.data_dir / "sandbox" / "sms.jsonl"
 
     def _app(self) -> web.Application:
         app = web.Application()
