@@ -101,3 +101,12 @@ def test_errors_keep_their_bracketed_words_and_exit_codes_reach_the_shell(tmp_pa
                             "--from", "en", "--to", "es", "Move to higher ground now.",
                             "Move to higher ground now."], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert check.returncode == 4, check.stdout + check.stderr  # a copy of the source fails the gate
+
+
+def test_init_keeps_the_data_directory_and_database_private(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "relay.app.cli", "init", str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = tmp_path / "data"
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct((data / "relay.db").stat().st_mode & 0o777) == "0o600"

@@ -7,17 +7,20 @@ which our domain errors reuse), and anything unexpected is logged and answered 5
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from relay.api.auth import allow, bearer, principal
 from relay.api.collector import DatabaseCollector
 from relay.core import metrics
 from relay.api.common import Relay
@@ -29,6 +32,8 @@ from relay.core.subscribers import SubscriberError
 
 log = logging.getLogger("relay.api")
 CONSOLE = Path(__file__).resolve().parents[1] / "console"
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 class BodyLimit:
@@ -127,7 +132,14 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
     app.state.metrics_collector = collector
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    def prometheus(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Response:
+        """Behind a token: the scrape token of `[console] metrics_token`, or a coordinator's API token (the
+        figures name channels, queue depths and moderation counts)."""
+        scrape = settings.console.metrics_token
+        given = credentials.credentials if credentials is not None else ""
+        if not (scrape is not None and given and hmac.compare_digest(given, scrape.get_secret_value())):
+            who = principal(credentials, database)
+            allow(database, who, "metrics.view")
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
@@ -135,6 +147,17 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
         return RedirectResponse("/console/")
 
     app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        """The console loads only its own files; no page may frame it (clickjacking a vote or a send);
+        browsers never guess content types; no URL (with a broadcast or report id) leaks as a referrer."""
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
     app.add_middleware(BodyLimit, limit=settings.console.max_body_bytes)
 
 

@@ -1,7 +1,7 @@
 """`relay tokens create | revoke | list`: per-person API tokens for the console and the HTTP API.
 
-Making a token is a local operator's act (whoever runs the CLI works on the database directly); the
-token then acts with its subscriber's tier, checked on every request.
+Making or revoking a token is a coordinator's act (`tokens.manage`: the local operator, or `--as` a
+coordinator); the token then acts with its subscriber's tier, checked on every request.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import typer
 
 from relay.api import tokens
 from relay.core.cli_context import UsageError, console, context
+from relay.core.cli_identity import authorize
 
 app = typer.Typer(help="API tokens for the console and the HTTP API.", no_args_is_help=True)
 
@@ -25,6 +26,7 @@ def create(
 ) -> None:
     """Make a token; it is printed once and only its hash is kept."""
     cli = context(ctx)
+    authorize(cli, "tokens.manage")  # minting a coordinator's token is a coordinator's act
     with cli.database().sessions.begin() as session:
         try:
             token, plain = tokens.create(session, subscriber_id=subscriber, name=name, actor=cli.operator or "cli")
@@ -42,6 +44,7 @@ def create(
 def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="The token's id (relay tokens list).")) -> None:
     """End a token at once: its next request is refused with 401."""
     cli = context(ctx)
+    authorize(cli, "tokens.manage")
     with cli.database().sessions.begin() as session:
         try:
             tokens.revoke(session, token_id, actor=cli.operator or "cli")

@@ -8,6 +8,7 @@ from relay.core.feature import Feature
 FEATURE = Feature(
     name="api",
     settings={"console": ConsoleSettings},
+    secret_keys=(("console", "metrics_token"),),
     models=(models,),
     cli=(("tokens", cli.app),),
     api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router),

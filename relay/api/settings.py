@@ -6,7 +6,7 @@ Free of imports from the rest of the relay so that `relay.core.config` can embed
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class ConsoleSettings(BaseModel):
@@ -22,6 +22,10 @@ class ConsoleSettings(BaseModel):
                                 "413 (a subscriber CSV import is the largest).")
     two_person_extreme: bool = Field(False, description="An Extreme broadcast from the API or console waits for "
                                      "a second coordinator's approval before anything is queued.")
+    metrics_token: SecretStr | None = Field(
+        None, description="The token a Prometheus scraper sends (Authorization: Bearer) for /metrics; a "
+        "secret: RELAY_CONSOLE__METRICS_TOKEN or the secrets file. Without it only coordinators' API tokens "
+        "read /metrics.")
     telegram_messages_per_second: float = Field(
         30.0, gt=0, description="Used for the time estimate when [telegram] is not configured (the sandbox).")
 

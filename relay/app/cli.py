@@ -19,7 +19,7 @@ from relay.app.settings import Settings
 from relay.core import migrate
 from relay.core.cli_context import CliContext, UsageError, console, errors, resolve_config_path
 from relay.core.config import ConfigError
-from relay.core.db import SetupError
+from relay.core.db import SetupError, private_dir
 from relay.core.subscribers import SubscriberError
 
 app = typer.Typer(help="relay: crisis alerts and notices over SMS, Telegram and Matrix, in each person's language.",
@@ -77,8 +77,7 @@ def init(
         raise UsageError(f"{path} exists; use --force to overwrite it")
     path.write_text(INIT_CONFIG, encoding="utf-8")
     cli = CliContext(config_path=path, settings_class=Settings)
-    cli.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (cli.settings.data_dir / "sandbox").mkdir(exist_ok=True)
+    private_dir(cli.settings.data_dir / "sandbox")  # the data directory is 0700: it holds personal data
     cli.database(upgrade=True)
     console.print(f"wrote {path}; database at {cli.settings.resolved_database_url}")
 

@@ -210,9 +210,9 @@ def create_app(settings: Settings, database: Database, *, section: Callable[[str
         channels = api_app.channel_readiness((extras or {}).get("channels", {}))
         try:
             await database.run(ping)
-        except Exception as exc:
-            return JSONResponse({"status": "database unreachable", "error": str(exc), "channels": channels},
-                                status_code=503)
+        except Exception:  # the reason goes to the log, not to whoever asks (it can name hosts and users)
+            log.exception("readiness check: the database is unreachable")
+            return JSONResponse({"status": "database unreachable", "channels": channels}, status_code=503)
         return JSONResponse({"status": "ready", "database": "reachable", "channels": channels})
 
     # the API (every feature's routers, from the one Feature list), the console, /metrics

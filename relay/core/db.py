@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+
 import asyncio
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +21,29 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by the relay's user only: it holds personal data."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """The SQLite file (and its WAL and shared-memory files) 0600 in a 0700 directory, before SQLite
+    creates them with the process's umask."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            part.chmod(0o600)
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """Create an engine tuned for the relay's access pattern (many short transactions)."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

@@ -32,13 +32,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "translation.approve": frozenset({K, M}),  # approve or replace a machine text that waits
     "relays.manage": frozenset({K}),  # add relay nodes, their backups and hubs
     "subscribers.manage": frozenset({K}),  # e.g. a person's failover order
+    "tokens.manage": frozenset({K}),  # mint or revoke API tokens: a token acts with its subscriber's tier
     "translator.register": frozenset({C, P, K, M}),
     # the HTTP API and console (relay/api/): reading is checked like writing
     "console.login": frozenset({O, C, P, K, M}),  # who am I, which pages may I open
     "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached
     "subscribers.view": frozenset({K}),  # personal data
     "relays.view": frozenset({K}),  # relay nodes and their ACKs, with names
-    "crisis.view": frozenset({P, K, M}),  # crises, their timelines and exports; webinar series
+    "crisis.view": frozenset({P, K, M}),
+    "metrics.view": frozenset({K}),  # /metrics: queue depths, moderation counts (or the scrape token)  # crises, their timelines and exports; webinar series
 }
 
 

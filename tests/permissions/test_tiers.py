@@ -47,6 +47,7 @@ CLI_ALLOWED = {
     "poll results": {"coordinator"},
     "failover order": {"coordinator"},
     "flags list": {"moderator", "coordinator"},
+    "tokens create": {"coordinator"},  # a token acts with its subscriber's tier: minting one is a coordinator's act
 }
 
 
@@ -178,11 +179,13 @@ def test_each_tier_each_privileged_cli_command(database, settings, world, tmp_pa
         "poll results": lambda t, w: ["poll", "results", str(world["poll"])],
         "failover order": lambda t, w: ["failover", "order", str(w["id"]), "telegram", "sms"],
         "flags list": lambda t, w: ["flags", "list"],
+        "tokens create": lambda t, w: ["tokens", "create", "--subscriber", str(world["people"]["coordinator"]["id"]),
+                                       "--name", f"minted by {t}"],
     }
     action = {"broadcast send to everyone": "broadcast.everyone", "broadcast send to own region": None,
               "broadcast cancel": "broadcast.cancel", "broadcast approve": "translation.approve",
               "relays add": "relays.manage", "poll results": "poll.results", "failover order": "subscribers.manage",
-              "flags list": "flags.review"}
+              "flags list": "flags.review", "tokens create": "tokens.manage"}
     for tier in TIERS:
         who = world["people"][tier]
         actor = f"subscriber:{who['id']}"
