@@ -102,3 +102,17 @@ def test_two_relays_in_one_process_both_serve_metrics(tmp_path):
             assert c.get("/metrics").status_code == 200
     finally:
         stop_live(first)
+
+
+def test_metrics_need_a_token_and_every_answer_carries_the_security_headers(live):
+    """Issue 17, item 7: /metrics answered anyone; the console had no CSP or frame protection."""
+    live.add_person("observer", name="Obs", phone="+12025550488")
+    with live.client() as anonymous, live.client("observer") as observer, live.client("coordinator") as coordinator:
+        assert anonymous.get("/metrics").status_code == 401
+        assert observer.get("/metrics").status_code == 403
+        assert coordinator.get("/metrics").status_code == 200
+        page = anonymous.get("/console/")
+        assert page.status_code == 200
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "no-referrer"
