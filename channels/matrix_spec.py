@@ -68,4 +68,5 @@ SPEC = ChannelSpec(
     restore=_restore,
     persist=_persist,
     describe=lambda section: f"{section.user_id} on {section.homeserver}",
+    rate=lambda section, sandbox: section.messages_per_second if section else 0.0,
 )

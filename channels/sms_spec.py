@@ -8,6 +8,7 @@ from typing import Any
 
 from channels.phone import normalise_e164
 from channels.sms_settings import SmsSettings
+from channels.sms_text import analyse
 from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall
 
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
@@ -70,6 +71,12 @@ async def _start_sandbox(sandbox: Any, data_dir: Path, public_url: str):
     return simulator, section
 
 
+def _text_units(text: str) -> dict:
+    """Carriers bill per segment: GSM-7 or UCS-2, and how many segments the text takes."""
+    sms = analyse(text)
+    return {"units": sms.segments, "encoding": sms.encoding, "characters": sms.units, "segments": sms.segments}
+
+
 def _prepare(section: SmsSettings, public_url: str) -> SmsSettings:
     if section.status_callback_url is not None:
         return section
@@ -90,4 +97,6 @@ SPEC = ChannelSpec(
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: list(sandbox.sms_numbers)),
     prepare=_prepare,
     describe=lambda section: "numbers " + ", ".join(section.numbers),
+    rate=lambda section, sandbox: (section or sandbox).segments_per_second,
+    text_units=_text_units,
 )

@@ -89,4 +89,9 @@ class ChannelSpec:
     # (started adapter, section, put): keep what the adapter obtained (a token from a password login)
     persist: Callable[[Channel, Any, Put], Awaitable[None]] | None = None
     describe: Callable[[Any], str] = lambda section: "configured"  # for `relay check-config`
+    # Cost units per second one sender may send, from its section (or the sandbox settings without one);
+    # 0 means no stated limit. The compose preview's time estimate.
+    rate: Callable[[Any, Any], float] = lambda section, sandbox: 0.0
+    # What one text costs on this channel: {"units": n, ...} (SMS: segments, with encoding and length).
+    text_units: Callable[[str], dict] = lambda text: {"units": 1}
     extras: Mapping[str, Any] = field(default_factory=dict)

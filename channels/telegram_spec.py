@@ -17,6 +17,7 @@ WEBHOOK_PATH = "/webhooks/telegram"
 # The sandbox's bot: its id is fixed so that a process that only plans broadcasts (the CLI) knows it;
 # its token is made anew by the process that runs the simulator.
 SANDBOX_BOT_ID = "7000000001"
+SANDBOX_MESSAGES_PER_SECOND = 30.0  # a bot's published overall limit, as the simulator enforces it
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
 
 
@@ -88,4 +89,5 @@ SPEC = ChannelSpec(
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: [SANDBOX_BOT_ID]),
     on_start=_on_start,
     describe=lambda section: f"bot {section.bot_id}, inbound by {section.inbound}",
+    rate=lambda section, sandbox: section.messages_per_second if section else SANDBOX_MESSAGES_PER_SECOND,
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.sms_text import analyse
+from channels import registry
 from relay.delivery import outbox
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
@@ -55,15 +55,18 @@ def count(session: Session, request: BroadcastRequest, channels: list[str]) -> C
 
 
 def channel_rates(settings: Settings) -> dict[str, float | None]:
-    """Messages (SMS: segments) per second each channel can send in total, or None for no limit."""
+    """Cost units (SMS: segments) per second each channel can send in total, or None for no limit: each
+    sender's rate from the channel's spec, times the planned senders. `[console]
+    <channel>_messages_per_second` overrides a channel that has no section (the sandbox)."""
     senders = planned_senders(settings)
     rates: dict[str, float | None] = {}
-    sms_rate = settings.sms.segments_per_second if settings.sms else settings.sandbox.segments_per_second
-    rates["sms"] = sms_rate * len(senders.get("sms", [])) if sms_rate else None
-    telegram = settings.telegram.messages_per_second if settings.telegram else settings.console.telegram_messages_per_second
-    rates["telegram"] = float(telegram) if telegram else None
-    if settings.matrix is not None:
-        rates["matrix"] = float(settings.matrix.messages_per_second) or None
+    for spec in registry.SPECS:
+        if spec.name not in senders:
+            continue
+        section = getattr(settings, spec.name, None)
+        override = getattr(settings.console, f"{spec.name}_messages_per_second", None) if section is None else None
+        per_sender = float(override) if override else float(spec.rate(section, settings.sandbox))
+        rates[spec.name] = per_sender * len(senders[spec.name]) if per_sender else None
     return rates
 
 
@@ -86,16 +89,13 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
             recipients = counts.cells.get((channel, language), 0)
             if not recipients:
                 continue
-            if channel == "sms":
-                sms = analyse(text.text)
-                cost = recipients * sms.segments * prices.price("sms")
-                units_per_channel["sms"] += recipients * sms.segments
-                channel_rows.append({"channel": channel, "recipients": recipients, "encoding": sms.encoding,
-                                     "units": sms.units, "segments": sms.segments, "cost": round(cost, 4)})
-            else:
-                cost = recipients * prices.price(channel)
-                units_per_channel[channel] += recipients
-                channel_rows.append({"channel": channel, "recipients": recipients, "cost": round(cost, 4)})
+            measured = registry.spec(channel).text_units(text.text)  # SMS: segments, encoding, length
+            cost = recipients * measured["units"] * prices.price(channel)
+            units_per_channel[channel] += recipients * measured["units"]
+            row = {"channel": channel, "recipients": recipients, "cost": round(cost, 4)}
+            if "segments" in measured:
+                row.update(encoding=measured["encoding"], units=measured["characters"], segments=measured["segments"])
+            channel_rows.append(row)
             total_cost += cost
         languages.append({"language": language, "recipients": by_language.get(language, 0), "text": text.text,
                           "origin": text.origin, "engine": text.engine, "pending_approval": waits,
