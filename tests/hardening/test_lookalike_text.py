@@ -15,14 +15,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.app import command_modules
+from relay.app import features
 from relay.inbound import keywords
 from relay.app.cli import app
 from relay.core.models import Endpoint
 from relay.reports.models import Report
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
-command_modules.load()
+features.install()  # every command of every feature, as a running relay has them
 
 LOOKALIKES = {
     "fullwidth": lambda w: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in w),
