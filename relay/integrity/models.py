@@ -47,6 +47,11 @@ class Claim(Base):
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     # The MinHash signature of pivot_text (uint64 hash values), so an index is built without rehashing.
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+    # The sentence vectors (float32 bytes) of the text and of the correction, and the model that made them
+    # (translation/embeddings.py): a process with another model re-embeds instead of comparing apples and pears.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    correction_embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
