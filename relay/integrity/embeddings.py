@@ -62,11 +62,13 @@ def from_bytes(data: bytes | None, dimension: int) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class Nearest:
-    """One claim close to a message: its id, the cosine with the claim and with its correction."""
+    """One claim close to a message: its id, the cosine with the claim and with its correction, and the
+    best cosine of any other claim that is not a near-copy of this one (its runner-up)."""
 
     claim_id: int
     cosine: float
     correction_cosine: float
+    runner_up: float
 
 
 class EmbeddingIndex:
@@ -111,8 +113,10 @@ class EmbeddingIndex:
             self.matrix = np.ascontiguousarray(np.vstack([self.matrix, np.stack(self._pending)]))
             self._pending = []
 
-    def nearest(self, query: np.ndarray, top: int = TOP) -> list[Nearest]:
-        """The `top` claims by cosine with `query` (a normalised message vector), best first."""
+    def nearest(self, query: np.ndarray, top: int = TOP, same: float = 0.9) -> list[Nearest]:
+        """The `top` claims by cosine with `query` (a normalised message vector), best first; a claim's
+        runner-up ignores claims whose own cosine with it reaches `same` (one claim stored in two
+        languages is one claim, not a rival)."""
         with self._lock:
             self._flush()
             if not self.ids:
@@ -121,12 +125,15 @@ class EmbeddingIndex:
             count = min(top, len(scores))
             rows = np.argpartition(-scores, count - 1)[:count]
             rows = rows[np.argsort(-scores[rows])]
+            between = self.matrix[rows] @ self.matrix[rows].T
             found = []
-            for row in rows:
+            for i, row in enumerate(rows):
                 claim_id = self.ids[int(row)]
                 correction = self.corrections.get(claim_id)
                 against = float(correction @ query) if correction is not None else -1.0
-                found.append(Nearest(claim_id, float(scores[row]), against))
+                rivals = [float(scores[r]) for j, r in enumerate(rows) if j != i and between[i, j] < same]
+                # No rival at all (a database of one claim): nothing to stand out from, no bonus.
+                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=float(scores[row]))))
             return found
 
     def memory_bytes(self) -> int:

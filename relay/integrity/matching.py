@@ -7,7 +7,11 @@ any of about 100 languages without an engine for the pair (Creole, Swahili, Chin
 tell "the water is poisoned" from "the water is safe" as well as it tells topics apart. Where two
 signals name the same claim their evidence adds up (noisy-or); otherwise the stronger one decides.
 
-The embedding's cosine is mapped onto the score bands by two calibrated cosines per language: from
+E5 cosines sit in a narrow band (unrelated crisis messages at 0.75-0.85), and some messages are close
+to every claim on their topic. What decides is the cosine plus how far it stands out: `cosine +
+embedding_margin_weight * (cosine - runner_up)`, the runner-up being the closest other claim (not a
+copy of the same claim in another language). That "evidence" is mapped onto the score bands by two
+calibrated values per language: from
 `embedding_warn_threshold` a match puts the message in the warn band, from `embedding_threshold` in
 the hold band (bench/misinfo_eval.py calibrates them on the dev data as a whole). A message at least as
 close to a claim's correction as to the claim is that correction being forwarded: never a match. A claim
@@ -63,19 +67,20 @@ def by_minhash(claims: ClaimIndex, normalised: str, cfg: "IntegritySettings") ->
 def by_embedding(claims: ClaimIndex, vectors: EmbeddingIndex, query: np.ndarray, language: str | None,
                  cfg: "IntegritySettings") -> tuple[Match | None, Nearest | None]:
     """(the match, if the closest eligible claim reaches the warn cosine; the closest claim at all)."""
-    nearest = vectors.nearest(query)
+    nearest = vectors.nearest(query, same=cfg.embedding_threshold)
     if not nearest:
         return None, None
     bands = cosines_for(language, cfg)
     for found in nearest:
-        if found.cosine < bands.warn:
-            break
+        evidence = found.cosine + cfg.embedding_margin_weight * (found.cosine - found.runner_up)
+        if evidence < bands.warn:
+            continue
         if found.correction_cosine >= found.cosine:
             continue  # it reads like the correction: a forwarded correction is no rumour
         if claims.verdicts.get(found.claim_id) == "true":
             return None, nearest[0]  # closest to something known to be true
         return Match(found.claim_id, round(found.cosine, 4), "embedding",
-                     round(embedding_score(found.cosine, bands, cfg), 4)), nearest[0]
+                     round(min(1.0, embedding_score(evidence, bands, cfg)), 4)), nearest[0]
     return None, nearest[0]
 
 

@@ -56,8 +56,9 @@ class IntegritySettings(BaseModel):
     embedding_thresholds: dict[str, float] = Field(
         default_factory=dict, description="Per message language: a hold cosine that replaces "
         "embedding_threshold (e.g. {zh = 0.86}); the warn cosine moves with it by the same margin.")
-    embedding_margin: float = Field(0.02, ge=0, le=0.2, description="A message must be this much closer to the "
-                                    "claim than to the claim's correction (a forwarded correction never matches).")
+    embedding_margin_weight: float = Field(2.0, ge=0, le=10, description="How much it counts that the closest "
+                                           "claim stands out: the thresholds apply to cosine + weight * (cosine - "
+                                           "the next other claim's cosine).")
     rumour_model: bool = Field(True, description="A rumour classifier (PHEME-trained, over the embedding and "
                                "the signs) that can put a message no claim covers in the warn band, never "
                                "the hold band.")
