@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.append(str(ROOT / "bench"))  # after the project: bench/translation.py must not shadow translation/
 
 import misinfo_sets  # noqa: E402
 
@@ -101,7 +101,8 @@ def _prf(c: Counter) -> dict:
     precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
     recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {**c, "precision": precision, "recall": recall, "f1": f1}
+    keys = ("tp", "fp", "fn", "tn", "right", "hold", "rumour_only")
+    return {**{k: c[k] for k in keys}, "precision": precision, "recall": recall, "f1": f1}
 
 
 def show(name: str, result: dict, extra: str = "") -> None:
