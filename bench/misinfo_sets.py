@@ -53,15 +53,21 @@ def written() -> LabelledSet:
     return LabelledSet("written set (360 messages, tests/data)", rows, messages, right_claim_only=False)
 
 
-def crossfake() -> LabelledSet:
-    """Fake English titles are the catalogue; every Chinese item (headline + start of body) is a message:
-    a fake one must name its own claim, a real one (same topics, true) must not be flagged."""
-    rows = _read(REAL / "crossfake.csv")
+def crossfake(part: str = "title") -> LabelledSet:
+    """Fake English titles are the catalogue; each Chinese item is a message (its headline, or with
+    part="body" the start of its body): a fake one must name its own claim, a real one (same topics,
+    true) must not be flagged. Items whose English title is empty have no claim to name: left out."""
+    rows = [r for r in _read(REAL / "crossfake.csv") if r["en_title"].strip()]
     claims = list(dict.fromkeys(r["en_title"].strip() for r in rows if r["label"] == "fake"))
-    messages = [Message(f"{r['zh_title'].strip()}\n{r['zh_body'].strip()[:BODY_CHARS]}", "zh",
-                        r["en_title"].strip() if r["label"] == "fake" else None, r["label"]) for r in rows]
-    return LabelledSet("CrossFake en claims <- zh re-tellings", [{"text": t, "language": "en", "verdict": "false"}
-                                                                  for t in claims], messages)
+    text = (lambda r: r["zh_title"].strip()) if part == "title" else (lambda r: r["zh_body"].strip()[:BODY_CHARS])
+    messages = [Message(text(r), "zh", r["en_title"].strip() if r["label"] == "fake" else None, r["label"])
+                for r in rows if text(r)]
+    return LabelledSet(f"CrossFake en claims <- zh {part}s", [{"text": t, "language": "en", "verdict": "false"}
+                                                              for t in claims], messages)
+
+
+def crossfake_bodies() -> LabelledSet:
+    return crossfake("body")
 
 
 def covid() -> LabelledSet:
