@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("relay.integrity")
 
 TOP = 8  # claims re-checked (correction, verdict) per message, best cosine first
+# The runner-up of a claim with no rival among the top (a catalogue of a few claims): the typical cosine of
+# unrelated crisis text with a claim (median of the written set's negatives, bench/misinfo_eval.py).
+NO_RIVAL = 0.84
 
 
 def config_of(cfg: "IntegritySettings") -> EmbedderConfig:
@@ -132,8 +135,7 @@ class EmbeddingIndex:
                 correction = self.corrections.get(claim_id)
                 against = float(correction @ query) if correction is not None else -1.0
                 rivals = [float(scores[r]) for j, r in enumerate(rows) if j != i and between[i, j] < same]
-                # No rival at all (a database of one claim): nothing to stand out from, no bonus.
-                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=float(scores[row]))))
+                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=NO_RIVAL)))
             return found
 
     def memory_bytes(self) -> int:

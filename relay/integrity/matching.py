@@ -49,10 +49,9 @@ def cosines_for(language: str | None, cfg: "IntegritySettings") -> Cosines:
 
 def embedding_score(cosine: float, bands: Cosines, cfg: "IntegritySettings") -> float:
     """The cosine placed on the score scale: the warn cosine lands on warn_threshold, the hold cosine
-    on hold_threshold, linear between and above (1.0 at cosine 1)."""
+    on hold_threshold, linear between and above (1.0 at the hold evidence + 0.1)."""
     if cosine >= bands.hold:
-        span = max(1e-6, 1.0 - bands.hold)
-        return cfg.hold_threshold + (1.0 - cfg.hold_threshold) * min(1.0, (cosine - bands.hold) / span)
+        return cfg.hold_threshold + (1.0 - cfg.hold_threshold) * min(1.0, (cosine - bands.hold) / 0.1)
     span = max(1e-6, bands.hold - bands.warn)
     return cfg.warn_threshold + (cfg.hold_threshold - cfg.warn_threshold) * (cosine - bands.warn) / span
 
@@ -72,7 +71,7 @@ def by_embedding(claims: ClaimIndex, vectors: EmbeddingIndex, query: np.ndarray,
         return None, None
     bands = cosines_for(language, cfg)
     for found in nearest:
-        evidence = found.cosine + cfg.embedding_margin_weight * (found.cosine - found.runner_up)
+        evidence = found.cosine + cfg.embedding_margin_weight * max(0.0, found.cosine - found.runner_up)
         if evidence < bands.warn:
             continue
         if found.correction_cosine >= found.cosine:

@@ -28,7 +28,7 @@ def config(tmp_path):
 
 
 def run(config, *args):
-    return CliRunner(mix_stderr=False).invoke(app, ["--config", str(config), *args])
+    return CliRunner().invoke(app, ["--config", str(config), *args])
 
 
 def test_check_json_names_the_claim_across_languages_and_records_nothing(config, tmp_path):
