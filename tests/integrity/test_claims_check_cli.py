@@ -57,7 +57,7 @@ def test_check_json_names_the_claim_across_languages_and_records_nothing(config,
     plain = run(config, "claims", "check", "--file", str(messages))
     assert plain.exit_code == 0
     assert "[bold]Boiled water[/bold]" in plain.stdout  # user text printed as written, no markup
-    assert f"claim 1 (en, similarity" in plain.stdout
+    assert "claim 1 (en, similarity" in plain.stdout
 
     recent = run(config, "flags", "recent", "--json")  # screenings recorded: none, checking is not relaying
     assert recent.exit_code == 0 and json.loads(recent.stdout) == []
