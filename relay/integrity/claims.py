@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
-from relay.integrity import pivot
+from relay.integrity import claim_vectors, pivot
+from relay.integrity import embeddings as vectors_of
 from relay.integrity import text as texts
 from relay.integrity.models import Claim
 
@@ -56,7 +57,9 @@ def verdict_of(value: str | None) -> str:
 
 def add_claim(session: Session, *, text: str, language: str, settings: "Settings", added_by: str,
               verdict: str = "false", correction: str | None = None, source_url: str | None = None,
-              rescan: bool = True) -> Added:
+              rescan: bool = True, vector=None) -> Added:
+    """Store one claim with its pivot text, MinHash signature and sentence vectors (`vector`: the text's,
+    when an import embedded its rows in one batch)."""
     text = text.strip()
     if not text:
         raise ClaimError("the claim text is empty")
@@ -75,6 +78,9 @@ def add_claim(session: Session, *, text: str, language: str, settings: "Settings
     claim = Claim(text=text, language=language, pivot_text=pivot_text, text_hash=digest, verdict=verdict,
                   correction=correction, correction_pivot=correction_pivot, source_url=source_url or None, added_by=added_by,
                   signature=texts.to_bytes(texts.minhash(pivot_text, settings.integrity.num_perm)))
+    model = vectors_of.embedder(settings.integrity)
+    if model is not None:
+        claim_vectors.fill(claim, model, vector)
     session.add(claim)
     session.flush()
     audit.record(session, added_by, "claims.add", f"claim:{claim.id}", language=language, verdict=verdict)
@@ -132,13 +138,17 @@ def import_claims(session: Session, rows: list[dict], *, settings: "Settings", a
     """Good rows are added, bad rows reported by number (row 1 is the first claim); re-importing adds nothing."""
     added = unchanged = flagged = 0
     errors = []
-    for number, row in enumerate(rows, start=1):
+    model = vectors_of.embedder(settings.integrity)
+    batch = [str(row.get("text") or "").strip() or "." for row in rows]
+    vectors = claim_vectors.embed_claims(model, batch) if model is not None and rows else [None] * len(rows)
+    for number, (row, vector) in enumerate(zip(rows, vectors), start=1):
         try:
             with session.begin_nested():
                 result = add_claim(
                     session, text=str(row.get("text") or ""), settings=settings, added_by=added_by,
                     language=str(row.get("language") or default_language or ""), verdict=row.get("verdict") or "false",
                     correction=row.get("correction"), source_url=row.get("source") or row.get("source_url"),
+                    vector=vector,
                 )
         except ClaimError as exc:
             errors.append(f"row {number}: {exc}")

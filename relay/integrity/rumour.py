@@ -1,0 +1,86 @@
+"""The rumour signal: how much a message reads like a breaking-news rumour nobody has catalogued yet.
+
+A logistic regression over the message's multilingual-e5 vector and the manipulation signs, trained on
+the PHEME crisis events (`rumour_train.py`) and shipped as plain numbers in `rumour_model.json`, so the
+relay scores it with numpy (scikit-learn is needed only to train). Trained on English tweets, it reads
+other languages through the multilingual vector; it is a hint for readers, never proof: a message it
+flags is relayed with the caution line (the warn band), never held on its strength alone.
+
+The model belongs to the embedding model it was trained with: with another embedder configured its
+vectors mean nothing to it, so it is switched off (and says so) rather than guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from relay.integrity import signs
+
+log = logging.getLogger("relay.integrity")
+
+SHIPPED = Path(__file__).with_name("rumour_model.json")
+SIGN_FEATURES = ("forward_to_everyone", "urgency", "official", "question")
+
+
+def sign_features(normalised: str) -> np.ndarray:
+    """The signs that survive normalisation (links and punctuation are gone in the training text)."""
+    found = {s.reason for s in signs.text_signs("", normalised, [])}
+    words = normalised.split()
+    asks = bool(words) and words[0] in {"is", "are", "did", "does", "was", "has", "have", "could", "can"}
+    return np.array([float("forward_to_everyone" in found), float("urgency" in found),
+                     float(signs.claims_official(normalised)), float(asks)], dtype=np.float32)
+
+
+def features(vectors: np.ndarray, normalised: list[str]) -> np.ndarray:
+    """One row per message: its vector, then the sign features."""
+    extra = np.stack([sign_features(t) for t in normalised]) if normalised else np.zeros((0, len(SIGN_FEATURES)))
+    return np.hstack([np.asarray(vectors, dtype=np.float32), extra.astype(np.float32)])
+
+
+@dataclass(frozen=True)
+class RumourModel:
+    weights: np.ndarray
+    bias: float
+    model_id: str  # the embedding model whose vectors it reads
+    meta: dict
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(np.asarray(rows, dtype=np.float64) @ self.weights + self.bias)))
+
+    def to_json(self) -> dict:
+        return {"model_id": self.model_id, "bias": self.bias, "weights": [round(float(w), 7) for w in self.weights],
+                "features": ["embedding"] * (len(self.weights) - len(SIGN_FEATURES)) + list(SIGN_FEATURES),
+                "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "RumourModel":
+        return cls(np.asarray(data["weights"], dtype=np.float64), float(data["bias"]), str(data["model_id"]),
+                   dict(data.get("meta", {})))
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple[Path, str], RumourModel | None] = {}
+
+
+def load(model_id: str, path: Path = SHIPPED) -> RumourModel | None:
+    """The shipped model if it was trained on `model_id`'s vectors; None (logged once) otherwise."""
+    key = (path, model_id)
+    with _lock:
+        if key not in _loaded:
+            model = None
+            try:
+                model = RumourModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("rumour signal off: cannot read %s (%s)", path, exc)
+            if model is not None and model.model_id != model_id:
+                log.warning("rumour signal off: %s was trained on %s vectors, the relay embeds with %s "
+                            "(retrain: python -m relay.integrity.rumour_train)", path.name, model.model_id, model_id)
+                model = None
+            _loaded[key] = model
+        return _loaded[key]
