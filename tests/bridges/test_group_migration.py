@@ -21,7 +21,7 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
         config = tmp_path / "relay.toml"
@@ -31,7 +31,7 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
         assert made.exit_code == 0, made.output
         sim.upgrade_group(GROUP, SUPERGROUP)
 
-        await program.simulator.inject_inbound(SMS_EN, NUMBER, "Bridge on the north road is closed.")
+        await program.simulators["sms"].inject_inbound(SMS_EN, NUMBER, "Bridge on the north road is closed.")
         copies = await wait_for(lambda: [m.text for m in sim.sent(SUPERGROUP)] or None)
         assert copies == [f"…{SMS_EN[-4:]} (SMS):\nBridge on the north road is closed."]
         assert sim.sent(GROUP) == []

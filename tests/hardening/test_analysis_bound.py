@@ -20,7 +20,7 @@ async def test_a_long_sms_is_screened_on_its_head_and_relayed_whole(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         sim.add_user(SimUser(id=ANA, first_name="Ana"))
         sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
         config = tmp_path / "relay.toml"
@@ -29,7 +29,7 @@ async def test_a_long_sms_is_screened_on_its_head_and_relayed_whole(tmp_path):
                                         "--telegram", f"{GROUP}=en", "--sms", f"{SMS_MEMBER}=en"])
         assert made.exit_code == 0, made.output
         text = ("The north road is closed near the school, use the bridge. " * 200)[:9000].strip()
-        await program.simulator.inject_inbound(SMS_MEMBER, NUMBER, text)
+        await program.simulators["sms"].inject_inbound(SMS_MEMBER, NUMBER, text)
         received = await wait_for(lambda: "".join(m.text for m in sim.sent(GROUP)) if len(
             "".join(m.text for m in sim.sent(GROUP))) >= len(text) else None)
         assert " ".join(received.split()).endswith(" ".join(text.split())[-200:])

@@ -66,8 +66,8 @@ async def test_a_look_alike_stop_unsubscribes_through_the_relay(tmp_path, stop):
     await program.start()
     try:
         phone = "+12015553999"
-        await program.simulator.inject_inbound(phone, NUMBER, "JOIN en")
-        await program.simulator.inject_inbound(phone, NUMBER, stop)
+        await program.simulators["sms"].inject_inbound(phone, NUMBER, "JOIN en")
+        await program.simulators["sms"].inject_inbound(phone, NUMBER, stop)
         with program.database.sessions() as session:
             endpoint = session.scalar(select(Endpoint).where(Endpoint.address == phone))
             assert endpoint is not None and endpoint.opted_out and endpoint.opted_out_at is not None
@@ -83,7 +83,7 @@ async def test_bidi_controls_never_reach_a_bridged_label(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.telegram_simulator
+        sim = program.simulators["telegram"]
         # shown right to left this would read "Alice (Telegram):" ahead of Mallory's text
         sim.add_user(SimUser(id=MALLORY, first_name="Mallory\u202e:)margeleT( ecilA\u2066\u200f"))
         sim.add_group(SimGroup(id=GROUP, title="North", members=[MALLORY]))

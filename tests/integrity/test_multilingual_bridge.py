@@ -38,7 +38,7 @@ async def test_creole_and_swahili_retellings_of_an_english_claim_are_held_by_the
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
                            translation={"engines": ["apertium"]})
     await program.start()
-    sim = program.telegram_simulator
+    sim = program.simulators["telegram"]
     sim.add_user(SimUser(id=JEAN, first_name="Jean"))
     sim.add_user(SimUser(id=AMANI, first_name="Amani"))
     sim.add_group(SimGroup(id=GROUP, title="Camp", members=[JEAN, AMANI]))
