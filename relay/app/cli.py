@@ -28,7 +28,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 for _name, _sub_app in features.cli_apps():  # every feature's commands, from the one Feature list
     app.add_typer(_sub_app, name=_name)
-features.install()
+features.install(runtime=False)  # a running relay (Program) installs the release handlers too
 _invocation: contextvars.ContextVar[CliContext] = contextvars.ContextVar("relay_cli_invocation")
 
 INIT_CONFIG = """\

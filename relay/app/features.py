@@ -42,8 +42,12 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def install(features: tuple[Feature, ...] = FEATURES) -> None:
-    """Fill the command table and the core's hooks from `features` (idempotent; once per process)."""
+def install(features: tuple[Feature, ...] = FEATURES, *, runtime: bool = True) -> None:
+    """Fill the command table and the core's hooks from `features` (idempotent; once per process).
+
+    `runtime=False` (a CLI command) leaves out the release handlers: relaying a released message is the
+    running relay's job (its release service takes what a CLI vote released), as it owns the bridges'
+    channels and pacing."""
     commands.install(
         [module for feature in features for module in feature.commands],
         [handler for feature in features for handler in feature.fallthrough],
@@ -52,7 +56,8 @@ def install(features: tuple[Feature, ...] = FEATURES) -> None:
     hooks.install(hooks.Hooks(
         plan=tuple(hook for feature in features for hook in feature.plan_hooks),
         text=tuple(hook for feature in features for hook in feature.text_hooks),
-        release={kind: handler for feature in features for kind, handler in feature.release_handlers.items()},
+        release={kind: handler for feature in features for kind, handler in feature.release_handlers.items()}
+        if runtime else {},
         copies={kind: resolver for feature in features for kind, resolver in feature.copy_resolvers.items()},
         stamp=stamps[0] if stamps else None,
     ))

@@ -31,7 +31,13 @@ def private_file(path: Path) -> None:
     """The SQLite file (and its WAL and shared-memory files) 0600 in a 0700 directory, before SQLite
     creates them with the process's umask."""
     private_dir(path.parent)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if not path.exists():
+        # Never open (and close) a database file that may already be in use: closing any descriptor of a
+        # file drops every POSIX lock this process holds on it, SQLite's included.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:  # another process created it meanwhile
+            pass
     for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if part.exists():
             part.chmod(0o600)

@@ -18,7 +18,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture
-def browser_context(tmp_path):
+def browser_context(tmp_path, request):
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing and CI=true (scripts/system-packages.d/chromium.sh installs it)")
@@ -29,6 +29,9 @@ def browser_context(tmp_path):
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
             viewport={"width": 1280, "height": 900}, locale="en-US",
+            # The tests' own waits are string predicates Playwright evaluates in the page, which the
+            # console's CSP (script-src 'self') refuses; `csp_enforced` gets a context that keeps it.
+            bypass_csp=not request.node.get_closest_marker("csp_enforced"),
         )
         context.set_default_timeout(30_000)
         try:

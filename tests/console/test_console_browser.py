@@ -242,3 +242,20 @@ def test_a_waiting_machine_text_is_approved_from_the_delivery_page(tmp_path, bro
             assert c.get(f"/api/broadcasts/{follow_up}").json()["body"] == "Hierva el agua antes de beberla."
     finally:
         stop_live(relay)
+
+
+@pytest.mark.csp_enforced
+def test_the_console_runs_under_its_content_security_policy(relay, browser_context):
+    """With the CSP the relay sends (script-src 'self', frame-ancestors 'none'), the console loads,
+    signs in and shows its landing page with no script or style refused."""
+    page = browser_context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.on("pageerror", lambda exc: refused.append(str(exc)))
+    answer = page.goto(f"{relay.url}/console/")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    page.fill("#token", relay.tokens["coordinator"])
+    page.keyboard.press("Enter")
+    page.locator("#nav").wait_for(state="visible")
+    assert refused == []
