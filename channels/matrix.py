@@ -48,7 +48,7 @@ from channels.base import (
     SenderLimit,
     TransientError,
 )
-from channels.matrix_settings import MatrixSettings
+from channels.matrix_settings import _USER_ID, MatrixSettings
 from channels.matrix_sync import MatrixSync, SyncBatch
 from channels.matrix_text import CHANNEL, edit_content, message_content
 
@@ -56,7 +56,6 @@ __all__ = ["MatrixSettings", "MatrixChannel", "SyncBatch", "login_with_password"
 
 log = logging.getLogger(__name__)
 
-_USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")  # also in matrix_settings
 _ROOM_ID = re.compile(r"^![^\s]+$")  # room versions 12+ drop the ":server" part
 # Error codes that say "this room or person cannot be reached by us", whatever the HTTP status.
 _UNREACHABLE = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_ROOM", "M_INVALID_PARAM"}

@@ -9,7 +9,7 @@ registry; a new channel is its module, its simulator and one line in the registr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Literal, Mapping, Sequence
 
@@ -94,4 +94,3 @@ class ChannelSpec:
     rate: Callable[[Any, Any], float] = lambda section, sandbox: 0.0
     # What one text costs on this channel: {"units": n, ...} (SMS: segments, with encoding and length).
     text_units: Callable[[str], dict] = lambda text: {"units": 1}
-    extras: Mapping[str, Any] = field(default_factory=dict)

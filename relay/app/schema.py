@@ -5,10 +5,8 @@ A feature with tables of its own names its models module in its Feature (`models
 
 from __future__ import annotations
 
-from relay.app import features
+from relay.app import features  # noqa: F401  (importing the Feature list imports every models module)
 from relay.core.models import Base
-
-MODEL_MODULES = tuple(features.model_modules())
 
 
 def metadata():

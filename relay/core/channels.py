@@ -22,10 +22,6 @@ def build_channels(settings: Any, options: Mapping[str, Mapping[str, Any]] | Non
     return {spec.name: spec.build(section, **options.get(spec.name, {})) for spec, section in configured(settings)}
 
 
-def senders_by_channel(channels: dict[str, Channel]) -> dict[str, list[str]]:
-    return {name: list(channel.senders()) for name, channel in channels.items()}
-
-
 def planned_senders(settings: Any) -> dict[str, list[str]]:
     """The senders new deliveries are spread over, known from configuration alone (the process that
     plans a broadcast need not run the channels). A channel without its section goes to its sandbox
