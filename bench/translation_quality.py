@@ -80,9 +80,11 @@ def gate_section(chain) -> None:
     from bench.gate_eval import build_gate, evaluate, print_table
 
     gate = build_gate(reverse=chain)
-    data = {code: load(code) for code in LANGUAGES}
+    from bench.tico19 import aligned
+
+    data, misaligned = aligned({code: load(code) for code in LANGUAGES})
     start = time.perf_counter()
-    results = {code: evaluate(gate, code, data) for code in GATE_LANGUAGES}
+    results = {code: evaluate(gate, code, data, misaligned[code]) for code in GATE_LANGUAGES}
     print()
     print_table(results)
     checked = sum(r["n"] + sum(r[k]["n"] for k in r if isinstance(r[k], dict) and "n" in r[k])

@@ -35,11 +35,53 @@ def _digits(text: str) -> str:
     return "".join(str(unicodedata.digit(ch)) for ch in text if unicodedata.digit(ch, None) is not None)
 
 
-def numbers(text: str) -> Counter[str]:
+@lru_cache(maxsize=64)
+def _thousand_words(language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(words written before a number, words written after it) that mean "thousand" in `language`, from
+    CLDR's long compact number formats ("58 mil", "58 mille", "elfu 58", "58 ألف"): professional
+    translators write 58,000 that way, and the number is the same."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        formats = Locale.parse(language.replace("-", "_")).compact_decimal_formats["long"]
+    except (UnknownLocaleError, ValueError, KeyError):
+        return (), ()
+    before: set[str] = set()
+    after: set[str] = set()
+    for plural in formats:
+        pattern = formats[plural].get("1000")
+        if pattern is None or "0" not in pattern.pattern:
+            continue  # "mille" alone is the number 1000 written out, not a scale word
+        for word, side in ((pattern.prefix[0].strip(), before), (pattern.suffix[0].strip(), after)):
+            if len(word) >= 3:  # "K" and the like are abbreviations, not what a sentence says
+                side.add(word.casefold())
+    return tuple(sorted(before)), tuple(sorted(after))
+
+
+def _scaled(digits: str, match: re.Match[str], thousand: bool) -> str:
+    """`digits` times 1000 when a thousand word goes with the number: "58 mil" is 58000, "1,5 mil" 1500."""
+    if not thousand:
+        return digits
+    decimals = re.search(r"[.,](\d+)$", match.group(0))
+    places = len(decimals.group(1)) if decimals and len(decimals.group(1)) != 3 else 0
+    return digits + "0" * (3 - places) if places <= 3 else digits
+
+
+def numbers(text: str, language: str | None = None) -> Counter[str]:
     """The numbers of a text as digit strings, counted: "58,000" and "58 000" are both "58000", "6,47"
     and "6.47" both "647", Arabic-Indic digits count as ASCII. Only groups of exactly three digits join a
-    number across a space, so "15 March 2020 8:00" is 15, 2020, 8 and 0."""
-    return Counter(_digits(m.group(0)).lstrip("0") or "0" for m in _NUMBER.finditer(text))
+    number across a space, so "15 March 2020 8:00" is 15, 2020, 8 and 0. With `language`, a number with
+    that language's word for thousand is scaled: Portuguese "58 mil" is 58000."""
+    before, after = _thousand_words(language) if language else ((), ())
+    folded = text.casefold() if before or after else ""
+    found: Counter[str] = Counter()
+    for m in _NUMBER.finditer(text):
+        head = folded[: m.start()].rstrip()
+        tail = folded[m.end():].lstrip()
+        thousand = any(head.endswith(w) for w in before) or \
+            any(tail.startswith(w) and not tail[len(w):len(w) + 1].isalpha() for w in after)
+        found[_scaled(_digits(m.group(0)), m, thousand).lstrip("0") or "0"] += 1
+    return found
 
 
 def missing_tokens(source: str, translation: str, protector: Protector, target: str) -> list[str]:
@@ -52,7 +94,7 @@ def missing_tokens(source: str, translation: str, protector: Protector, target: 
     has twice and the translation once is lost (a changed second dose date must not hide behind the first).
     """
     missing: list[str] = []
-    have = numbers(translation)
+    have = numbers(translation, target)
     for value, count in numbers(source).items():
         if have[value] < count:
             missing.append(value)

@@ -11,10 +11,10 @@ from translation.gate_config import PairThresholds
 
 CALIBRATED: dict[str, PairThresholds] = {
     "en-es": PairThresholds(min_length_ratio=0.68, max_length_ratio=1.85, min_language_probability=0.448, max_copy_chrf=56.18, min_similarity=0.887, min_back_chrf=21.03),
-    "en-fr": PairThresholds(min_length_ratio=0.26, max_length_ratio=3.62, min_language_probability=0.896, max_copy_chrf=66.51, min_similarity=0.773),
-    "en-pt": PairThresholds(min_length_ratio=0.71, max_length_ratio=1.54, min_language_probability=0.382, max_copy_chrf=64.02, min_similarity=0.848),
+    "en-fr": PairThresholds(min_length_ratio=0.81, max_length_ratio=1.8, min_language_probability=0.899, max_copy_chrf=67.54, min_similarity=0.885, min_back_chrf=16.16),
+    "en-pt": PairThresholds(min_length_ratio=0.71, max_length_ratio=1.54, min_language_probability=0.382, max_copy_chrf=64.02, min_similarity=0.848, min_back_chrf=20.52),
     "en-ar": PairThresholds(min_length_ratio=0.56, max_length_ratio=1.71, min_language_probability=0.993, max_copy_chrf=27.83, min_similarity=0.858),
     "en-sw": PairThresholds(min_length_ratio=0.69, max_length_ratio=1.81, min_language_probability=0.916, max_copy_chrf=51.34, min_similarity=0.839),
-    "en-so": PairThresholds(min_length_ratio=0.21, max_length_ratio=6.31, min_language_probability=0.99, max_copy_chrf=46.34, min_similarity=0.75),
+    "en-so": PairThresholds(min_length_ratio=0.35, max_length_ratio=3.04, min_language_probability=0.993, max_copy_chrf=47.79, min_similarity=0.773),
     "en-ha": PairThresholds(min_length_ratio=0.58, max_length_ratio=1.66, min_language_probability=0.752, max_copy_chrf=72.3, min_similarity=0.801),
 }

@@ -44,6 +44,15 @@ def test_numbers_are_compared_by_value_not_spelling() -> None:
     assert missing_tokens("See https://example.org/flood now", "Vea ahora", Protector(), "es") == ["https://example.org/flood"]
 
 
+def test_a_number_written_with_the_target_languages_word_for_thousand_keeps_its_value() -> None:
+    source = "Spain withdrew 58,000 kits; 1,500 people and 60,000 suits."
+    assert missing_tokens(source, "A Espanha recolheu 58 mil kits; 1,5 mil pessoas e 60 mil roupas.", Protector(), "pt") == []
+    assert missing_tokens(source, "Hispania iliondoa vifaa elfu 58; watu 1,500 na suti elfu 60.", Protector(), "sw") == []
+    # The word must belong to the target language and stand with the number; a lost scale word is a lost number.
+    assert missing_tokens(source, "A Espanha recolheu 58 kits; 1,5 mil pessoas e 60 mil roupas.", Protector(), "pt") == ["58000"]
+    assert missing_tokens("About 5,000 people.", "Unas 5 millas de gente.", Protector(), "es") == ["5000"]
+
+
 def test_repetition_counts_back_to_back_phrases() -> None:
     assert longest_repeat("move to higher ground now") == 1
     assert longest_repeat("move to higher ground ground ground ground") == 4
