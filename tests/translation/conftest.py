@@ -9,14 +9,34 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer
+from click.testing import Result
+from typer.testing import CliRunner
 
 from tests.translation.argos_copy_model import build_argos_packages
 from translation.apertium import ApertiumTranslator, missing_reason
 from translation.argos import ArgosTranslator
+from translation.config import TranslationSettings
+
+def translation_cli(settings: TranslationSettings) -> Callable[..., Result]:
+    """`relay translate` / `relay translation ...` as registered by the relay's CLI, on `settings`."""
+    from relay.app.translation_cli import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:
+        """Test app."""
+
+    register(app, lambda: settings)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
 
 SHARED = Path("/work/shared/testdata/crisis-sms")
 DATA = Path(__file__).resolve().parents[1] / "data" / "translation"

@@ -8,11 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 from relay.app.translation_check_cli import FAILED_EXIT
-from relay.app.translation_cli import register
+from tests.translation.conftest import translation_cli
 from translation.config import TranslationSettings
 
 SOURCE = "The shelter at the school opens at 18:00. Move to higher ground now."
@@ -22,16 +20,7 @@ CHANGED = "El refugio de la escuela abre a las 19:00. Suba ahora a un terreno mÃ
 
 @pytest.fixture(scope="module")
 def cli():
-    settings = TranslationSettings(engines=["apertium"], languages=["en", "es", "fr"])
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app, lambda: settings)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
+    return translation_cli(TranslationSettings(engines=["apertium"], languages=["en", "es", "fr"]))
 
 
 def test_check_prints_the_verdict_and_every_check(cli) -> None:

@@ -11,10 +11,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from relay.app.translation_cli import register
+from tests.translation.conftest import translation_cli
 from translation.argos import ArgosTranslator
 from translation.config import TranslationSettings
 
@@ -66,16 +64,7 @@ def index_server(extra_archive, tmp_path: Path):
 
 
 def make_cli(argos_home, index_url: str):
-    settings = TranslationSettings(argos_package_dir=argos_home.package_dir, argos_index_url=index_url)
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app, lambda: settings)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
+    return translation_cli(TranslationSettings(argos_package_dir=argos_home.package_dir, argos_index_url=index_url))
 
 
 def installed_dirs(argos_home, code: str) -> list[str]:

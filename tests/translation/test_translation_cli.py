@@ -6,25 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from relay.app.translation_cli import register
+from tests.translation.conftest import translation_cli
 from translation.config import TranslationSettings
 
 
 @pytest.fixture
 def cli(argos_home):
-    settings = TranslationSettings(argos_package_dir=argos_home.package_dir, languages=["en", "es", "fr"])
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app, lambda: settings)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
+    return translation_cli(TranslationSettings(argos_package_dir=argos_home.package_dir, languages=["en", "es", "fr"]))
 
 
 def test_translate_with_apertium_keeps_protected_tokens(cli) -> None:
