@@ -75,3 +75,24 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+def bulk_people(database, languages: list[str], per_language: int, first_address: int) -> None:
+    """Bulk-load recipients spread over `languages`, one SMS endpoint each (+1202 then `first_address` + id):
+    setup, not what a test measures, so it bypasses the subscriber service."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+
+    from relay.core.models import Endpoint, Subscriber
+
+    now = datetime.now(timezone.utc)
+    count = per_language * len(languages)
+    with database.engine.begin() as connection:
+        connection.execute(insert(Subscriber.__table__), [
+            {"id": i, "language": languages[i % len(languages)], "timezone": "UTC", "tier": "observer",
+             "consent_crisis": True, "consent_webinar": True, "consent_notice": True, "created_at": now,
+             "updated_at": now} for i in range(1, count + 1)])
+        connection.execute(insert(Endpoint.__table__), [
+            {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{first_address + i:07d}",
+             "opted_out": False, "unreachable": False, "created_at": now} for i in range(1, count + 1)])

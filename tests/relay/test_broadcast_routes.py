@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import typer
-from sqlalchemy import func, insert, select
-from typer.testing import CliRunner
+from sqlalchemy import func, select
 
 from relay.delivery import outbox
 from relay.app.settings import load_settings
 from relay.core.db import Database
-from relay.core.models import Broadcast, Delivery, Endpoint, Subscriber
+from relay.core.models import Broadcast, Delivery
 from relay.delivery.outbox import BroadcastRequest
-from relay.app.translation_cli import register
 from relay.delivery.translation_hooks import machine_translator, untranslated_note
+from tests.relay.conftest import bulk_people
 from tests.relay.test_broadcast_translation import BODY, PROTECTED, SENDERS
-from tests.translation.conftest import training_sentences
+from tests.translation.conftest import training_sentences, translation_cli
 from tests.translation.nllb_model import build_nllb_model
 
 MODES = Path("/usr/share/apertium/modes")
@@ -39,17 +36,7 @@ LANGUAGES = ["en", "es", "fr", "pt", "ht", "sw"]
 
 
 def people(database: Database, per_language: int) -> None:
-    """Subscribers spread over LANGUAGES, one SMS endpoint each."""
-    now = datetime.now(timezone.utc)
-    count = per_language * len(LANGUAGES)
-    with database.engine.begin() as connection:
-        connection.execute(insert(Subscriber.__table__), [
-            {"id": i, "language": LANGUAGES[i % len(LANGUAGES)], "timezone": "UTC", "tier": "observer",
-             "consent_crisis": True, "consent_webinar": True, "consent_notice": True, "created_at": now,
-             "updated_at": now} for i in range(1, count + 1)])
-        connection.execute(insert(Endpoint.__table__), [
-            {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{3000000 + i:07d}",
-             "opted_out": False, "unreachable": False, "created_at": now} for i in range(1, count + 1)])
+    bulk_people(database, LANGUAGES, per_language, first_address=3000000)
 
 
 @pytest.fixture
@@ -64,15 +51,9 @@ def database(tmp_path: Path):
 
 
 def rank(settings, target: str) -> list[str]:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app, lambda: settings.translation)
-    result = CliRunner().invoke(app, ["translation", "rank", "--tsv", str(DATA / f"tico19_en-{target}_40.tsv"),
-                                      "--from", "en", "--to", target, "--sample", "20", "--json"])
+    cli = translation_cli(settings.translation)
+    result = cli("translation", "rank", "--tsv", str(DATA / f"tico19_en-{target}_40.tsv"),
+                 "--from", "en", "--to", target, "--sample", "20", "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)["order"]
 

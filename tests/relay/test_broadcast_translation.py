@@ -8,14 +8,15 @@ import shutil
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from relay.delivery import approvals, deliveries, outbox
 from relay.app.settings import load_settings
 from relay.core.db import Database
-from relay.core.models import Broadcast, BroadcastText, Delivery, Endpoint, Subscriber, TranslationMemoryEntry
+from relay.core.models import Broadcast, BroadcastText, Delivery, Subscriber, TranslationMemoryEntry
 from relay.delivery.outbox import BroadcastError, BroadcastRequest
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
+from tests.relay.conftest import bulk_people
 from translation.fallback import NOTES
 
 pytestmark = pytest.mark.skipif(shutil.which("lt-proc") is None, reason="Apertium not installed "
@@ -29,17 +30,7 @@ PROTECTED = ["18:00", "12/01/2026", "+1 202 555 0100", "https://example.org/floo
 
 
 def crowd(database: Database, per_language: int) -> None:
-    """Bulk-load recipients spread over LANGUAGES (setup, not what is measured)."""
-    now = datetime.now(timezone.utc)
-    count = per_language * len(LANGUAGES)
-    with database.engine.begin() as connection:
-        connection.execute(insert(Subscriber.__table__), [
-            {"id": i, "language": LANGUAGES[i % len(LANGUAGES)], "timezone": "UTC", "tier": "observer",
-             "consent_crisis": True, "consent_webinar": True, "consent_notice": True, "created_at": now,
-             "updated_at": now} for i in range(1, count + 1)])
-        connection.execute(insert(Endpoint.__table__), [
-            {"id": i, "subscriber_id": i, "channel": "sms", "address": f"+1202{2000000 + i:07d}",
-             "opted_out": False, "unreachable": False, "created_at": now} for i in range(1, count + 1)])
+    bulk_people(database, LANGUAGES, per_language, first_address=2000000)
 
 
 # Only Apertium here: argos reads its directories once per process at import, and tests/translation owns
