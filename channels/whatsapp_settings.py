@@ -12,7 +12,7 @@ from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate
 from channels.sms_settings import SmsSettings
 
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")  # a Content Template's SID, from Twilio's Content API
-MESSAGING_LIMITS = (1_000, 10_000, 100_000, 0)  # Meta's business tiers: unique people per rolling 24 h; 0 unlimited
+MESSAGING_LIMITS = (250, 1_000, 10_000, 100_000, 0)  # Meta's tiers: unique people per rolling 24 h (250: unverified); 0 unlimited
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
@@ -57,7 +57,7 @@ class WhatsAppSettings(BaseModel):
     @classmethod
     def _tier(cls, value: int) -> int:
         if value not in MESSAGING_LIMITS:
-            raise ValueError(f"messaging_limit {value} is not a WhatsApp tier: one of 1000, 10000, 100000, "
+            raise ValueError(f"messaging_limit {value} is not a WhatsApp tier: one of 250, 1000, 10000, 100000, "
                              "or 0 for unlimited")
         return value
 
