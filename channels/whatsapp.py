@@ -73,6 +73,7 @@ class WhatsAppChannel:
         self._messages = client.messages  # imports twilio's REST tree now, not inside the first broadcast
 
     async def stop(self) -> None:
+        await self.conversations.close()
         http, self._http, self._messages = self._http, None, None
         if http is not None:
             await http.close()

@@ -6,12 +6,17 @@
 
 The window is read from the relay's own record of inbound messages (`last_inbound`, given by the relay);
 a cached answer can only be older than the truth, so a cache says "inside" only when it is.
-The conversations are kept in the relay's database under the channel's state (`put`), restored at start.
+The conversations are kept in the relay's database under the channel's state (`put`), restored at start;
+they are written just after the send is let through, by one owned task, so a crash forgets at most the
+last few (a second's worth), which then count again only if the same people are sent a template.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -20,6 +25,7 @@ from channels.base import QuotaExhausted
 LastInbound = Callable[[Sequence[str]], Awaitable[Mapping[str, datetime]]]
 Put = Callable[[str, str], Awaitable[None]]
 DAY = timedelta(hours=24)
+log = logging.getLogger("channels.whatsapp")
 
 
 def utcnow() -> datetime:
@@ -79,6 +85,8 @@ class Conversations:
                 self._open[address] = when
         self._expiry = [(when, address) for address, when in self._open.items()]
         heapq.heapify(self._expiry)
+        self._unsaved: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def count(self) -> int:
@@ -103,5 +111,31 @@ class Conversations:
                                  retry_after=max(1.0, wait), code="63018")
         self._open[address] = now
         heapq.heappush(self._expiry, (now, address))
-        if self._put is not None:  # kept before the send: a restart must not forget whom it counted
-            await self._put(address, now.isoformat())
+        if self._put is not None:
+            # Written by a task of its own, in order, off the send's path: a database write before each
+            # send would jitter the pacing at 80 msg/s. A crash can forget the last few (see `close`).
+            self._unsaved.put_nowait((address, now.isoformat()))
+            if self._writer is None:
+                self._writer = asyncio.get_running_loop().create_task(self._write(), name="whatsapp-conversations")
+
+    async def _write(self) -> None:
+        assert self._put is not None
+        while True:
+            address, at = await self._unsaved.get()
+            try:
+                await self._put(address, at)
+            except Exception:  # the count in memory still holds; a restart may forget this one person
+                log.exception("could not keep the WhatsApp conversation with %s", address)
+            finally:
+                self._unsaved.task_done()
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Write what is still unsaved (within `timeout`), then stop the writer."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._unsaved.join(), timeout)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer

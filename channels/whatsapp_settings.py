@@ -28,7 +28,9 @@ class WhatsAppSettings(BaseModel):
     # 24-hour window) in a rolling 24 h, across its senders. One of 1000, 10000, 100000; 0 = unlimited.
     messaging_limit: int = 1_000
     messages_per_second: Rate = 80.0  # Twilio's default per WhatsApp sender
-    burst: Positive = 1.0
+    # Messages a sender may send at once after a pause (the dispatcher catches up after each claim): Twilio
+    # queues a WhatsApp sender's excess rather than refusing it, so a few at once cost nothing.
+    burst: Positive = 4.0
     # Language -> approved Content Template SID ("HX" + 32 hex); its variable {{1}} carries the message.
     templates: dict[str, str] = Field(default_factory=dict)
     # The template for a language that has none of its own; None: such a person fails over instead.
