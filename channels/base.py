@@ -20,6 +20,7 @@ class Outbound:
     sender: str  # the sender key: a phone number, a bot token's id, a Matrix user id
     to: str  # the endpoint address on this channel
     text: str
+    language: str = ""  # the language of `text` (WhatsApp picks the approved template of that language)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,16 @@ class RateLimited(TransientError):
     """The provider refused for throughput; `retry_after` seconds is its own advice when given."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class QuotaExhausted(TransientError):
+    """A quota over a long window has no room for this message now (WhatsApp's messaging limit: so many
+    unique people per rolling 24 h). The dispatcher holds this one delivery until `retry_after` seconds
+    from now, costs it no attempt, and goes on with the sender's other deliveries: nothing was sent."""
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
 

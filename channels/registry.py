@@ -7,11 +7,13 @@ from channels.matrix_spec import SPEC as MATRIX
 from channels.sms_spec import SPEC as SMS
 from channels.spec import ChannelSpec
 from channels.telegram_spec import SPEC as TELEGRAM
+from channels.whatsapp_spec import SPEC as WHATSAPP
 
 SPECS: tuple[ChannelSpec, ...] = (
     SMS,
     TELEGRAM,
     MATRIX,
+    WHATSAPP,
 )
 
 

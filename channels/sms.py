@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
 # Beyond the shared template words: whole values seen in Twilio quick-starts.
 _OPTED_OUT = {21610}
-_UNREACHABLE = {21211, 21612, 21614}
-_RATE_LIMIT_CODE = 20429
+_UNREACHABLE = {21211, 21612, 21614, 63003, 63024}  # 63003/63024: no WhatsApp account at that number
+_RATE_LIMIT_CODES = {20429, 63018}  # 63018: a WhatsApp sender over its throughput or messaging limit
 _MAX_CONNECTIONS = 256  # the benchmark runs ~100 sends at once; each needs its own keep-alive socket
 
 # The Retry-After header of the last 429 seen in this task: TwilioRestException keeps the status and
@@ -151,7 +151,7 @@ class SmsChannel:
         self.settings = settings
         self._numbers = frozenset(settings.numbers)
         self._limit = SenderLimit(rate=settings.segments_per_second, burst=settings.burst)
-        self._http: _PooledTwilioHttp | None = None
+        self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
         self._messages: MessageList | None = None  # the account's Messages resource, resolved once in start()
 
@@ -167,16 +167,10 @@ class SmsChannel:
     async def start(self) -> None:
         if self._client is not None:
             return
-        self._http = _PooledTwilioHttp(self.settings.api_base_url, self.settings.timeout_seconds)
-        token = self.settings.auth_token.get_secret_value()
         # A non-empty environment mapping keeps the client from reading TWILIO_* from os.environ:
         # configuration comes from our settings object only.
-        self._client = _Client(
-            self.settings.account_sid,
-            token,
-            http_client=self._http,
-            environment={"TWILIO_ACCOUNT_SID": self.settings.account_sid},
-        )
+        self._http, self._client = open_client(self.settings.account_sid, self.settings.auth_token.get_secret_value(),
+                                               self.settings.api_base_url, self.settings.timeout_seconds)
         # The first access imports twilio's whole REST API tree (about half a second): pay it at start-up,
         # not in the middle of the first crisis broadcast, and keep the resource instead of walking
         # client -> api -> account -> messages on every send.
@@ -214,22 +208,36 @@ class SmsChannel:
             error_code=str(message.error_code) if message.error_code else None,
         )
 
-    @contextlib.contextmanager
-    def _typed_errors(self) -> Iterator[None]:
-        """Every way a call to Twilio fails, as the errors of channels/base.py."""
-        marker = _retry_after.set(None)
-        try:
-            yield
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise _classify(exc, _retry_after.get()) from None
-        except (asyncio.TimeoutError, TimeoutError):
-            raise TransientError(f"Twilio did not answer within {self.settings.timeout_seconds}s") from None
-        except aiohttp.ClientError as exc:
-            raise TransientError(f"cannot reach Twilio: {type(exc).__name__}: {exc}") from None
-        except (TwilioException, ValueError) as exc:  # e.g. a 2xx whose body is not JSON
-            raise TransientError(f"unreadable answer from Twilio: {exc}") from None
-        finally:
-            _retry_after.reset(marker)
+    def _typed_errors(self) -> contextlib.AbstractContextManager[None]:
+        return typed_errors(self.settings.timeout_seconds)
+
+
+@contextlib.contextmanager
+def typed_errors(timeout_seconds: float) -> Iterator[None]:
+    """Every way a call to Twilio fails, as the errors of channels/base.py (WhatsApp's adapter uses it too)."""
+    marker = _retry_after.set(None)
+    try:
+        yield
+    except (TwilioRestException, TwilioServiceException) as exc:
+        raise _classify(exc, _retry_after.get()) from None
+    except (asyncio.TimeoutError, TimeoutError):
+        raise TransientError(f"Twilio did not answer within {timeout_seconds}s") from None
+    except aiohttp.ClientError as exc:
+        raise TransientError(f"cannot reach Twilio: {type(exc).__name__}: {exc}") from None
+    except (TwilioException, ValueError) as exc:  # e.g. a 2xx whose body is not JSON
+        raise TransientError(f"unreadable answer from Twilio: {exc}") from None
+    finally:
+        _retry_after.reset(marker)
+
+
+def open_client(account_sid: str, auth_token: str, api_base_url: str | None,
+                timeout_seconds: float) -> tuple[AsyncTwilioHttpClient, Client]:
+    """twilio's client over one pooled aiohttp session, reading nothing from os.environ; call it inside the
+    running event loop. Close the first item when done. (The WhatsApp adapter sends through it too: the
+    SDK stays imported in this module alone.)"""
+    http = _PooledTwilioHttp(api_base_url, timeout_seconds)
+    client = _Client(account_sid, auth_token, http_client=http, environment={"TWILIO_ACCOUNT_SID": account_sid})
+    return http, client
 
 
 def _classify(exc: TwilioRestException | TwilioServiceException, retry_after: str | None) -> ChannelError:
@@ -239,7 +247,7 @@ def _classify(exc: TwilioRestException | TwilioServiceException, retry_after: st
     text = exc.msg if isinstance(exc, TwilioRestException) else f"{exc.title}: {exc.detail or ''}"
     detail = f"Twilio {status} (code {code}): {text}"
     code_str = str(code) if code is not None else None
-    if status == 429 or code == _RATE_LIMIT_CODE:
+    if status == 429 or code in _RATE_LIMIT_CODES:
         return RateLimited(detail, retry_after=_seconds(retry_after), code=code_str)
     if code in _OPTED_OUT:
         return RecipientUnreachable(detail, code=code_str, opted_out=True)
@@ -296,6 +304,9 @@ def _verify(auth_token: str, url: str, params: Mapping[str, str], signature: str
     raise InvalidSignature(f"X-Twilio-Signature does not match a request to {url}")
 
 
+verify_signature = _verify  # the WhatsApp webhooks are signed exactly as SMS ones
+
+
 def _require(params: Mapping[str, str], *names: str) -> None:
     missing = [name for name in names if name not in params]
     if missing:
@@ -317,6 +328,9 @@ def _check_fields(params: Mapping[str, str]) -> None:
             raise ValueError(f"{name} {value[:40]!r} is not a phone number or address Twilio would send")
     if "\x00" in params["Body"] or len(params["Body"]) > _MAX_BODY:
         raise ValueError(f"Body has a NUL character or more than {_MAX_BODY} characters")
+
+
+require_fields, check_fields = _require, _check_fields
 
 
 def parse_inbound(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> Inbound:

@@ -26,6 +26,10 @@ class Capabilities:
     delivery_receipts: bool = False  # the provider pushes a receipt after the send (SMS status callbacks)
     read_receipts: bool = False
     max_length: int = 0  # characters of one message the provider accepts (0: no stated limit)
+    # Free-form text only within this many hours of the person's last inbound message; outside it the
+    # adapter sends an approved template (WhatsApp: 24). 0: no such rule. The relay gives such an adapter
+    # `last_inbound` (address -> when that person last wrote) and the compose preview counts the templates.
+    reply_window_hours: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Lifecycle:
         delivered_after_s: float,
         undeliverable: frozenset[str],
         stats: dict[str, int],
+        read_after_s: float = 0.0,
         workers: int = 32,
         queue_size: int = 10_000,
     ) -> None:
@@ -48,9 +49,11 @@ class Lifecycle:
         self._callback_delay = callback_delay_s
         self._delivered_after = delivered_after_s
         self._undeliverable = undeliverable
+        self._read_after = read_after_s
         self._stats = stats
         self._to_send: asyncio.Queue[tuple[float, SimMessage]] = asyncio.Queue()
         self._to_finish: asyncio.Queue[tuple[float, SimMessage]] = asyncio.Queue()
+        self._to_read: asyncio.Queue[tuple[float, SimMessage]] = asyncio.Queue()
         per_worker = max(1, queue_size // workers)
         self._outboxes: list[asyncio.Queue[tuple[str, dict[str, str]]]] = [
             asyncio.Queue(maxsize=per_worker) for _ in range(workers)
@@ -64,6 +67,7 @@ class Lifecycle:
         self._session = session
         self._own(self._advance(self._to_send, self._mark_sent))
         self._own(self._advance(self._to_finish, self._mark_final))
+        self._own(self._advance(self._to_read, self._mark_read))
         for outbox in self._outboxes:
             self._own(self._post_callbacks(outbox))
 
@@ -99,6 +103,10 @@ class Lifecycle:
             await step(due, message)
 
     async def _mark_sent(self, due: float, message: SimMessage) -> None:
+        if message.fail_with is not None:  # WhatsApp refused it after the 201: one "failed" callback
+            message.set_status("failed", *message.fail_with)
+            await self._notify(message)
+            return
         message.set_status("sent")
         self._to_finish.put_nowait((due + self._delivered_after, message))
         await self._notify(message)
@@ -108,6 +116,12 @@ class Lifecycle:
             message.set_status("undelivered", *UNREACHABLE_HANDSET)
         else:
             message.set_status("delivered")
+            if message.read:
+                self._to_read.put_nowait((due + self._read_after, message))
+        await self._notify(message)
+
+    async def _mark_read(self, due: float, message: SimMessage) -> None:
+        message.set_status("read")
         await self._notify(message)
 
     async def _notify(self, message: SimMessage) -> None:
@@ -123,6 +137,9 @@ class Lifecycle:
             "To": message.to,
             "ApiVersion": API_VERSION,
         }
+        if message.to.startswith("whatsapp:"):
+            params["ChannelPrefix"] = "whatsapp"
+            params["ChannelToAddress"] = message.to.removeprefix("whatsapp:")
         if message.messaging_service_sid:
             params["MessagingServiceSid"] = message.messaging_service_sid
         if message.error_code is not None:

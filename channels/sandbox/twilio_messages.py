@@ -61,6 +61,10 @@ def _error(status: int, code: int, message: str, headers: Mapping[str, str] | No
 class MessagesResource:
     """The REST side of the simulated account."""
 
+    _error = staticmethod(_error)
+    _e164_or_none = staticmethod(_e164_or_none)
+    _is_callback_url = staticmethod(_is_callback_url)
+
     def _reject(self, status: int, code: int, message: str) -> web.Response:
         self._stats["rejected"] += 1
         return _error(status, code, message)
@@ -112,6 +116,8 @@ class MessagesResource:
         if not self._authorised(request):
             return self._reject(401, 20003, "Authenticate")
         form = await request.post()
+        if str(form.get("From") or "").startswith("whatsapp:") or str(form.get("To") or "").startswith("whatsapp:"):
+            return await self._create_whatsapp(form)
         to, body = str(form.get("To") or "").strip(), str(form.get("Body") or "")
         from_, service = str(form.get("From") or "").strip(), form.get("MessagingServiceSid")
         if not to:
@@ -150,12 +156,13 @@ class MessagesResource:
         return web.Response(status=201, text=json.dumps(message.resource()), content_type="application/json")
 
     def _accept(
-        self, sender: str, to: str, body: str, segments: int, direction: str, callback: str | None
+        self, sender: str, to: str, body: str, segments: int, direction: str, callback: str | None, **extra: object
     ) -> SimMessage:
         now = datetime.now(timezone.utc)
         message = SimMessage(
             sid=new_sid("SM"), account_sid=self.settings.account_sid, to=to, from_=sender, body=body,
             segments=segments, direction=direction, created=now, updated=now, status_callback=callback,
+            **extra,  # type: ignore[arg-type]
         )  # fmt: skip
         assert self._log is not None
         self._log.append(message)  # before the 201: the JSONL never lags what the client was told

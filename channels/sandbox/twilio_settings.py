@@ -3,10 +3,11 @@ the field, rather than halfway through a benchmark."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from channels.phone import normalise_e164
 from channels.sandbox.twilio_limits import Outage
+from channels.sandbox.twilio_whatsapp import WhatsAppSimSettings
 
 
 class TwilioSimSettings(BaseModel):
@@ -26,6 +27,8 @@ class TwilioSimSettings(BaseModel):
     outages: list[Outage] = Field(default_factory=list)
     undeliverable_numbers: list[str] = Field(default_factory=list)
     seed: int | None = None
+    whatsapp: WhatsAppSimSettings | None = None  # the account's WhatsApp senders, if it has any
+    log_name: str = "sms.jsonl"  # under <data_dir>/sandbox/: each simulator of a sandbox writes its own
 
     @field_validator("account_sid", "auth_token")
     @classmethod
@@ -37,8 +40,6 @@ class TwilioSimSettings(BaseModel):
     @field_validator("numbers", "undeliverable_numbers")
     @classmethod
     def _e164(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if info.field_name == "numbers" and not value:
-            raise ValueError("numbers is empty: the simulated account needs at least one From number")
         return [normalise_e164(raw) for raw in value]
 
     @field_validator("error_rate")
@@ -56,3 +57,9 @@ class TwilioSimSettings(BaseModel):
         if value < 0:
             raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _some_sender(self) -> "TwilioSimSettings":
+        if not self.numbers and self.whatsapp is None:
+            raise ValueError("numbers is empty: the simulated account needs at least one From number")
+        return self

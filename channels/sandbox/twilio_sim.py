@@ -24,10 +24,11 @@ from channels.sandbox.twilio_lifecycle import Lifecycle
 from channels.sandbox.twilio_limits import FaultPlan, Outage, ThroughputLimiter
 from channels.sandbox.twilio_settings import TwilioSimSettings
 from channels.sandbox.twilio_store import API_VERSION, MessageLog, SimMessage, new_sid
+from channels.sandbox.twilio_whatsapp import WhatsAppResource, WhatsAppSimSettings, WhatsAppState
 from channels.sms import webhook_signature
 from channels.sms_text import segment_count
 
-__all__ = ["Outage", "TwilioSimSettings", "TwilioSimulator", "InboundFailed", "serve"]
+__all__ = ["Outage", "TwilioSimSettings", "TwilioSimulator", "InboundFailed", "WhatsAppSimSettings", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,18 @@ class InboundFailed(RuntimeError):
     """The relay did not take an injected inbound SMS (refused, errored or unreachable)."""
 
 
-class TwilioSimulator(LocalServer, MessagesResource):
-    """The simulated Twilio account: start it, point a client at `base_url`, read `stats` and the JSONL."""
+class TwilioSimulator(LocalServer, MessagesResource, WhatsAppResource):
+    """The simulated Twilio account: start it, point a client at `base_url`, read `stats` and the JSONL.
+    With `settings.whatsapp` it also has WhatsApp senders (channels/sandbox/twilio_whatsapp.py)."""
 
-    JSONL_NAME = "sms.jsonl"
+    InboundFailed = InboundFailed
 
     def __init__(self, settings: TwilioSimSettings, data_dir: Path) -> None:
         self.settings = settings
         self.data_dir = Path(data_dir)
         self._numbers = frozenset(settings.numbers)
+        self.JSONL_NAME = settings.log_name
+        self._whatsapp = WhatsAppState(settings.whatsapp) if settings.whatsapp is not None else None
         token = settings.auth_token
         self._sign = functools.partial(webhook_signature, token)
         self._auth_header = aiohttp.encode_basic_auth(settings.account_sid, token)
@@ -52,7 +56,8 @@ class TwilioSimulator(LocalServer, MessagesResource):
         self._faults = FaultPlan(settings.error_rate, settings.outages, settings.seed)
         self._stats = dict.fromkeys(
             ("accepted", "segments", "rate_limited", "rejected", "faults", "replies",
-             "callbacks_sent", "callbacks_failed", "inbound_sent"), 0,
+             "callbacks_sent", "callbacks_failed", "inbound_sent", "templates", "free_form",
+             "window_violations", "tier_violations"), 0,
         )  # fmt: skip
         self._messages: dict[str, SimMessage] = {}
         self._lifecycle = Lifecycle(
@@ -62,6 +67,7 @@ class TwilioSimulator(LocalServer, MessagesResource):
             delivered_after_s=settings.delivered_after_ms / 1000,
             undeliverable=frozenset(settings.undeliverable_numbers),
             stats=self._stats,
+            read_after_s=settings.whatsapp.read_after_ms / 1000 if settings.whatsapp else 0.0,
         )
         self._log: MessageLog | None = None
         self._runner: web.AppRunner | None = None
@@ -78,7 +84,7 @@ class TwilioSimulator(LocalServer, MessagesResource):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on host:port (0 = any free port) and return the bound port."""
-        self._log = MessageLog(self.data_dir / "sandbox" / "sms.jsonl")
+        self._log = MessageLog(self.jsonl_path)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         self._lifecycle.start(self._session)
         self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -123,6 +129,7 @@ class TwilioSimulator(LocalServer, MessagesResource):
         app.router.add_post(f"{base}.json", self._create_message)
         app.router.add_get(f"{base}/{{sid}}.json", self._fetch_message)
         app.router.add_post("/sandbox/sms/inbound", self._inbound_route)
+        app.router.add_post("/sandbox/whatsapp/inbound", self._whatsapp_inbound_route)
         app.router.add_get("/sandbox/stats", self._stats_route)
         return app
 
@@ -165,6 +172,12 @@ class TwilioSimulator(LocalServer, MessagesResource):
             account_sid=self.settings.account_sid, sid=message_sid or new_sid("SM"), from_=from_, to=to,
             body=body, segments=segment_count(body),
         )  # fmt: skip
+        return await self._post_inbound(url, params, to, from_)
+
+    async def _post_inbound(self, url: str, params: dict[str, str], ours: str, theirs: str) -> str:
+        """Post one signed inbound webhook; the replies in its answer are sent from `ours` to `theirs`."""
+        if self._session is None:
+            raise InboundFailed("the Twilio simulator is not started")
         headers = {
             "X-Twilio-Signature": self._sign(url, params),
             "User-Agent": "TwilioProxy/1.1",
@@ -180,7 +193,7 @@ class TwilioSimulator(LocalServer, MessagesResource):
             raise InboundFailed(f"the relay answered HTTP {status} to the inbound webhook: {reply[:200]}")
         self._stats["inbound_sent"] += 1
         for text in reply_texts(reply, content_type):
-            self._accept(to, from_, text, segment_count(text), "outbound-reply", None)
+            self._accept(ours, theirs, text, segment_count(text), "outbound-reply", None)
         return reply
 
     async def _inbound_route(self, request: web.Request) -> web.StreamResponse:

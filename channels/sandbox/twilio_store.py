@@ -44,6 +44,10 @@ class SimMessage:
     error_code: int | None = None
     error_message: str | None = None
     sent: datetime | None = None
+    content_sid: str | None = None  # WhatsApp: the template sent instead of a free-form body
+    content_variables: str | None = None
+    fail_with: tuple[int, str] | None = None  # WhatsApp: the error its first callback reports (63016, 63018)
+    read: bool = False  # WhatsApp: the person's app reports "read" after "delivered"
 
     def set_status(self, status: str, error_code: int | None = None, error_message: str | None = None) -> None:
         self.status = status
@@ -92,4 +96,6 @@ class MessageLog(JsonlLog):
             "segments": message.segments,
             "direction": message.direction,
             "at": message.created.isoformat(),
+            **({"content_sid": message.content_sid, "content_variables": message.content_variables}
+               if message.content_sid else {}),
         })

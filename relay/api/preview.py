@@ -3,19 +3,22 @@ charges and how long the providers' limits make it take.
 
 Everything comes from the parts that will do the sending: the outbox's own audience filter and text
 choice (the same translation memory, so a preview pays for the translation the send then reuses),
-channels/sms_text.py for encoding and segments, the configured senders and their rates.
+channels/sms_text.py for encoding and segments, the configured senders and their rates, and for a channel
+with a reply window (WhatsApp) how many recipients are outside it and get the approved template instead.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels import registry
 from relay.delivery import outbox
+from relay.inbound import history
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
 from relay.core.models import Endpoint, Subscriber
@@ -70,12 +73,34 @@ def channel_rates(settings: Settings) -> dict[str, float | None]:
     return rates
 
 
+def outside_window(session: Session, request: BroadcastRequest, channels: list[str],
+                   now: datetime) -> dict[tuple[str, str], int]:
+    """Per (channel, language): recipients on a channel with a reply window (WhatsApp's 24 h) who have not
+    written within it, so that they get the channel's approved template instead of the text."""
+    cells: dict[tuple[str, str], int] = {}
+    for name in channels:
+        hours = registry.spec(name).capabilities.reply_window_hours
+        if not hours:
+            continue
+        rows = session.execute(
+            select(Subscriber.language, func.count())
+            .select_from(Endpoint)
+            .join(Subscriber, Endpoint.subscriber_id == Subscriber.id)
+            .where(outbox._audience_filter(request, channels), Endpoint.channel == name,
+                   ~history.wrote_since(name, history.window_start(now, hours)))
+            .group_by(Subscriber.language)
+        ).all()
+        cells.update({(name, language): int(n) for language, n in rows})
+    return cells
+
+
 def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings: Settings, *,
             machine: MachineTranslate | None, note: UntranslatedNote | None, approval: ApprovalPolicy) -> dict:
     outbox.validate(request)
     channels = sorted(planned_senders(settings))
     with sessions() as session:  # closed before translating: on SQLite every transaction holds the write lock
         counts = count(session, request, channels)
+        templates = outside_window(session, request, channels, datetime.now(timezone.utc))
     by_language = counts.by_language()
     texts = outbox.texts_for_languages(request, sorted(by_language), machine, note)
     prices = settings.console
@@ -95,6 +120,8 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
             row = {"channel": channel, "recipients": recipients, "cost": round(cost, 4)}
             if "segments" in measured:
                 row.update(encoding=measured["encoding"], units=measured["characters"], segments=measured["segments"])
+            if (channel, language) in templates or registry.spec(channel).capabilities.reply_window_hours:
+                row["template"] = templates.get((channel, language), 0)  # outside the window: the template
             channel_rows.append(row)
             total_cost += cost
         languages.append({"language": language, "recipients": by_language.get(language, 0), "text": text.text,

@@ -69,6 +69,7 @@ class ChannelCost(BaseModel):
     encoding: str | None = None  # SMS only: GSM-7 or UCS-2
     units: int | None = None
     segments: int | None = None  # per message
+    template: int | None = None  # WhatsApp: recipients outside their 24-hour window, sent the template instead
     cost: float
 
 

@@ -75,6 +75,9 @@ class Program:
             sections = ", ".join(f"[{spec.name}]" for spec in registry.SPECS)
             raise SetupError(f"no channel is configured: add one of the sections {sections}, or run with --sandbox")
         options = await self._restore_channel_state(configured)
+        for spec, _ in configured:  # WhatsApp: free-form only within 24 h of the person's last message
+            if spec.capabilities.reply_window_hours:
+                options.setdefault(spec.name, {})["last_inbound"] = self._last_inbound(spec.name)
         self.channels = build_channels(self.settings, options)
         for channel in self.channels.values():
             await channel.start()
@@ -117,6 +120,16 @@ class Program:
             prepared = spec.prepare(section, self.settings.public_url)
             if prepared is not section:
                 self.settings = self.settings.model_copy(update={spec.name: prepared})
+
+    def _last_inbound(self, channel: str):
+        """When each person last wrote on `channel`, read from the inbound messages the relay stored (any
+        process of the relay may have taken them)."""
+        from relay.inbound.history import last_inbound
+
+        async def lookup(addresses):
+            return await self.database.run(last_inbound, channel, list(addresses))
+
+        return lookup
 
     def _state_put(self, prefix: str):
         async def put(key: str, value: str) -> None:

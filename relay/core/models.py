@@ -267,7 +267,11 @@ class InboundMessage(Base):
     """Every accepted inbound message, keyed by the provider's id so that a replay is processed once."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id", name="uq_inbound_channel_provider_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id", name="uq_inbound_channel_provider_id"),
+        # When each person last wrote on a channel: WhatsApp's 24-hour window (relay/inbound/history.py).
+        Index("ix_inbound_channel_sender_received", "channel", "sender", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))

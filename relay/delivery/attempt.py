@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from channels.base import (Channel, ChannelError, Outbound, PermanentError, RateLimited, RecipientMoved,
-                           RecipientUnreachable)
+from channels.base import (Channel, ChannelError, Outbound, PermanentError, QuotaExhausted, RateLimited,
+                           RecipientMoved, RecipientUnreachable)
 from relay.core import metrics
 from relay.delivery import deliveries
 from relay.delivery.backoff import Backoff
@@ -34,11 +34,14 @@ class RetryPolicy:
 
 async def attempt(channel: Channel, sender: str, item: Claimed, text: str, policy: RetryPolicy) -> Outcome:
     """One send, and what it came to: the provider's answer classified into the outcome to record."""
-    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text)
+    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text, language=item.language)
     started = time.monotonic()
     try:
         receipt = await channel.send(message)
         metrics.observe_send(channel.name, "accepted", time.monotonic() - started)
+    except QuotaExhausted as exc:  # nothing sent; this one waits for room, the sender goes on with the others
+        return Outcome(item.id, "requeue", error=f"quota exhausted ({exc})",
+                       retry_at=deliveries.retry_time(policy.clock(), exc.retry_after))
     except RateLimited as exc:
         metrics.observe_send(channel.name, "rate_limited", time.monotonic() - started)
         # The provider says this sender is going too fast: pause the whole sender, not just this row.

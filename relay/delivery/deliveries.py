@@ -241,8 +241,10 @@ def mark_endpoint(session: Session, endpoint_id: int, *, opted_out: bool, reason
                  f"endpoint:{endpoint_id}", reason=reason)
 
 
+# "read" (WhatsApp) is kept as a receipt of its own (provider_receipts) and, should it come first, means
+# delivered.
 RECEIPT_STATUS = {"delivered": DeliveryStatus.delivered.value, "undelivered": DeliveryStatus.failed.value,
-                  "failed": DeliveryStatus.failed.value}
+                  "failed": DeliveryStatus.failed.value, "read": DeliveryStatus.delivered.value}
 
 
 def _apply(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:

@@ -7,22 +7,23 @@ with the same per-recipient header, to the next ranked endpoint on a channel thi
 tried on for this broadcast. Never twice on one channel; each failure is carried over once (the
 `failovers` row); a person with no channel left is recorded as exhausted.
 
-"Not read within N minutes" is not implemented: it needs read receipts, and none of our channels gives
-them (Twilio reports delivery, not reading; Telegram's Bot API has no read receipts at all; Matrix has
-read receipts but our adapter does not report them yet). Failover today is on permanent failure only.
+"Not read within N minutes" (`[failover] unread_minutes`) also carries a message over, on channels whose
+spec reports reading (`read_receipts`: WhatsApp's `read` status callback). SMS and Telegram report no
+reading, and Matrix's adapter does not report it yet, so there failover is on permanent failure only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from channels import registry
 from relay.core import audit
-from relay.core.models import Broadcast, Delivery, DeliveryStatus, Endpoint, Subscriber
+from relay.core.models import Broadcast, Delivery, DeliveryStatus, Endpoint, ProviderReceipt, Subscriber
 from relay.networks.relays import add_delivery
 from relay.networks.models import Failover
 
@@ -58,24 +59,44 @@ def set_order(session: Session, subscriber_id: int, channels: Sequence[str], *, 
 
 
 def fail_over_due(session: Session, now: datetime, senders: Mapping[str, Sequence[str]],
-                  limit: int = 1000) -> list[Carried]:
-    """Carry each permanently failed delivery not yet looked at to the person's next channel."""
-    failed = session.execute(
+                  limit: int = 1000, *, unread_minutes: float | None = None) -> list[Carried]:
+    """Carry each permanently failed delivery not yet looked at to the person's next channel, and, with
+    `unread_minutes`, each one a reading channel reached that long ago without a `read` receipt."""
+    carried = _carry(session, now, senders, _candidates(now, limit).where(
+        Delivery.status == DeliveryStatus.failed.value), lambda delivery: delivery.last_error or "failed")
+    reading = [spec.name for spec in registry.SPECS if spec.capabilities.read_receipts]
+    if unread_minutes and reading:
+        read = (select(ProviderReceipt.id)
+                .where(ProviderReceipt.provider_message_id == Delivery.provider_message_id,
+                       ProviderReceipt.channel == Delivery.channel, ProviderReceipt.status == "read")
+                .exists())
+        unread = _candidates(now, limit).where(
+            Delivery.channel.in_(reading),
+            Delivery.status.in_([DeliveryStatus.sent.value, DeliveryStatus.delivered.value]),
+            Delivery.sent_at < now - timedelta(minutes=unread_minutes), ~read)
+        carried += _carry(session, now, senders, unread, lambda _: f"not read within {unread_minutes:g} minutes")
+    return carried
+
+
+def _candidates(now: datetime, limit: int):
+    return (
         select(Delivery, Endpoint.subscriber_id, Broadcast)
         .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
         .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
         .outerjoin(Failover, Failover.failed_delivery_id == Delivery.id)
-        .where(Delivery.status == DeliveryStatus.failed.value, Failover.failed_delivery_id.is_(None),
-               Endpoint.failover_rank.is_not(None), Broadcast.status == "queued",
-               or_(Broadcast.expires_at.is_(None), Broadcast.expires_at > now))
+        .where(Failover.failed_delivery_id.is_(None), Endpoint.failover_rank.is_not(None),
+               Broadcast.status == "queued", or_(Broadcast.expires_at.is_(None), Broadcast.expires_at > now))
         .order_by(Delivery.id)
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
-    ).all()
+    )
+
+
+def _carry(session: Session, now: datetime, senders: Mapping[str, Sequence[str]], query, why) -> list[Carried]:
     carried = []
-    for delivery, subscriber_id, broadcast in failed:
+    for delivery, subscriber_id, broadcast in session.execute(query).all():
         endpoint = _next_endpoint(session, broadcast.id, subscriber_id, senders)
-        reason = (delivery.last_error or "failed")[:255]
+        reason = why(delivery)[:255]
         following = None
         if endpoint is not None:
             following = add_delivery(session, broadcast, endpoint, delivery.language, senders, now,

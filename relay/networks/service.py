@@ -58,7 +58,8 @@ class NetworkService:
             Job("poll-reask", settings.polls.check_seconds,
                 lambda s, now: poll_reask.reask_due(s, now, settings.polls.reask_minutes, senders)),
             Job("failover", settings.failover.check_seconds,
-                lambda s, now: failover.fail_over_due(s, now, senders)),
+                lambda s, now: failover.fail_over_due(s, now, senders,
+                                                      unread_minutes=settings.failover.unread_minutes)),
         ]
         self._leases = leases_for(program.database.engine, settings.data_dir)
         self._tasks.spawn(self._loop(program), name=self.name)

@@ -47,3 +47,7 @@ class FailoverSettings(_Section):
     check_seconds: float = Field(
         5.0, gt=0, description="How often `relay run` carries failed deliveries to the person's next channel."
     )
+    unread_minutes: float | None = Field(
+        None, gt=0, description="Also carry a message over when a channel that reports reading (WhatsApp) "
+        "delivered it this many minutes ago and it is still unread. None: on permanent failure only.",
+    )

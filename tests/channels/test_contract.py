@@ -139,7 +139,54 @@ async def _matrix(tmp_path, request) -> Harness:
     return harness
 
 
-HARNESSES = {"sms": _sms, "telegram": _telegram, "matrix": _matrix}
+async def _whatsapp(tmp_path, request) -> Harness:
+    from datetime import datetime, timedelta, timezone
+
+    from channels.sandbox.twilio_whatsapp import WhatsAppSimSettings
+    from channels.whatsapp import WhatsAppChannel
+    from channels.whatsapp_settings import WhatsAppSettings
+
+    person, template = "+50937004444", "HX" + "c4" * 16
+    sim = TwilioSimulator(TwilioSimSettings(account_sid=SID, auth_token=TOKEN, numbers=[], log_name="wa.jsonl",
+                                            whatsapp=WhatsAppSimSettings(senders=[FROM], templates=[template],
+                                                                         messages_per_second=0.1,
+                                                                         tolerance_messages=0)),
+                          tmp_path / "whatsapp")
+    await sim.start()
+    sim._whatsapp.last_inbound[(FROM, person)] = datetime.now(timezone.utc)  # type: ignore[union-attr]
+
+    async def last_inbound(addresses):  # the relay's record: this person wrote a minute ago
+        return {a: datetime.now(timezone.utc) - timedelta(minutes=1) for a in addresses if a == person}
+
+    channel = WhatsAppChannel(WhatsAppSettings(account_sid=SID, auth_token=TOKEN, senders=[FROM],
+                                               templates={"en": template}, api_base_url=sim.base_url),
+                              last_inbound=last_inbound)
+    await channel.start()
+
+    async def held() -> list[str]:
+        if not sim.jsonl_path.exists():
+            return []
+        rows = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines() if line.strip()]
+        return [row["body"] for row in rows if row["to"] == f"whatsapp:{person}"]
+
+    async def say(text: str) -> Inbound:
+        url = "https://relay.example.net/webhooks/whatsapp/inbound"
+        form = {"MessageSid": "SM" + "cd" * 16, "AccountSid": SID, "From": f"whatsapp:{person}",
+                "To": f"whatsapp:{FROM}", "Body": text, "ProfileName": "Ana"}
+        hook = registry.spec("whatsapp").webhooks[0]
+        headers = {"x-twilio-signature": webhook_signature(TOKEN, url, form)}
+        return hook.parse(WebhookCall(channel.settings, url, headers, form, b""))
+
+    async def rate_limited() -> None:
+        await channel.send(Outbound(delivery_id=90, sender=FROM, to=person, text="one"))
+        await channel.send(Outbound(delivery_id=91, sender=FROM, to=person, text="two"))
+
+    harness = Harness(channel, FROM, person, "+999123", held, say, rate_limited, person)
+    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
+    return harness
+
+
+HARNESSES = {"sms": _sms, "telegram": _telegram, "matrix": _matrix, "whatsapp": _whatsapp}
 
 
 def test_every_channel_in_the_registry_has_a_contract_harness():
