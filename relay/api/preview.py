@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels import registry
 from relay.delivery import outbox
+from relay.fatigue import hold as fatigue_hold
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
 from relay.core.models import Endpoint, Subscriber
@@ -76,6 +78,8 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
     channels = sorted(planned_senders(settings))
     with sessions() as session:  # closed before translating: on SQLite every transaction holds the write lock
         counts = count(session, request, channels)
+        quiet = fatigue_hold.preview(session, request, outbox._audience_filter(request, channels), settings,
+                                     datetime.now(timezone.utc))
     by_language = counts.by_language()
     texts = outbox.texts_for_languages(request, sorted(by_language), machine, note)
     prices = settings.console
@@ -119,4 +123,5 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
         "cost": round(total_cost, 4),
         "currency": prices.currency,
         "needs_second_approval": settings.console.two_person_extreme and request.severity == "Extreme",
+        "quiet_hours": quiet,
     }
