@@ -132,7 +132,7 @@ def test_a_person_who_moved_zones_after_it_reached_them_is_not_reached_again(db)
 
 def relay(cwd, *args):
     return subprocess.run([sys.executable, "-m", "relay.app.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()}, timeout=120)
+                          env={**os.environ, "PYTHONPATH": os.getcwd(), "COLUMNS": "200"}, timeout=120)
 
 
 def test_the_cli_schedules_lists_reschedules_and_cancels_with_clear_errors(tmp_path):
