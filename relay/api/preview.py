@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels import registry
 from relay.delivery import outbox
+from relay.fatigue import hold as fatigue_hold
 from relay.inbound import history
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
@@ -100,7 +101,9 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
     channels = sorted(planned_senders(settings))
     with sessions() as session:  # closed before translating: on SQLite every transaction holds the write lock
         counts = count(session, request, channels)
-        templates = outside_window(session, request, channels, datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        templates = outside_window(session, request, channels, now)
+        quiet = fatigue_hold.preview(session, request, outbox._audience_filter(request, channels), settings, now)
     by_language = counts.by_language()
     texts = outbox.texts_for_languages(request, sorted(by_language), machine, note)
     prices = settings.console
@@ -146,4 +149,5 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
         "cost": round(total_cost, 4),
         "currency": prices.currency,
         "needs_second_approval": settings.console.two_person_extreme and request.severity == "Extreme",
+        "quiet_hours": quiet,
     }

@@ -103,6 +103,13 @@ class PreviewOut(BaseModel):
     cost: float
     currency: str
     needs_second_approval: bool
+    # relay/fatigue: deliveries that would wait for their people's quiet hours, and when the last goes
+    quiet_hours: "QuietHoursPreview | None" = None
+
+
+class QuietHoursPreview(BaseModel):
+    waiting: int
+    last_release: str | None = None
 
 
 class BroadcastCreated(BaseModel):

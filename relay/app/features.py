@@ -21,11 +21,13 @@ from relay.core import cli_subscribers, hooks
 from relay.core import models as core_models
 from relay.core.feature import Feature
 from relay.core.service import Service
+from relay.fatigue.feature import FEATURE as FATIGUE
 from relay.inbound import commands
 from relay.inbound.feature import FEATURE as SUBSCRIBING
 from relay.integrity.feature import FEATURE as INTEGRITY
 from relay.networks.feature import FEATURE as NETWORKS
 from relay.reports.feature import FEATURE as REPORTS
+from relay.schedules.feature import FEATURE as SCHEDULES
 
 PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
 
@@ -36,6 +38,8 @@ FEATURES: tuple[Feature, ...] = (
     BRIDGES,  # messages in bridged rooms (asked first)
     NETWORKS,  # ACK from relay nodes; poll answers
     BROADCASTS,  # /broadcast, the broadcast CLI
+    SCHEDULES,  # relay broadcast schedule | scheduled | reschedule | unschedule; the runner service
+    FATIGUE,  # LESS/MORE, TZ, QUIET; quiet hours and the daily cap on every planned broadcast (after the relays' rows)
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
     REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console

@@ -53,6 +53,8 @@ class Program:
     # What this process runs. `relay run`: all three. `relay worker`: no web server (any number of them
     # share one PostgreSQL database; leases keep each sender, inbound loop and service in one process).
     # `relay serve`: the web side alone (webhooks, API), for as many processes as the load needs.
+    # The dispatcher's clock (tests of scheduled sends and quiet hours drive time; None: the real one).
+    clock: Callable[[], Any] | None = None
     web: bool = True
     dispatch: bool = True
     background: bool = True
@@ -90,6 +92,7 @@ class Program:
                 self.channels,
                 self.settings.dispatcher,
                 leases_for(self.database.engine, self.settings.data_dir),
+                **({"clock": self.clock} if self.clock is not None else {}),
             )
             self.inbound_extras["wake_dispatcher"] = self._wake_dispatcher
             self.inbound_extras["pace_recipient"] = self.dispatcher.pace_recipient

@@ -65,6 +65,7 @@ function route() {
   if (page === "crises") { show("crises"); loadCrises(arg); return; }
   show("compose");
   loadDrafts();
+  loadScheduled();
 }
 
 function show(page) {
@@ -157,6 +158,11 @@ function renderPreview(result, request) {
       el("li", {}, `${e.channel}: ${e.units} ${e.channel === "sms" ? "segment" : "message"}${e.units === 1 ? "" : "s"}` +
          (e.rate_per_second ? ` at ${e.rate_per_second}/s, ${seconds(e.seconds)}` : ", no rate limit")))),
     ...(result.needs_second_approval ? [el("p", { class: "badge wait" }, "Extreme: a second coordinator must approve")] : []),
+    ...(result.quiet_hours && result.quiet_hours.waiting
+      ? [el("p", { id: "quiet-hours", class: "badge wait" },
+            `${result.quiet_hours.waiting} deliver${result.quiet_hours.waiting === 1 ? "y waits" : "ies wait"} for ` +
+            `quiet hours; the last goes at ${new Date(result.quiet_hours.last_release).toLocaleString()}`)]
+      : []),
   );
   const keep = {};
   for (const area of document.querySelectorAll("textarea[data-override]")) keep[area.dataset.override] = area.value;
@@ -214,6 +220,23 @@ async function loadDrafts() {
             location.hash = `#delivery/${result.id}`;
           } catch (error) { showError(error.message); }
         } }, "Approve and send"))));
+}
+
+async function loadScheduled() {
+  if (!state.me.can["broadcast.view"]) return;
+  const items = await api("/api/scheduled-broadcasts").catch(() => []);
+  $("scheduled").hidden = !items.length;
+  $("scheduled-list").replaceChildren(...items.map((s) => {
+    const next = Object.values(s.due).sort()[0];
+    const when = s.send_at ? new Date(s.send_at).toLocaleString() : `${s.local_time} in each recipient's time zone`;
+    return el("div", { class: "list-item", "data-schedule": s.id },
+      el("span", {}, `#${s.id} ${s.kind}, ${when}` + (next ? ` (next: ${new Date(next).toLocaleString()})` : "") +
+         `: ${s.body.slice(0, 80)}`),
+      state.me.can["broadcast.cancel"] ? el("button", { type: "button", onclick: async () => {
+        try { await api(`/api/scheduled-broadcasts/${s.id}`, { method: "DELETE" }); loadScheduled(); }
+        catch (error) { showError(error.message); }
+      } }, "Cancel") : null);
+  }));
 }
 
 async function confirmed() {

@@ -78,8 +78,15 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, settings: "Settings | None" = None) -> sessionmaker[Session]:
+    """Every session knows its relay's configuration (`settings_of`): a plan hook runs inside whoever's
+    transaction planned the broadcast (CLI, API, alerts, a chat command) and reads its section there."""
+    return sessionmaker(engine, expire_on_commit=False, info={"settings": settings})
+
+
+def settings_of(session: Session) -> "Settings | None":
+    """The configuration of the Database this session came from (None for a bare sessionmaker)."""
+    return session.info.get("settings")
 
 
 class SetupError(Exception):
@@ -137,6 +144,6 @@ class Database:
                     f"the database schema is at {current or 'nothing'}, this relay needs {head}: "
                     "run `relay db upgrade` (or `relay init`)"
                 )
-        return cls(engine, make_sessionmaker(engine))
+        return cls(engine, make_sessionmaker(engine, settings))
 
 

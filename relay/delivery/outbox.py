@@ -286,11 +286,14 @@ def plan_broadcast(
     actor: str,
     session: Session | None = None,
     stamp: Callable[[Session, Broadcast], None] | None = None,
+    now: datetime | None = None,
 ) -> PlannedBroadcast:
     """Create the broadcast, its texts and all its deliveries; return only after they are committed.
 
     With `session`, everything happens in that caller's transaction instead (a chat command that
     broadcasts commits the broadcast together with the inbound message that asked for it).
+    `now`: when the rows become due, the moment the plan hooks reason about (quiet hours); the caller's
+    clock (a scheduled send's), else the real time.
     """
     validate(request)
     channels = sorted(senders)
@@ -312,7 +315,7 @@ def plan_broadcast(
                 text.origin = "untranslated"
             else:
                 held.append(text.language)
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     priority = KIND_PRIORITY[BroadcastKind(request.kind)]
     with (sessions.begin() if own else nullcontext(session)) as session:
         broadcast = Broadcast(

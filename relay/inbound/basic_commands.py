@@ -99,6 +99,10 @@ def start(context: CommandContext) -> str:
     if context.endpoint is None:
         return context.reply("not_subscribed")
     subscribers.opt_in(context.session, context.endpoint, actor=context.actor)
+    person = context.endpoint.subscriber
+    if person.consent_crisis and not (person.consent_webinar or person.consent_notice):
+        # START also undoes LESS (relay/fatigue): crisis only is the one way to have just crisis consent
+        person.consent_webinar = person.consent_notice = True
     return context.reply("started")
 
 
