@@ -2,6 +2,7 @@
 
 from relay.api import broadcasts, cli, models, moderation, network, people
 from relay.api import reports as report_queue
+from relay.api import templates as template_routes
 from relay.api.settings import ConsoleSettings
 from relay.core.feature import Feature
 
@@ -11,5 +12,6 @@ FEATURE = Feature(
     secret_keys=(("console", "metrics_token"),),
     models=(models,),
     cli=(("tokens", cli.app),),
-    api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router),
+    api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router,
+                 template_routes.router),
 )

@@ -26,6 +26,7 @@ from relay.inbound.feature import FEATURE as SUBSCRIBING
 from relay.integrity.feature import FEATURE as INTEGRITY
 from relay.networks.feature import FEATURE as NETWORKS
 from relay.reports.feature import FEATURE as REPORTS
+from relay.templates.feature import FEATURE as TEMPLATES
 
 PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
 
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     BRIDGES,  # messages in bridged rooms (asked first)
     NETWORKS,  # ACK from relay nodes; poll answers
     BROADCASTS,  # /broadcast, the broadcast CLI
+    TEMPLATES,  # relay templates: pre-approved texts with fields
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
     REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console
