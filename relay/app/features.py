@@ -28,6 +28,7 @@ from relay.integrity.feature import FEATURE as INTEGRITY
 from relay.networks.feature import FEATURE as NETWORKS
 from relay.reports.feature import FEATURE as REPORTS
 from relay.schedules.feature import FEATURE as SCHEDULES
+from relay.templates.feature import FEATURE as TEMPLATES
 
 PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
 
@@ -40,6 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     BROADCASTS,  # /broadcast, the broadcast CLI
     SCHEDULES,  # relay broadcast schedule | scheduled | reschedule | unschedule; the runner service
     FATIGUE,  # LESS/MORE, TZ, QUIET; quiet hours and the daily cap on every planned broadcast (after the relays' rows)
+    TEMPLATES,  # relay templates: pre-approved texts with fields
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
     REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console

@@ -34,6 +34,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "subscribers.manage": frozenset({K}),  # e.g. a person's failover order
     "tokens.manage": frozenset({K}),  # mint or revoke API tokens: a token acts with its subscriber's tier
     "translator.register": frozenset({C, P, K, M}),
+    "templates.manage": frozenset({K}),  # add pre-approved templates (their human texts skip approval)
+    "templates.view": frozenset({P, K}),  # list templates and their SMS budgets
+    "retention.manage": frozenset({K}),  # see and run the retention purge
     # the HTTP API and console (relay/api/): reading is checked like writing
     "console.login": frozenset({O, C, P, K, M}),  # who am I, which pages may I open
     "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached

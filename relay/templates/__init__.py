@@ -1,0 +1,1 @@
+"""Pre-approved message templates: named fields, human texts per language, an SMS budget per language."""
