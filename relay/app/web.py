@@ -35,7 +35,7 @@ from relay.app.settings import Settings
 from relay.core.db import Database
 from relay.core.group_commit import GroupCommit
 from relay.api import app as api_app
-from relay.app import features
+from relay.app import features, http_deadlines
 
 if TYPE_CHECKING:
     from relay.inbound.loops import ChatInbound
@@ -61,6 +61,10 @@ class WebhookRequest:
 Webhook = Callable[[WebhookRequest], Awaitable[Reply]]
 
 
+class ClientGone(Exception):
+    """The connection closed before the request body was complete."""
+
+
 class WebhookServer:
     """Pure-ASGI front: POSTs to known webhook paths are handled here, everything else goes to `app`."""
 
@@ -79,7 +83,10 @@ class WebhookServer:
             await self._send(send, Reply(405, "use POST"))
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await self._read(receive, headers)
+        try:
+            body = await self._read(receive, headers)
+        except ClientGone:  # a partial body is never handled as if it were whole
+            return
         if body is None:
             await self._send(send, Reply(413, "request body too large"))
             return
@@ -108,6 +115,8 @@ class WebhookServer:
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
+            if message["type"] == "http.disconnect":  # the client went (or its deadline passed)
+                raise ClientGone
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -250,7 +259,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 async def serve(app: WebhookServer, sock: socket.socket) -> EmbeddedServer:
     """Start serving on an already bound socket; returns once the server accepts connections."""
-    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    limits = app.settings.http
+    http = http_deadlines.protocol(header_seconds=limits.header_timeout_seconds,
+                                   body_seconds=limits.body_timeout_seconds)
+    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=http,
+                                           timeout_keep_alive=limits.keep_alive_seconds))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():

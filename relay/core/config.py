@@ -49,6 +49,13 @@ class HttpSettings(Section):
         "computed over it. Defaults to http://host:port.",
     )
     max_body_bytes: int = Field(65536, gt=0, description="Larger webhook bodies are refused with 413.")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="A request's line and headers must arrive within this long of the "
+        "connection (or of the request's first byte); else 408 and the connection is closed (slow-loris).")
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="A request's body must arrive whole within this long of its headers, "
+        "however slowly it trickles; else 408 and the connection is closed.")
+    keep_alive_seconds: int = Field(5, gt=0, le=300, description="An idle kept-alive connection is closed after this.")
 
 
 class DispatcherSettings(Section):
