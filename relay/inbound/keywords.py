@@ -21,7 +21,9 @@ HELP_WORDS = frozenset({"HELP", "INFO"})
 
 UNKNOWN = "unknown"  # the name of a `/word` or `!word` that is no command of ours
 
-_CHAT_COMMAND = re.compile(r"^[/!](?P<word>[A-Za-z][A-Za-z0-9_]*)(?:@[A-Za-z0-9_]+)?$")  # on the folded first word
+# On the folded first word. Any letter may start the word: Matrix users type `!más` or `!moins` in their
+# own language, and a command word in the vocabulary must work with `/` or `!` as it does bare.
+_CHAT_COMMAND = re.compile(r"^[/!](?P<word>[^\W\d_]\w*)(?:@[A-Za-z0-9_]+)?$")
 _HEAD = re.compile(r"(?P<head>\S+)(?P<rest>.*)", re.DOTALL)
 
 
