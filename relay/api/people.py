@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api", responses=PROBLEMS)
 # What the console shows or hides for the person logged in (the server checks again on every request).
 CONSOLE_ACTIONS = ("broadcast.everyone", "broadcast.own_audience", "broadcast.view", "broadcast.cancel",
                    "flags.review", "subscribers.manage", "subscribers.view", "relays.view", "poll.results",
-                   "crisis.view", "crisis.activate", "translation.approve")
+                   "crisis.view", "crisis.activate", "translation.approve", "templates.view")
 
 
 def _out(s: Subscriber) -> dict:

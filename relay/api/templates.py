@@ -11,17 +11,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as FastPath
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Relay, relay
-from relay.api.schemas import AudienceIn, Strict
+from relay.api.models import BroadcastDraft
+from relay.api.schemas import AudienceIn, BroadcastCreated, BroadcastIn, Strict
+from relay.core import audit
 from relay.core.cli_identity import broadcast_action
 from relay.delivery.outbox import Audience
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 from relay.templates import sending, store
-from relay.templates.fields import TemplateError
+from relay.templates.fields import TemplateError, fill
+from relay.templates.fields import check_values as fields_checked_values
 
 router = APIRouter(prefix="/api", tags=["templates"], responses=PROBLEMS)
 
@@ -128,13 +132,46 @@ async def add_template(data: TemplateIn, who: Principal = Depends(principal), r:
     return await run_in_threadpool(work)
 
 
-@router.post("/templates/{name}/send", response_model=TemplateSent, status_code=201)
+def _draft_of(template, data: TemplateSendIn) -> BroadcastIn:
+    """The broadcast a second coordinator approves: the template's texts with these values filled in (a
+    pre-approved template does not waive the second person an Extreme alert needs)."""
+    values = fields_checked_values(template.fields, data.values)
+    filled = {t.language: fill(t.text, values) for t in template.texts}
+    body = filled.pop(template.source_language)
+    return BroadcastIn(kind=template.kind, severity=data.severity, urgency=data.urgency, certainty=data.certainty,
+                       body=body, language=template.source_language, audience=data.audience, human_texts=filled,
+                       expires_minutes=data.expires_minutes)
+
+
+@router.post("/templates/{name}/send", response_model=TemplateSent, status_code=201,
+             responses={202: {"model": BroadcastCreated, "description": "Extreme: waits for a second coordinator"}})
 async def send_template(name: TemplateName, data: TemplateSendIn, who: Principal = Depends(principal),
-                        r: Relay = Depends(relay)) -> dict:
-    """Fill the fields and queue the broadcast; answered once every delivery row is committed."""
+                        r: Relay = Depends(relay)):
+    """Fill the fields and queue the broadcast; answered once every delivery row is committed. With
+    `[console] two_person_extreme`, an Extreme send waits as a draft, as a composed one does."""
     action = broadcast_action(who.operator(), tuple(data.audience.regions), tuple(data.audience.topics))
     await run_in_threadpool(allow, r.database, who, action)
     expires = (datetime.now(timezone.utc) + timedelta(minutes=data.expires_minutes)) if data.expires_minutes else None
+    if r.settings.console.two_person_extreme and data.severity == "Extreme":
+        def keep(session) -> int:
+            try:
+                template = store.find(session, name)
+            except TemplateError as exc:
+                raise HTTPException(404, str(exc)) from None
+            try:
+                request = _draft_of(template, data)
+            except TemplateError as exc:
+                raise HTTPException(422, str(exc)) from None
+            draft = BroadcastDraft(request=request.model_dump(mode="json"), created_by=who.actor)
+            session.add(draft)
+            session.flush()
+            audit.record(session, who.actor, "broadcast.draft", f"draft:{draft.id}", severity=data.severity,
+                         template=name)
+            return draft.id
+
+        draft_id = await r.database.run(keep)
+        return JSONResponse(BroadcastCreated(draft_id=draft_id, status="awaiting_second_approval").model_dump(),
+                            status_code=202)
 
     def work():
         with r.database.sessions() as session:

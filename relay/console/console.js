@@ -4,7 +4,7 @@
 "use strict";
 
 const state = { token: sessionStorage.getItem("relay.token"), me: null, previewTimer: null, previewSeq: 0,
-                stream: null, lastPreview: null };
+                stream: null, lastPreview: null, templates: {} };
 const $ = (id) => document.getElementById(id);
 const LANGUAGE_NAMES = new Intl.DisplayNames(["en"], { type: "language" });
 
@@ -66,6 +66,7 @@ function route() {
   show("compose");
   loadDrafts();
   loadScheduled();
+  loadTemplates();
 }
 
 function show(page) {
@@ -104,12 +105,81 @@ function signOut() {
 
 function list(value) { return value.split(",").map((s) => s.trim()).filter(Boolean); }
 
+// --- templates: pre-approved texts with {fields} ---------------------------------------------------
+
+async function loadTemplates() {
+  if (!state.me.can["templates.view"]) return;
+  const items = await api("/api/templates").catch(() => []);
+  state.templates = Object.fromEntries(items.map((t) => [t.name, t]));
+  $("template-picker").hidden = !items.length;
+  const select = $("template");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, "None: write a message"),
+    ...items.map((t) => el("option", { value: t.name },
+      `${t.name} (${t.kind}, ${Object.keys(t.texts).length} language${Object.keys(t.texts).length === 1 ? "" : "s"})`)));
+  select.value = state.templates[chosen] ? chosen : "";
+}
+
+function chosenTemplate() { return state.templates[$("template").value] || null; }
+
+function fieldValues() {
+  const values = {};
+  for (const input of document.querySelectorAll("input[data-field]")) values[input.dataset.field] = input.value;
+  return values;
+}
+
+// As relay/templates/fields.py fills them: `{name}` becomes its value, `{{` and `}}` are literal braces.
+// A field not yet typed stays `{name}` in the preview, so the coordinator sees what is still missing.
+function fillTemplate(text, values) {
+  return text.replace(/\{\{|\}\}|\{([a-z][a-z0-9_]*)\}/g,
+    (match, name) => (name === undefined ? match[0] : (values[name] || match)));
+}
+
+function pickTemplate() {
+  const t = chosenTemplate();
+  const form = $("compose-form");
+  $("body").readOnly = Boolean(t);
+  form.language.readOnly = Boolean(t);
+  form.poll.disabled = Boolean(t);
+  if (!t) {
+    $("template-fields").replaceChildren();
+    $("template-budget").replaceChildren();
+    $("body").value = "";
+    schedulePreview();
+    return;
+  }
+  form.kind.value = t.kind;
+  form.language.value = t.source_language;
+  $("template-fields").replaceChildren(...Object.entries(t.fields).map(([name, longest]) => {
+    const id = `field-${name}`;
+    return el("div", {},
+      el("label", { for: id }, `{${name}} `, el("span", { class: "help" }, `at most ${longest} characters`)),
+      el("input", { id, "data-field": name, maxlength: longest, required: true, autocomplete: "off" }));
+  }));
+  $("template-budget").replaceChildren(...t.budget.map((b) => el("li", { "data-language": b.language },
+    `${languageName(b.language)}: ${b.encoding}, ${b.segments} segment${b.segments === 1 ? "" : "s"} at the longest values`)));
+  applyTemplate();
+}
+
+function applyTemplate() {
+  const t = chosenTemplate();
+  if (t) $("body").value = fillTemplate(t.texts[t.source_language], fieldValues());
+}
+
+function templateTexts() {
+  const t = chosenTemplate();
+  const values = fieldValues();
+  return Object.fromEntries(Object.entries(t.texts).filter(([lang]) => lang !== t.source_language)
+    .map(([lang, text]) => [lang, fillTemplate(text, values)]));
+}
+
 function draft() {
   const form = $("compose-form");
   const humanTexts = {};
   for (const area of document.querySelectorAll("textarea[data-override]")) {
     if (area.value.trim()) humanTexts[area.dataset.override] = area.value;
   }
+  if (chosenTemplate()) Object.assign(humanTexts, templateTexts());
   return {
     kind: form.kind.value, severity: form.severity.value, body: form.body.value,
     language: form.language.value.trim() || undefined,
@@ -195,6 +265,8 @@ function renderPreview(result, request) {
 
 async function send() {
   const request = draft();
+  const empty = [...document.querySelectorAll("input[data-field]")].find((input) => !input.value.trim());
+  if (chosenTemplate() && empty) { showError(`Field {${empty.dataset.field}} is empty.`); empty.focus(); return; }
   if (!request.body.trim()) { showError("The message is empty."); $("body").focus(); return; }
   await preview();
   const p = state.lastPreview;
@@ -242,7 +314,12 @@ async function loadScheduled() {
 async function confirmed() {
   if ($("confirm").returnValue !== "send") return;
   try {
-    const result = await api("/api/broadcasts", { method: "POST", body: draft() });
+    const t = chosenTemplate();
+    const request = draft();
+    const result = t
+      ? await api(`/api/templates/${encodeURIComponent(t.name)}/send`, { method: "POST", body: {
+          values: fieldValues(), severity: request.severity, audience: request.audience } })
+      : await api("/api/broadcasts", { method: "POST", body: request });
     if (result.status === "awaiting_second_approval") {
       showError(`Draft ${result.draft_id} waits for a second coordinator's approval.`);
       loadDrafts();
@@ -507,7 +584,11 @@ $("login-form").addEventListener("submit", async (event) => {
   } catch (error) { showError(error.message); }
 });
 $("signout").addEventListener("click", signOut);
-$("compose-form").addEventListener("input", (event) => { if (!event.target.dataset.override) schedulePreview(); });
+$("compose-form").addEventListener("input", (event) => {
+  if (event.target.dataset.field) applyTemplate();
+  if (!event.target.dataset.override) schedulePreview();
+});
+$("template").addEventListener("change", pickTemplate);
 $("compose-form").addEventListener("change", schedulePreview);
 $("send").addEventListener("click", send);
 $("confirm").addEventListener("close", confirmed);
