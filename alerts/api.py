@@ -20,7 +20,7 @@ from alerts import timeline, webinars
 from alerts.config import alerts_settings
 from alerts.ics import session_calendar
 from alerts.models import Crisis, WebinarSeries, WebinarSession
-from relay import audit
+from relay import audit, scope
 from relay import Principal, allow, principal
 from relay import PROBLEMS, ApiInput, Id, Relay, iso, relay
 
@@ -73,11 +73,14 @@ class WebinarOut(BaseModel):
     rsvp: dict[str, int]
 
 
-def _crisis(session, crisis_id: int) -> Crisis:
+def _crisis(session, crisis_id: int, who: Principal) -> Crisis:
+    """The crisis, if its region is one of the caller's (relay/core/scope.py); else the same 404."""
     try:
-        return crises.get(session, crisis_id)
+        found = crises.get(session, crisis_id)
     except crises.CrisisError as exc:
         raise HTTPException(404, str(exc)) from None
+    scope.check(who.scope(), scope.Place(frozenset({found.region})), f"crisis:{crisis_id}", f"no crisis {crisis_id}")
+    return found
 
 
 def _out(c: Crisis) -> dict:
@@ -91,7 +94,8 @@ def _out(c: Crisis) -> dict:
 def list_crises(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
     allow(r.database, who, "crisis.view")
     with r.database.sessions() as session:
-        return [_out(c) for c in session.scalars(select(Crisis).order_by(Crisis.id.desc()).limit(200))]
+        return [_out(c) for c in session.scalars(select(Crisis).where(who.scope().region_filter(Crisis.region))
+                                                 .order_by(Crisis.id.desc()).limit(200))]
 
 
 @router.post("/crises", response_model=CrisisOut, status_code=201)
@@ -113,7 +117,7 @@ def activate(data: CrisisIn, who: Principal = Depends(principal), r: Relay = Dep
 def close(crisis_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
     allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
     with r.database.sessions.begin() as session:
-        _crisis(session, crisis_id)
+        _crisis(session, crisis_id, who)
         try:
             found = crises.close(session, crisis_id, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
         except crises.CrisisError as exc:
@@ -128,7 +132,7 @@ def crisis_timeline(crisis_id: Id, export: Literal["json", "md"] | None = Query(
                     who: Principal = Depends(principal), r: Relay = Depends(relay)):
     allow(r.database, who, "crisis.view", f"crisis:{crisis_id}")
     with r.database.sessions() as session:
-        found = _crisis(session, crisis_id)
+        found = _crisis(session, crisis_id, who)
         records = timeline.as_records(timeline.entries(session, crisis_id))
         if export == "json":
             return Response(timeline.export_json(found, records), media_type="application/json",
@@ -144,7 +148,7 @@ def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r
     """A decision or an outcome, on the record as it happens."""
     allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
     with r.database.sessions.begin() as session:
-        _crisis(session, crisis_id)
+        _crisis(session, crisis_id, who)
         crises.note(session, crisis_id, data.text, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
         audit.record(session, who.actor, "crisis.note", f"crisis:{crisis_id}", via="api")
         last = timeline.as_records(timeline.entries(session, crisis_id))[-1]
@@ -155,9 +159,10 @@ def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r
 def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
     allow(r.database, who, "crisis.view")
     with r.database.sessions() as session:
-        series = {s.id: s for s in session.scalars(select(WebinarSeries))}
+        mine = who.scope()
+        series = {s.id: s for s in session.scalars(select(WebinarSeries)) if mine.sees(scope.audience_place(s.audience))}
         rows = []
-        for item in webinars.upcoming(session, datetime.now(timezone.utc))[:200]:
+        for item in [i for i in webinars.upcoming(session, datetime.now(timezone.utc)) if i.series_id in series][:200]:
             s = series.get(item.series_id)
             rows.append({"series_id": item.series_id, "topic": s.topic if s else "", "timezone": s.timezone if s else "UTC",
                          "session_id": item.id, "starts_at": iso(item.starts_at), "status": item.status,
