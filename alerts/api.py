@@ -7,6 +7,7 @@ Permissions, tokens and error answers are the core API's (relay/api/).
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -171,17 +172,25 @@ def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(re
 
 
 # Not part of the API spec: the link that webinar notices carry when `[alerts.webinars] ics_link` is on.
+# The .ics holds the private meeting link, so it is served only when that is on, and only under the
+# series' unguessable token: /webinars/TOKEN/SESSION.ics (the sequential /webinars/SESSION.ics is gone).
 calendars = APIRouter(tags=["webinars"])
+NOT_FOUND = "no such webinar session\n"
 
 
-@calendars.get("/webinars/{session_id}.ics", include_in_schema=False, response_model=None)
-def session_ics(session_id: int, r: Relay = Depends(relay)) -> Response:
-    """`GET /webinars/{session}.ics` on every process with a web side, leader of the scheduler or not."""
+@calendars.get("/webinars/{token}/{session_id}.ics", include_in_schema=False, response_model=None)
+def session_ics(token: str, session_id: str, r: Relay = Depends(relay)) -> Response:
+    """On every process with a web side, leader of the scheduler or not. Any miss (links off, unknown token,
+    a session of another series, a malformed id) is the same 404."""
+    if not alerts_settings(r.settings).webinars.ics_link or not session_id.isdigit() or len(session_id) > 10:
+        return Response(NOT_FOUND, status_code=404, media_type="text/plain")
     with r.database.sessions() as session:
-        item = session.get(WebinarSession, session_id)
-        if item is None:
-            return Response("no such webinar session\n", status_code=404, media_type="text/plain")
-        data = session_calendar(session.get(WebinarSeries, item.series_id), item, now=datetime.now(timezone.utc),
-                                domain=r.settings.http.host)
+        series = session.scalar(select(WebinarSeries).where(WebinarSeries.ics_token == token))
+        item = session.get(WebinarSession, int(session_id)) if series is not None else None
+        if item is None or not hmac.compare_digest(series.ics_token, token) or item.series_id != series.id:
+            return Response(NOT_FOUND, status_code=404, media_type="text/plain")
+        data = session_calendar(series, item, now=datetime.now(timezone.utc), domain=r.settings.http.host)
     return Response(data, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="webinar-{session_id}.ics"'})
+                    headers={"Content-Disposition": f'attachment; filename="webinar-{item.id}.ics"',
+                             "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+
