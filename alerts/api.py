@@ -7,6 +7,7 @@ Permissions, tokens and error answers are the core API's (relay/api/).
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -20,7 +21,7 @@ from alerts import timeline, webinars
 from alerts.config import alerts_settings
 from alerts.ics import session_calendar
 from alerts.models import Crisis, WebinarSeries, WebinarSession
-from relay import audit
+from relay import audit, scope
 from relay import Principal, allow, principal
 from relay import PROBLEMS, ApiInput, Id, Relay, iso, relay
 
@@ -73,11 +74,14 @@ class WebinarOut(BaseModel):
     rsvp: dict[str, int]
 
 
-def _crisis(session, crisis_id: int) -> Crisis:
+def _crisis(session, crisis_id: int, who: Principal) -> Crisis:
+    """The crisis, if its region is one of the caller's (relay/core/scope.py); else the same 404."""
     try:
-        return crises.get(session, crisis_id)
+        found = crises.get(session, crisis_id)
     except crises.CrisisError as exc:
         raise HTTPException(404, str(exc)) from None
+    scope.check(who.scope(), scope.Place(frozenset({found.region})), f"crisis:{crisis_id}", f"no crisis {crisis_id}")
+    return found
 
 
 def _out(c: Crisis) -> dict:
@@ -91,7 +95,8 @@ def _out(c: Crisis) -> dict:
 def list_crises(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
     allow(r.database, who, "crisis.view")
     with r.database.sessions() as session:
-        return [_out(c) for c in session.scalars(select(Crisis).order_by(Crisis.id.desc()).limit(200))]
+        return [_out(c) for c in session.scalars(select(Crisis).where(who.scope().region_filter(Crisis.region))
+                                                 .order_by(Crisis.id.desc()).limit(200))]
 
 
 @router.post("/crises", response_model=CrisisOut, status_code=201)
@@ -113,7 +118,7 @@ def activate(data: CrisisIn, who: Principal = Depends(principal), r: Relay = Dep
 def close(crisis_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
     allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
     with r.database.sessions.begin() as session:
-        _crisis(session, crisis_id)
+        _crisis(session, crisis_id, who)
         try:
             found = crises.close(session, crisis_id, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
         except crises.CrisisError as exc:
@@ -128,7 +133,7 @@ def crisis_timeline(crisis_id: Id, export: Literal["json", "md"] | None = Query(
                     who: Principal = Depends(principal), r: Relay = Depends(relay)):
     allow(r.database, who, "crisis.view", f"crisis:{crisis_id}")
     with r.database.sessions() as session:
-        found = _crisis(session, crisis_id)
+        found = _crisis(session, crisis_id, who)
         records = timeline.as_records(timeline.entries(session, crisis_id))
         if export == "json":
             return Response(timeline.export_json(found, records), media_type="application/json",
@@ -144,7 +149,7 @@ def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r
     """A decision or an outcome, on the record as it happens."""
     allow(r.database, who, "crisis.activate", f"crisis:{crisis_id}")
     with r.database.sessions.begin() as session:
-        _crisis(session, crisis_id)
+        _crisis(session, crisis_id, who)
         crises.note(session, crisis_id, data.text, actor=who.actor, tier=who.tier, now=datetime.now(timezone.utc))
         audit.record(session, who.actor, "crisis.note", f"crisis:{crisis_id}", via="api")
         last = timeline.as_records(timeline.entries(session, crisis_id))[-1]
@@ -155,9 +160,10 @@ def add_note(data: NoteIn, crisis_id: Id, who: Principal = Depends(principal), r
 def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(relay)) -> list[dict]:
     allow(r.database, who, "crisis.view")
     with r.database.sessions() as session:
-        series = {s.id: s for s in session.scalars(select(WebinarSeries))}
+        mine = who.scope()
+        series = {s.id: s for s in session.scalars(select(WebinarSeries)) if mine.sees(scope.audience_place(s.audience))}
         rows = []
-        for item in webinars.upcoming(session, datetime.now(timezone.utc))[:200]:
+        for item in [i for i in webinars.upcoming(session, datetime.now(timezone.utc)) if i.series_id in series][:200]:
             s = series.get(item.series_id)
             rows.append({"series_id": item.series_id, "topic": s.topic if s else "", "timezone": s.timezone if s else "UTC",
                          "session_id": item.id, "starts_at": iso(item.starts_at), "status": item.status,
@@ -166,17 +172,25 @@ def upcoming_webinars(who: Principal = Depends(principal), r: Relay = Depends(re
 
 
 # Not part of the API spec: the link that webinar notices carry when `[alerts.webinars] ics_link` is on.
+# The .ics holds the private meeting link, so it is served only when that is on, and only under the
+# series' unguessable token: /webinars/TOKEN/SESSION.ics (the sequential /webinars/SESSION.ics is gone).
 calendars = APIRouter(tags=["webinars"])
+NOT_FOUND = "no such webinar session\n"
 
 
-@calendars.get("/webinars/{session_id}.ics", include_in_schema=False, response_model=None)
-def session_ics(session_id: int, r: Relay = Depends(relay)) -> Response:
-    """`GET /webinars/{session}.ics` on every process with a web side, leader of the scheduler or not."""
+@calendars.get("/webinars/{token}/{session_id}.ics", include_in_schema=False, response_model=None)
+def session_ics(token: str, session_id: str, r: Relay = Depends(relay)) -> Response:
+    """On every process with a web side, leader of the scheduler or not. Any miss (links off, unknown token,
+    a session of another series, a malformed id) is the same 404."""
+    if not alerts_settings(r.settings).webinars.ics_link or not session_id.isdigit() or len(session_id) > 10:
+        return Response(NOT_FOUND, status_code=404, media_type="text/plain")
     with r.database.sessions() as session:
-        item = session.get(WebinarSession, session_id)
-        if item is None:
-            return Response("no such webinar session\n", status_code=404, media_type="text/plain")
-        data = session_calendar(session.get(WebinarSeries, item.series_id), item, now=datetime.now(timezone.utc),
-                                domain=r.settings.http.host)
+        series = session.scalar(select(WebinarSeries).where(WebinarSeries.ics_token == token))
+        item = session.get(WebinarSession, int(session_id)) if series is not None else None
+        if item is None or not hmac.compare_digest(series.ics_token, token) or item.series_id != series.id:
+            return Response(NOT_FOUND, status_code=404, media_type="text/plain")
+        data = session_calendar(series, item, now=datetime.now(timezone.utc), domain=r.settings.http.host)
     return Response(data, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="webinar-{session_id}.ics"'})
+                    headers={"Content-Disposition": f'attachment; filename="webinar-{item.id}.ics"',
+                             "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+

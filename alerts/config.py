@@ -120,7 +120,8 @@ class WebinarSettings(_Section):
                                  description="Reminders this long before each session.")
     horizon_days: int = Field(120, gt=0, description="Sessions are laid out this far ahead.")
     ics_link: bool = Field(False, description="Notices end with a link to the session's .ics at the relay's "
-                           "public URL (GET /webinars/ID.ics); off by default, as it lengthens every SMS.")
+                           "public URL (GET /webinars/TOKEN/ID.ics, the series' secret token); off by default, as it "
+                           "lengthens every SMS. Off, no .ics is served at all.")
 
     @field_validator("reminders")
     @classmethod

@@ -7,6 +7,7 @@ Built on relay.core.models.Base (its naming convention, UTC-aware datetimes); th
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -115,6 +116,13 @@ class WebinarSeries(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | cancelled
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The secret part of the series' calendar links (/webinars/TOKEN/SESSION.ics): the .ics carries the
+    # private meeting link, and session ids are sequential (migration 0020 gave older series one).
+    ics_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: new_ics_token())
+
+
+def new_ics_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits, 32 URL-safe characters
 
 
 class WebinarSession(Base):

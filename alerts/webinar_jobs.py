@@ -52,7 +52,7 @@ def fire(sender: Sender, session: Session, series: WebinarSeries, item: WebinarS
     template = "webinar_notice" if event.kind == "notice" else "webinar_reminder"
     public_url = sender.settings.public_url
 
-    calendar = f" {public_url}/webinars/{item.id}.ics" if ics_link and event.kind == "notice" else ""
+    calendar = f" {public_url}/webinars/{series.ics_token}/{item.id}.ics" if ics_link and event.kind == "notice" else ""
 
     def render(language: str, zone: str) -> str | None:
         text = texts.render(template, language, topic=series.topic, link=series.join_link,

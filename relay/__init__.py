@@ -62,6 +62,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "principal": ("relay.api.auth", 'principal'),
     "relay": ("relay.api.common", 'relay'),
     "replies": ("relay.inbound.replies", None),
+    "scope": ("relay.core.scope", None),
     "session_translator": ("relay.delivery.translation_hooks", 'session_translator'),
     "subscribers": ("relay.core.subscribers", None),
     "untranslated_note": ("relay.delivery.translation_hooks", 'untranslated_note'),

@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from relay.api.auth import allow, bearer, principal
 from relay.api.collector import DatabaseCollector
-from relay.core import metrics
+from relay.core import metrics, scope
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
 from relay.core.config import Settings
@@ -114,6 +114,15 @@ def install(app: FastAPI, settings: Settings, database: Database, extras: Mappin
     async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
         return JSONResponse({"detail": [{"loc": ["body"], "msg": "JSON nested too deeply",
                                          "type": "value_error"}]}, status_code=422)
+
+    @app.exception_handler(scope.Hidden)
+    async def hidden(request: Request, exc: scope.Hidden) -> JSONResponse:
+        """Out of the caller's regions: the answer of an id that does not exist, the attempt audited."""
+        def audit_it(session) -> None:
+            scope.refuse(session, exc.scope, exc.subject)
+
+        await database.run(audit_it)
+        return JSONResponse({"detail": exc.message}, status_code=404)
 
     @app.exception_handler(BroadcastError)
     async def broadcast_error(request: Request, exc: BroadcastError) -> JSONResponse:

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay.core import permissions
+from relay.core import permissions, scope
 from relay.api import tokens
 from relay.core.cli_identity import Operator
 from relay.core.db import Database
@@ -36,6 +36,10 @@ class Principal:
     def operator(self) -> Operator:
         """The same shape the CLI's broadcast rule (own audience or everyone) is written against."""
         return Operator(self.actor, self.tier, self.subscriber_id, self.regions, self.topics)
+
+    def scope(self) -> scope.Scope:
+        """What of broadcasts, reports, crises and polls this person may see: their regions (relay/core/scope.py)."""
+        return scope.of(self.actor, self.tier, self.regions)
 
 
 def database(request: Request) -> Database:

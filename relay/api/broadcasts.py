@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from relay.core import hooks
+from relay.core import hooks, scope
 from relay.delivery import approvals, deliveries, outbox
 from relay.core import audit
 from relay.networks import poll_reask, polls
@@ -171,18 +171,30 @@ async def approve_draft(draft_id: Id, who: Principal = Depends(principal), r: Re
 @router.get("/broadcasts", response_model=list[BroadcastSummary])
 def list_broadcasts(limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal),
                     r: Relay = Depends(relay)) -> list[dict]:
+    """The newest broadcasts the caller's regions see (relay/core/scope.py)."""
     allow(r.database, who, "broadcast.view")
     with r.database.sessions() as session:
-        rows = session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))
+        rows = scope.visible_broadcasts(session, who.scope(), select(Broadcast).order_by(Broadcast.id.desc()), limit)
         return [{"id": b.id, "kind": b.kind, "severity": b.severity, "body": b.body, "status": b.status,
                  "created_at": iso(b.created_at)} for b in rows]
 
 
-def _broadcast(session, broadcast_id: int) -> Broadcast:
+def _broadcast(session, broadcast_id: int, who: Principal) -> Broadcast:
+    """The broadcast, if it exists within the caller's regions; otherwise the same 404 either way."""
+    missing = f"no broadcast {broadcast_id}"
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise HTTPException(404, f"no broadcast {broadcast_id}")
+        raise HTTPException(404, missing)
+    scope.check(who.scope(), scope.broadcast_place(session, broadcast), f"broadcast:{broadcast_id}", missing)
     return broadcast
+
+
+def _unreached(session, broadcast_id: int, who: Principal) -> list[dict]:
+    """Who was not reached. Their addresses (and the provider's error, which may quote one) are personal
+    data: only for `subscribers.view`; anyone else gets the channel and status of each."""
+    personal = who.scope().personal_data
+    return [{"channel": c, "address": a if personal else None, "status": s, "error": e if personal else None}
+            for c, a, s, e in deliveries.unreached(session, broadcast_id)]
 
 
 @router.get("/broadcasts/{broadcast_id}", response_model=BroadcastOut)
@@ -190,10 +202,9 @@ def status(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Dep
     """Progress per channel and language, and who has not been reached (yet)."""
     allow(r.database, who, "broadcast.view", f"broadcast:{broadcast_id}")
     with r.database.sessions() as session:
-        b = _broadcast(session, broadcast_id)
+        b = _broadcast(session, broadcast_id, who)
         report = deliveries.report(session, broadcast_id).as_json()
-        unreached = [{"channel": c, "address": a, "status": s, "error": e}
-                     for c, a, s, e in deliveries.unreached(session, broadcast_id)]
+        unreached = _unreached(session, broadcast_id, who)
         return {"id": b.id, "kind": b.kind, "severity": b.severity, "body": b.body,
                 "source_language": b.source_language, "sender": b.sender, "status": b.status,
                 "created_at": iso(b.created_at), "audience": b.audience or {}, "progress": report,
@@ -207,7 +218,7 @@ async def events(request: Request, broadcast_id: Id, who: Principal = Depends(pr
                  r: Relay = Depends(relay)) -> EventSourceResponse:
     """Server-sent events: the progress twice a second until every delivery is final."""
     await run_in_threadpool(allow, r.database, who, "broadcast.view", f"broadcast:{broadcast_id}")
-    await r.database.run(_broadcast, broadcast_id)
+    await r.database.run(_broadcast, broadcast_id, who)
 
     async def stream():
         while True:
@@ -229,7 +240,7 @@ def cancel(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Dep
     """Stop what is not yet sent; what the providers already have cannot be recalled."""
     allow(r.database, who, "broadcast.cancel", f"broadcast:{broadcast_id}")
     with r.database.sessions.begin() as session:
-        count = deliveries.cancel(session, _broadcast(session, broadcast_id), actor=who.actor)
+        count = deliveries.cancel(session, _broadcast(session, broadcast_id, who), actor=who.actor)
     return {"id": broadcast_id, "cancelled": count}
 
 
@@ -239,7 +250,7 @@ def correct(data: CorrectionIn, broadcast_id: Id, who: Principal = Depends(princ
     """A correction to exactly the people the broadcast reached; what of it was not sent yet is stopped."""
     allow(r.database, who, "broadcast.correct", f"broadcast:{broadcast_id}")
     with r.database.sessions.begin() as session:
-        _broadcast(session, broadcast_id)
+        _broadcast(session, broadcast_id, who)
         correction_id, count = corrections.correct(
             session, broadcast_id, body=data.text, source_language=data.language or r.settings.default_language,
             header="correction_of_broadcast", actor=who.actor, settings=r.settings)
@@ -251,7 +262,7 @@ def texts(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Depe
     """Each language's text, and the machine drafts that wait for a person (severe crisis broadcasts)."""
     allow(r.database, who, "broadcast.view", f"broadcast:{broadcast_id}")
     with r.database.sessions() as session:
-        _broadcast(session, broadcast_id)
+        _broadcast(session, broadcast_id, who)
         rows = session.scalars(select(BroadcastText).where(BroadcastText.broadcast_id == broadcast_id)
                                .order_by(BroadcastText.language))
         return [{"language": t.language, "text": t.text, "origin": t.origin, "status": t.status, "draft": t.draft,
@@ -268,7 +279,7 @@ def approve_text(data: ApproveIn, broadcast_id: Id, language: Annotated[str, Fas
     went first with a note, the approved text follows to exactly those people."""
     allow(r.database, who, "translation.approve", f"broadcast:{broadcast_id}")
     with r.database.sessions.begin() as session:
-        _broadcast(session, broadcast_id)
+        _broadcast(session, broadcast_id, who)
         try:
             result = approvals.approve(session, broadcast_id, language, text=data.text, actor=who.actor)
         except BroadcastError as exc:
@@ -283,6 +294,7 @@ def approve_text(data: ApproveIn, broadcast_id: Id, language: Annotated[str, Fas
 def poll(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
     allow(r.database, who, "poll.results", f"broadcast:{broadcast_id}")
     with r.database.sessions() as session:
+        _broadcast(session, broadcast_id, who)
         found = poll_reask.poll_of(session, broadcast_id)
         if found is None:
             raise HTTPException(404, f"broadcast {broadcast_id} has no poll")

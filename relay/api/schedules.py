@@ -13,7 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, relay
 from relay.api.schemas import AudienceIn, Strict
+from relay.core import scope
 from relay.core.channels import planned_senders
+from relay.core.cli_identity import broadcast_action
 from relay.core.models import Subscriber
 from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.fatigue import commands as fatigue_commands
@@ -92,15 +94,18 @@ def _listed(session, r: Relay, schedule) -> dict:
 def list_scheduled(everything: bool = Query(False, alias="all"), who: Principal = Depends(principal),
                    r: Relay = Depends(relay)) -> list[dict]:
     allow(r.database, who, "broadcast.view")
+    mine = who.scope()
     with r.database.sessions() as session:
         return [schedules.as_json(i) for i in schedules.listing(session, sorted(planned_senders(r.settings)),
-                                                                 everything=everything)]
+                                                                 everything=everything)
+                if mine.sees(scope.audience_place(i.schedule.audience))]
 
 
 @router.post("/scheduled-broadcasts", response_model=ScheduleOut, status_code=201, tags=["broadcasts"])
 async def create_scheduled(data: ScheduleIn, who: Principal = Depends(principal), r: Relay = Depends(relay)) -> dict:
     audience = data.audience
-    action = "broadcast.everyone" if not (audience.regions or audience.topics) else "broadcast.own_audience"
+    # The same rule as sending now: beyond one's own regions and topics is a broadcast to everyone.
+    action = broadcast_action(who.operator(), tuple(audience.regions), tuple(audience.topics))
     await run_in_threadpool(allow, r.database, who, action)
     request = BroadcastRequest(kind=data.kind, body=data.body, source_language=data.language or r.settings.default_language,
                                sender=who.actor, severity=data.severity, human_texts=dict(data.human_texts),

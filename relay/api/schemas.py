@@ -132,7 +132,7 @@ class Progress(BaseModel):
 
 class Unreached(BaseModel):
     channel: str
-    address: str
+    address: str | None = Field(description="Personal data: null unless the caller may view subscribers")
     status: str
     error: str | None
 

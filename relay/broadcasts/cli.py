@@ -21,7 +21,8 @@ from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery import approvals
 from relay.networks import cli as cli_network, polls
-from relay.core.cli_identity import authorize, broadcast_action
+from relay.core import scope
+from relay.core.cli_identity import authorize, broadcast_action, hide, scope_of
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
@@ -171,14 +172,24 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
            tree: bool = typer.Option(False, "--tree", help="The relay network: who acknowledged, who is "
                                      "pending, who was escalated, with times.")) -> None:
     """Delivery counts by status, channel and language, and who has not been reached."""
-    if tree:
+    if tree:  # relay nodes with their people's names, as the API's /api/relays shows them
+        authorize(context(ctx), "relays.view", f"broadcast:{broadcast_id}")
         cli_network.print_tree(context(ctx), broadcast_id, as_json=as_json)
         return
-    with context(ctx).database().sessions() as session:
-        if session.get(Broadcast, broadcast_id) is None:
+    cli = context(ctx)
+    mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
+    hidden = False
+    with cli.database().sessions() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
+        hidden = not mine.sees(scope.broadcast_place(session, broadcast))
         report = deliveries.report(session, broadcast_id)
         missing = deliveries.unreached(session, broadcast_id)
+    if hidden:
+        raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")
+    if not mine.personal_data:  # addresses and providers' errors (which may quote one) are personal data
+        missing = [(channel, "(hidden)", state, None) for channel, _, state, _ in missing]
     if as_json:
         typer.echo(json.dumps(report.as_json()))
         return
@@ -189,7 +200,8 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
         for row in failed:
             table.add_row(*[str(v or "") for v in row])
         console.print(table)
-    cli_network.print_failovers(context(ctx), broadcast_id)
+    if mine.personal_data:  # who was carried over to which channel: names
+        cli_network.print_failovers(cli, broadcast_id)
 
 
 @app.command("cancel")
@@ -218,10 +230,15 @@ def gate_summary(text: BroadcastText) -> str:
 @app.command("texts")
 def texts(ctx: typer.Context, broadcast_id: int) -> None:
     """Each language's text, where it came from, and whether it waits for approval."""
-    with context(ctx).database().sessions() as session:
+    cli = context(ctx)
+    mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
+    with cli.database().sessions() as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
+        if not mine.sees(scope.broadcast_place(session, broadcast)):
+            session.close()
+            raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")
         table = Table("lang", "origin", "engine", "status", "gate", "text", title=f"broadcast {broadcast_id}")
         for text in sorted(broadcast.texts, key=lambda t: t.language):
             shown = text.draft if text.status == "pending_approval" and text.draft else text.text

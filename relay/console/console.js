@@ -455,7 +455,7 @@ async function showUnreached(id) {
   const b = await api(`/api/broadcasts/${id}`);
   $("unreached").replaceChildren(b.unreached.length
     ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "channel"), el("th", {}, "address"), el("th", {}, "status"), el("th", {}, "error"))),
-        el("tbody", {}, b.unreached.map((u) => el("tr", {}, el("td", {}, u.channel), el("td", {}, u.address), el("td", {}, u.status), el("td", {}, u.error || "")))))
+        el("tbody", {}, b.unreached.map((u) => el("tr", {}, el("td", {}, u.channel), el("td", {}, u.address ?? "(hidden)"), el("td", {}, u.status), el("td", {}, u.error || "")))))
     : el("p", {}, "Everyone was reached."));
 }
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels import registry
-from relay.core import permissions
+from relay.core import permissions, scope
 from relay.core.cli_context import CliContext, UsageError
 from relay.core.models import Endpoint, Subscriber, SubscriberRegion, SubscriberTopic, Tier
 from relay.core.permissions import PermissionDenied
@@ -74,6 +74,19 @@ def authorize(cli: CliContext, action: str | Callable[[Operator], str], subject:
         else:
             return operator
     raise Refused(f"not allowed: {refusal}")
+
+
+def scope_of(operator: Operator) -> scope.Scope:
+    """What of broadcasts, reports and crises the operator sees (relay/core/scope.py): everything for the
+    local operator and coordinators, their regions for anyone else named with --as."""
+    return scope.of(operator.actor, operator.tier, operator.regions)
+
+
+def hide(cli: CliContext, seen_by: scope.Scope, subject: str, message: str) -> UsageError:
+    """Audit an out-of-region attempt (committed) and return the 'no such …' error to raise."""
+    with cli.database().sessions.begin() as session:
+        scope.refuse(session, seen_by, subject)
+    return UsageError(message)
 
 
 def broadcast_action(operator: Operator, regions: tuple[str, ...], topics: tuple[str, ...]) -> str:

@@ -41,6 +41,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "console.login": frozenset({O, C, P, K, M}),  # who am I, which pages may I open
     "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached
     "subscribers.view": frozenset({K}),  # personal data
+    "regions.all": frozenset({K}),  # see and act beyond one's own regions (relay/core/scope.py)
     "relays.view": frozenset({K}),  # relay nodes and their ACKs, with names
     "crisis.view": frozenset({P, K, M}),
     "metrics.view": frozenset({K}),  # /metrics: queue depths, moderation counts (or the scrape token)  # crises, their timelines and exports; webinar series

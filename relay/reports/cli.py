@@ -16,8 +16,10 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from relay.core import csv_safe, subscribers
-from relay.core.cli_context import UsageError, console, context
+from relay.core import audit, csv_safe, scope, subscribers
+from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.cli_identity import Refused, authorize, hide, scope_of
+from relay.core.models import Endpoint
 from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, Translator
 from relay.reports.privacy import mask, shown
@@ -120,18 +122,37 @@ def _as_dict(report: Report, reveal: bool) -> dict:
     }
 
 
-def _audit_reveal(session, reports: list[Report], purpose: str) -> None:
+def _audit_reveal(session, reports: list[Report], purpose: str, actor: str) -> None:
     for report in reports:
-        shown(session, actor=_operator(), report_reference=report.reference, to=_operator(),
-              what="original+contact", purpose=purpose)
+        shown(session, actor=actor, report_reference=report.reference, to=actor, what="original+contact",
+              purpose=purpose)
+
+
+def _reader(cli) -> tuple[str, scope.Scope]:
+    """Who reads reports: the local operator (`cli:<login>`, every region), or the subscriber named with
+    --as, who needs `report.handle` and sees the reports of their regions (relay/core/scope.py)."""
+    operator = authorize(cli, "report.handle")
+    return (_operator() if operator.subscriber_id is None else operator.actor), scope_of(operator)
+
+
+def _scoped(query, seen_by: scope.Scope):
+    return (query.outerjoin(Endpoint, Endpoint.id == Report.endpoint_id)
+            .where(scope.sender_in_scope(seen_by, Endpoint.subscriber_id)))
+
+
+def _place(session, report: Report) -> scope.Place:
+    endpoint = session.get(Endpoint, report.endpoint_id) if report.endpoint_id is not None else None
+    return scope.subscriber_place(session, endpoint.subscriber_id if endpoint is not None else None)
 
 
 @reports_app.command("list")
 def list_reports(ctx: typer.Context, status: Optional[str] = typer.Option(None), limit: int = typer.Option(50),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """The newest reports, masked."""
-    with context(ctx).database().sessions() as session:
-        query = select(Report).order_by(Report.id.desc()).limit(limit)
+    cli = context(ctx)
+    _, seen_by = _reader(cli)
+    with cli.database().sessions() as session:
+        query = _scoped(select(Report), seen_by).order_by(Report.id.desc()).limit(limit)
         if status:
             query = query.where(Report.status == status)
         rows = [_as_dict(r, False) for r in session.scalars(query)]
@@ -150,12 +171,26 @@ def show(ctx: typer.Context, reference: str, reveal: bool = typer.Option(
         False, "--reveal", help="Show names, numbers and the sender (written to the audit log)."),
          purpose: str = typer.Option("operator", help="Why you reveal it (kept in the audit log).")) -> None:
     """One report, masked unless --reveal."""
-    with context(ctx).database().sessions.begin() as session:
-        report = session.scalar(select(Report).where(Report.reference == reference.lstrip("#")))
+    cli = context(ctx)
+    actor, seen_by = _reader(cli)
+    reference = reference.lstrip("#")
+    with cli.database().sessions() as session:
+        report = session.scalar(select(Report).where(Report.reference == reference))
         if report is None:
             raise UsageError(f"no report {reference}")
+        place = _place(session, report)
+    if not seen_by.sees(place):
+        raise hide(cli, seen_by, f"report:{reference}", f"no report {reference}")
+    if reveal and not seen_by.sees_contact(place):
+        with cli.database().sessions.begin() as session:
+            audit.record(session, actor, "permission.refused", f"report:{reference}", action="report.reveal",
+                         tier=seen_by.tier, needed=["subscribers.view"])
+        raise Refused(f"not allowed: revealing report {reference}, whose sender is of no region of yours, needs "
+                      f"the tier coordinator; you are {seen_by.tier}")
+    with cli.database().sessions.begin() as session:
+        report = session.scalar(select(Report).where(Report.reference == reference))
         if reveal:
-            _audit_reveal(session, [report], purpose)
+            _audit_reveal(session, [report], purpose, actor)
         row = _as_dict(report, reveal)
     typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
 
@@ -164,12 +199,19 @@ def show(ctx: typer.Context, reference: str, reveal: bool = typer.Option(
 def export(ctx: typer.Context, output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV file (default stdout)."),
            reveal: bool = typer.Option(False, "--reveal", help="Include personal details (audited)."),
            purpose: str = typer.Option("export", help="Why (kept in the audit log).")) -> None:
-    """Every report as CSV (for the after-action review), masked unless --reveal."""
-    with context(ctx).database().sessions.begin() as session:
-        reports = list(session.scalars(select(Report).order_by(Report.id)))
-        if reveal:
-            _audit_reveal(session, reports, purpose)
-        rows = [_as_dict(r, reveal) for r in reports]
+    """Every report as CSV (for the after-action review), masked unless --reveal. With --as, the reports of
+    one's regions; --reveal then reveals those whose sender is of one's regions and keeps the rest masked."""
+    cli = context(ctx)
+    actor, seen_by = _reader(cli)
+    with cli.database().sessions.begin() as session:
+        reports = list(session.scalars(_scoped(select(Report), seen_by).order_by(Report.id)))
+        revealed = [r for r in reports if seen_by.sees_contact(_place(session, r))] if reveal else []
+        if revealed:
+            _audit_reveal(session, revealed, purpose, actor)
+        opened = {r.id for r in revealed}
+        rows = [_as_dict(r, r.id in opened) for r in reports]
+    if reveal and len(revealed) < len(reports):
+        errors.print(f"{len(reports) - len(revealed)} reports of no region of yours stay masked")
     handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     try:
         fields = list(rows[0]) if rows else ["reference"]

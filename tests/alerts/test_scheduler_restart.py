@@ -72,7 +72,10 @@ async def test_a_webinar_notice_carries_a_calendar_link_the_relay_serves(tmp_pat
 
     import aiohttp
 
+    from sqlalchemy import select
+
     from alerts import webinars
+    from alerts.models import WebinarSeries
 
     clock = [datetime.now(timezone.utc)]
     program = make_program(tmp_path, alerts={"webinars": {"ics_link": True}, "scheduler": {"tick": "1s"}})
@@ -89,12 +92,17 @@ async def test_a_webinar_notice_carries_a_calendar_link_the_relay_serves(tmp_pat
                                 audience={"topics": ["webinars"]})
         notices = await wait_for(lambda: [m for m in sms_log(program) if m["body"].startswith("Webinar: Water safety")])
         link = re.search(r"(http://\S+\.ics)", notices[0]["body"]).group(1)
+        with program.database.sessions() as session:
+            token = session.scalar(select(WebinarSeries.ics_token))
+        assert f"/webinars/{token}/" in link  # the series' secret, not a guessable id
+        sequential = re.sub(r"/webinars/[^/]+/", "/webinars/", link)
         async with aiohttp.ClientSession() as http:
             async with http.get(link) as response:
                 body = await response.text()
                 assert response.status == 200 and response.headers["content-type"].startswith("text/calendar")
-            async with http.get(link.replace("/webinars/", "/webinars/999")) as missing:
-                assert missing.status == 404
+            for guess in (sequential, link.replace(token, token[::-1])):
+                async with http.get(guess) as missing:
+                    assert missing.status == 404, guess
         assert "SUMMARY:Water safety" in body and "URL:https://meet.example.org/w" in body
     finally:
         await program.stop()

@@ -13,7 +13,7 @@ from relay.reports import service as report_service
 from relay.api import reports as reports_api
 from relay.api import tokens
 from relay.api.common import Relay
-from relay.core.models import AuditEntry
+from relay.core.models import AuditEntry, SubscriberRegion
 from relay.reports.models import Report
 from support import queued, sms
 
@@ -23,6 +23,10 @@ async def test_the_queue_is_masked_revealing_is_audited_and_resolving_tells_the_
     with db.sessions.begin() as session:
         partner = add_person(session, "telegram", "111", tier="partner").subscriber_id
         observer = add_person(session, "telegram", "222", tier="observer").subscriber_id
+        # The partner responds in Delmas, where the sender lives: they may reveal the sender's report.
+        citizen = add_person(session, "sms", "+50937001234", tier="observer").subscriber_id
+        session.add_all([SubscriberRegion(subscriber_id=partner, region="delmas"),
+                         SubscriberRegion(subscriber_id=citizen, region="delmas")])
         partner_token = tokens.create(session, subscriber_id=partner, name="desk", actor="test")[1]
         observer_token = tokens.create(session, subscriber_id=observer, name="phone", actor="test")[1]
         sms(session, settings, "+50937001234", "My name is Paul Remy, no water here in Delmas 40, call 3712 4567")
