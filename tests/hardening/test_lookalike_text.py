@@ -31,7 +31,8 @@ LOOKALIKES = {
     "soft hyphen": lambda w: w[:-1] + "\u00ad" + w[-1:],
     "word joiner and BOM around": lambda w: "\ufeff" + w + "\u2060",
     "bidi override": lambda w: "\u202d" + w + "\u202c",
-    "lower case fullwidth": lambda w: "".join(chr(ord(c) + 0xFEE0) for c in w.lower()),
+    # Only ASCII has fullwidth forms: `á` shifted by 0xFEE0 would be an unrelated (halfwidth Hangul) letter.
+    "lower case fullwidth": lambda w: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in w.lower()),
 }
 WORDS = sorted((spec.name, word, spec.min_words) for spec in keywords.vocabulary().values() for word in spec.words)
 
