@@ -76,3 +76,10 @@ def test_imports_and_cli_adds_are_consent_in_the_operators_name_and_the_cli_expo
     status = relay(tmp_path, "retention", "status", "--json")
     assert status.returncode == 0 and json.loads(status.stdout)["enabled"] is False
     assert "retention is off" in relay(tmp_path, "retention", "status").stdout
+    with (tmp_path / "relay.toml").open("a") as handle:
+        handle.write("\n[retention]\ndeliveries_days = 90\nreports_days = 365\n")
+    planned = json.loads(relay(tmp_path, "retention", "purge", "--dry-run", "--json").stdout)
+    assert planned["dry_run"] and planned["kinds"]["deliveries"]["days"] == 90
+    assert planned["kinds"]["inbound_bodies"]["cutoff"] is None and planned["kinds"]["reports"]["cutoff"]
+    purged = json.loads(relay(tmp_path, "retention", "purge", "--json").stdout)
+    assert purged["removed"] == {"deliveries": 0, "inbound_bodies": 0, "reports": 0}  # nothing is that old
