@@ -7,6 +7,7 @@ core keeps the counters the dispatcher updates and the one registry.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from relay.core.models import Delivery, DeliveryStatus
+from relay.delivery import tallies
 from relay.integrity.models import Flag
 
 if TYPE_CHECKING:
@@ -38,11 +40,16 @@ class DatabaseCollector(Collector):
         flags = GaugeMetricFamily("relay_flags", "Moderation flags by outcome.", labels=["status"])
         now = datetime.now(timezone.utc)
         with self.database.sessions() as session:
+            by_pair: Counter[tuple[str, str]] = Counter()
             for channel, status, n in session.execute(
                     select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)):
-                deliveries.add_metric([channel, status], n)
+                by_pair[(channel, status)] += n
                 if status == DeliveryStatus.pending.value:
                     depth.add_metric([channel], n)
+            for channel, status, n in tallies.by_channel_status(session):  # rows the retention purge removed
+                by_pair[(channel, status)] += int(n)
+            for (channel, status), n in sorted(by_pair.items()):
+                deliveries.add_metric([channel, status], n)
             first = session.scalar(select(func.min(Delivery.next_attempt_at))
                                    .where(Delivery.status == DeliveryStatus.pending.value, Delivery.next_attempt_at <= now))
             for status, n in session.execute(select(Flag.status, func.count()).group_by(Flag.status)):

@@ -62,7 +62,8 @@ def create_subscriber(data: SubscriberIn, who: Principal = Depends(principal), r
     with r.database.sessions.begin() as session:
         valid = subscribers.validate_row(row, default_region=r.settings.default_region,
                                          default_timezone=r.settings.default_timezone)
-        subscriber, _ = subscribers.upsert(session, valid, actor=who.actor)
+        subscriber, _ = subscribers.upsert(session, valid, actor=who.actor, source="api",
+                                           words="POST /api/subscribers")
         return _out(subscriber)
 
 

@@ -26,6 +26,7 @@ from relay.inbound import commands
 from relay.inbound.feature import FEATURE as SUBSCRIBING
 from relay.integrity.feature import FEATURE as INTEGRITY
 from relay.networks.feature import FEATURE as NETWORKS
+from relay.privacy.feature import FEATURE as PRIVACY
 from relay.reports.feature import FEATURE as REPORTS
 from relay.schedules.feature import FEATURE as SCHEDULES
 from relay.templates.feature import FEATURE as TEMPLATES
@@ -42,6 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     SCHEDULES,  # relay broadcast schedule | scheduled | reschedule | unschedule; the runner service
     FATIGUE,  # LESS/MORE, TZ, QUIET; quiet hours and the daily cap on every planned broadcast (after the relays' rows)
     TEMPLATES,  # relay templates: pre-approved texts with fields
+    PRIVACY,  # relay subscribers export, relay retention status|purge; the retention purge service
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
     REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console

@@ -41,7 +41,8 @@ def add(
     except SubscriberError as exc:
         raise UsageError(str(exc)) from None
     with cli.database().sessions.begin() as session:
-        subscriber, created = subscribers.upsert(session, data, actor="cli")
+        subscriber, created = subscribers.upsert(session, data, actor="cli", source="cli",
+                                                      words="relay subscribers add")
         console.print(f"{'added' if created else 'updated'} subscriber {subscriber.id}")
 
 

@@ -37,6 +37,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "templates.manage": frozenset({K}),  # add pre-approved templates (their human texts skip approval)
     "templates.view": frozenset({P, K}),  # list templates and their SMS budgets
     "retention.manage": frozenset({K}),  # see and run the retention purge
+    "subscribers.export": frozenset({K}),  # everything held about one person (a data-subject request)
     # the HTTP API and console (relay/api/): reading is checked like writing
     "console.login": frozenset({O, C, P, K, M}),  # who am I, which pages may I open
     "broadcast.view": frozenset({P, K}),  # delivery status, who was not reached

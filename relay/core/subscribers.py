@@ -18,7 +18,8 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels import registry
-from relay.core import audit
+from relay.core import audit, consent
+from relay.core.consent import ConsentAction
 from relay.core.models import (
     Delivery,
     DeliveryStatus,
@@ -146,8 +147,12 @@ def validate_row(row: dict[str, str], *, default_region: str | None, default_tim
     )
 
 
-def upsert(session: Session, data: SubscriberData, *, actor: str) -> tuple[Subscriber, bool]:
-    """Store a subscriber, matched on any of its contact addresses; returns (subscriber, created)."""
+def upsert(session: Session, data: SubscriberData, *, actor: str, source: str = "cli",
+           words: str = "added by an operator") -> tuple[Subscriber, bool]:
+    """Store a subscriber, matched on any of its contact addresses; returns (subscriber, created).
+
+    Each address added is an opt-in in the consent history, said as `source` ("csv", "cli", "api") and
+    `words` (which file line, which command): the operator vouches for that consent."""
     matches = session.scalars(
         select(Endpoint).where(
             tuple_(Endpoint.channel, Endpoint.address).in_([(c.channel, c.address) for c in data.contacts])
@@ -164,20 +169,25 @@ def upsert(session: Session, data: SubscriberData, *, actor: str) -> tuple[Subsc
     if created:
         session.add(subscriber)
     known = {Contact(e.channel, e.address) for e in subscriber.endpoints}
+    added: list[Endpoint] = []
     for contact in data.contacts:
         if contact in known:
             continue
         erased = session.get(Erasure, address_hash(contact.channel, contact.address))
-        subscriber.endpoints.append(
-            Endpoint(
-                channel=contact.channel,
-                address=contact.address,
-                # A number that said STOP before its data was erased stays stopped on re-import.
-                opted_out=bool(erased and erased.opted_out),
-                opted_out_at=erased.erased_at if erased and erased.opted_out else None,
-            )
+        endpoint = Endpoint(
+            channel=contact.channel,
+            address=contact.address,
+            # A number that said STOP before its data was erased stays stopped on re-import.
+            opted_out=bool(erased and erased.opted_out),
+            opted_out_at=erased.erased_at if erased and erased.opted_out else None,
         )
+        subscriber.endpoints.append(endpoint)
+        added.append(endpoint)
     session.flush()
+    for endpoint in added:
+        if not endpoint.opted_out:  # a kept STOP is not overridden by an import, so no consent is recorded
+            consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.opt_in,
+                           source=source, words=words, actor=actor, endpoint=endpoint)
     audit.record(
         session, actor, "subscriber.create" if created else "subscriber.update", f"subscriber:{subscriber.id}"
     )
@@ -218,7 +228,7 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
         try:
             data = validate_row(row, default_region=default_region, default_timezone=default_timezone)
             with session.begin_nested():
-                _, created = upsert(session, data, actor=actor)
+                _, created = upsert(session, data, actor=actor, source="csv", words=f"CSV import, line {line}")
         except SubscriberError as exc:
             report.errors.append((line, str(exc)))
             continue
@@ -237,9 +247,11 @@ def find_endpoint(session: Session, channel: str, address: str) -> Endpoint | No
     return session.scalar(select(Endpoint).where(Endpoint.channel == channel, Endpoint.address == address))
 
 
-def opt_out(session: Session, endpoint: Endpoint, *, actor: str, reason: str) -> int:
+def opt_out(session: Session, endpoint: Endpoint, *, actor: str, reason: str, source: str | None = None,
+            words: str | None = None) -> int:
     """Stop everything to this endpoint at once, including deliveries already queued. Returns how many
-    queued deliveries were cancelled."""
+    queued deliveries were cancelled. `words` (what the person wrote) and `source` (how it came) go into
+    the consent history; by default the endpoint's channel and the reason."""
     now = datetime.now(timezone.utc)
     endpoint.opted_out = True
     endpoint.opted_out_at = now
@@ -249,14 +261,19 @@ def opt_out(session: Session, endpoint: Endpoint, *, actor: str, reason: str) ->
         .values(status=DeliveryStatus.cancelled.value, last_error=f"recipient opted out ({reason})", finished_at=now)
     ).rowcount
     audit.record(session, actor, "endpoint.opt_out", f"endpoint:{endpoint.id}", reason=reason, cancelled=cancelled)
+    consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.opt_out,
+                   source=source or endpoint.channel, words=words or reason, actor=actor, endpoint=endpoint, at=now)
     return cancelled
 
 
-def opt_in(session: Session, endpoint: Endpoint, *, actor: str) -> None:
+def opt_in(session: Session, endpoint: Endpoint, *, actor: str, words: str, source: str | None = None) -> None:
+    """Lift a STOP: `words` is what the person wrote (JOIN, START, /start) for the consent history."""
     endpoint.opted_out = False
     endpoint.opted_out_at = None
     session.query(Erasure).filter(Erasure.address_hash == address_hash(endpoint.channel, endpoint.address)).delete()
     audit.record(session, actor, "endpoint.opt_in", f"endpoint:{endpoint.id}")
+    consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.opt_in,
+                   source=source or endpoint.channel, words=words, actor=actor, endpoint=endpoint)
 
 
 def list_subscribers(session: Session, *, limit: int | None = None) -> list[Subscriber]:
@@ -278,6 +295,10 @@ def forget(session: Session, subscriber: Subscriber, *, actor: str) -> int:
         tombstone = session.get(Erasure, key) or Erasure(address_hash=key)
         tombstone.opted_out = tombstone.opted_out or endpoint.opted_out
         session.add(tombstone)
+        # unlinked from the person (as their earlier events will be): the hash, the time, that it happened
+        consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.erased,
+                       source="cli" if actor == "cli" else "api", words="data erased (relay subscribers forget)",
+                       actor=actor)
         count += 1
     subscriber_id = subscriber.id
     session.delete(subscriber)

@@ -16,7 +16,9 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from channels.base import StatusUpdate
-from relay.core import audit, hooks
+from relay.core import audit, consent, hooks
+from relay.core.consent import ConsentAction
+from relay.delivery import tallies
 from relay.core.models import (
     FINAL_STATUSES,
     Broadcast,
@@ -239,6 +241,11 @@ def mark_endpoint(session: Session, endpoint_id: int, *, opted_out: bool, reason
     )
     audit.record(session, "dispatcher", "endpoint.opt_out" if opted_out else "endpoint.unreachable",
                  f"endpoint:{endpoint_id}", reason=reason)
+    endpoint = session.get(Endpoint, endpoint_id) if opted_out else None
+    if endpoint is not None:  # the carrier's own opt-out (STOP said to the carrier) is consent withdrawn too
+        consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.opt_out,
+                       source="provider", words=f"the provider reported an opt-out: {reason}", actor="dispatcher",
+                       endpoint=endpoint, at=now)
 
 
 # "read" (WhatsApp) is kept as a receipt of its own (provider_receipts) and, should it come first, means
@@ -354,11 +361,12 @@ class BroadcastReport:
 
 
 def report(session: Session, broadcast_id: int) -> BroadcastReport:
-    counts = session.execute(
+    """The broadcast's counts: its rows, plus those the retention purge folded into tallies."""
+    counts = [*session.execute(
         select(Delivery.channel, Delivery.language, Delivery.status, func.count())
         .where(Delivery.broadcast_id == broadcast_id)
         .group_by(Delivery.channel, Delivery.language, Delivery.status)
-    ).all()
+    ).all(), *tallies.counts(session, broadcast_id)]
     by_status: Counter[str] = Counter()
     by_channel: dict[str, Counter[str]] = {}
     by_language: dict[str, Counter[str]] = {}

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
-from relay.core import audit, subscribers
+from relay.core import audit, consent, subscribers
+from relay.core.consent import ConsentAction
 from relay.core.models import Broadcast, BroadcastKind, Delivery, DeliveryStatus, Endpoint
 from relay.fatigue.models import FatiguePreference
 from relay.fatigue.quiet import FatigueError, check_zone, parse_window
@@ -63,6 +64,7 @@ def less(context: CommandContext) -> str:
                                                           f"({context.inbound.text.strip()[:40]})")
     audit.record(context.session, context.actor, "subscriber.less", f"subscriber:{person.id}",
                  words=context.inbound.text.strip()[:40], channel=context.inbound.channel, cancelled=stopped)
+    _consent(context, endpoint, ConsentAction.crisis_only)
     return context.reply("fatigue_less")
 
 
@@ -71,6 +73,14 @@ def restore(context: CommandContext, endpoint: Endpoint) -> None:
     person.consent_webinar = person.consent_notice = True
     audit.record(context.session, context.actor, "subscriber.more", f"subscriber:{person.id}",
                  words=context.inbound.text.strip()[:40], channel=context.inbound.channel)
+    _consent(context, endpoint, ConsentAction.all_kinds)
+
+
+def _consent(context: CommandContext, endpoint: Endpoint, action: ConsentAction) -> None:
+    """The consent history (relay/core/consent.py) keeps what the person agreed to and in which words."""
+    consent.record(context.session, channel=endpoint.channel, address=endpoint.address, action=action,
+                   source=context.inbound.channel, words=context.inbound.text.strip(), actor=context.actor,
+                   endpoint=endpoint)
 
 
 @command("more", MORE_WORDS)

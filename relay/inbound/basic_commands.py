@@ -9,9 +9,15 @@ broadcasts as one endpoint.
 
 from __future__ import annotations
 
-from relay.core import audit, subscribers
+from relay.core import audit, consent, subscribers
+from relay.core.consent import ConsentAction
 from relay.inbound.commands import CommandContext, handler_for
 from relay.core.models import Endpoint, Erasure, Subscriber
+
+
+def _words(context: CommandContext) -> str:
+    """What the person wrote, as the consent history keeps it."""
+    return context.inbound.text.strip()
 
 
 def _group_address(context: CommandContext) -> str | None:
@@ -39,12 +45,14 @@ def stop(context: CommandContext) -> str:
     inbound = context.inbound
     if endpoint is not None:
         subscribers.opt_out(context.session, endpoint, actor=context.actor,
-                            reason=f"{inbound.text.strip().upper()[:40]} received")
+                            reason=f"{inbound.text.strip().upper()[:40]} received", words=_words(context))
     else:  # a stranger's STOP still binds: if this address is imported later, it stays stopped
         key = subscribers.address_hash(inbound.channel, address)
         tombstone = context.session.get(Erasure, key) or Erasure(address_hash=key)
         tombstone.opted_out = True
         context.session.add(tombstone)
+        consent.record(context.session, channel=inbound.channel, address=address, action=ConsentAction.opt_out,
+                       source=inbound.channel, words=_words(context), actor=context.actor)
     return context.reply("stopped")
 
 
@@ -70,11 +78,14 @@ def join(context: CommandContext) -> str:
     if endpoint is None:
         endpoint = _new_endpoint(context, address, chosen)
     elif endpoint.opted_out:
-        subscribers.opt_in(context.session, endpoint, actor=context.actor)
+        subscribers.opt_in(context.session, endpoint, actor=context.actor, words=_words(context))
     subscriber = endpoint.subscriber
     if not (subscriber.consent_crisis or subscriber.consent_webinar or subscriber.consent_notice):
         # JOIN is consent: an endpoint made only to answer a citizen report (no consent) now subscribes
         subscriber.consent_crisis = subscriber.consent_webinar = subscriber.consent_notice = True
+        consent.record(context.session, channel=endpoint.channel, address=endpoint.address,
+                       action=ConsentAction.opt_in, source=endpoint.channel, words=_words(context),
+                       actor=context.actor, endpoint=endpoint)
     endpoint.subscriber.language = chosen
     context.language = chosen
     return context.reply("subscribed")
@@ -98,7 +109,7 @@ def start(context: CommandContext) -> str:
         return join(context)
     if context.endpoint is None:
         return context.reply("not_subscribed")
-    subscribers.opt_in(context.session, context.endpoint, actor=context.actor)
+    subscribers.opt_in(context.session, context.endpoint, actor=context.actor, words=_words(context))
     person = context.endpoint.subscriber
     if person.consent_crisis and not (person.consent_webinar or person.consent_notice):
         # START also undoes LESS (relay/fatigue): crisis only is the one way to have just crisis consent
@@ -125,6 +136,8 @@ def _new_endpoint(context: CommandContext, address: str, language: str) -> Endpo
     context.session.flush()
     audit.record(context.session, context.actor, "subscriber.join", f"subscriber:{subscriber.id}",
                  language=language, channel=inbound.channel)
+    consent.record(context.session, channel=inbound.channel, address=address, action=ConsentAction.opt_in,
+                   source=inbound.channel, words=_words(context), actor=context.actor, endpoint=endpoint)
     return endpoint
 
 
