@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0024'
-down_revision = '0016'
+down_revision = '0020'  # after the webinar .ics tokens (0020), merged first
 branch_labels = None
 depends_on = None
 
