@@ -35,8 +35,8 @@ class Location:
 def read(session: Session, subscriber_id: int) -> Location:
     row = session.get(GeoLocation, subscriber_id)
     point = (row.lat, row.lon) if row is not None and row.lat is not None and row.lon is not None else None
-    codes = tuple(session.execute(select(GeoCode.name, GeoCode.value).where(GeoCode.subscriber_id == subscriber_id)
-                                  .order_by(GeoCode.name, GeoCode.value)).tuples())
+    codes = tuple((n, v) for n, v in session.execute(select(GeoCode.name, GeoCode.value).where(GeoCode.subscriber_id == subscriber_id)
+                                  .order_by(GeoCode.name, GeoCode.value)).all())
     return Location(point, codes)
 
 
