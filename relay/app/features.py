@@ -36,9 +36,9 @@ PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_
 FEATURES: tuple[Feature, ...] = (
     PEOPLE,
     SUBSCRIBING,  # JOIN, STOP, START, HELP, LANG
-    GEO,  # LOC, a shared location; an area narrows the audience (its plan hook before the relays' and fatigue's)
     INTEGRITY,  # VERIFY, /flags; the verification line under official texts
     BRIDGES,  # messages in bridged rooms (asked first)
+    GEO,  # LOC, a shared location (a bridged room's is the bridge's); an area's plan hook before the relays' and fatigue's
     NETWORKS,  # ACK from relay nodes; poll answers
     BROADCASTS,  # /broadcast, the broadcast CLI
     SCHEDULES,  # relay broadcast schedule | scheduled | reschedule | unschedule; the runner service
