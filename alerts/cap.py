@@ -1,9 +1,10 @@
 """CAP 1.2 in and out of the relay.
 
 Import: an `Alert` becomes a broadcast; each `<info>` in another language is a human translation of it;
-urgency / severity / certainty / expires / area (areaDesc -> audience regions) / senderName map onto the
-broadcast. An `Update` goes to everyone the referenced broadcast was for (and what of it was not sent
-yet is stopped); a `Cancel` stops what was not sent and tells those it reached. Anything else in the
+urgency / severity / certainty / expires / senderName map onto the broadcast; the alert targets its own
+`<area>`s: their polygons, circles and geocodes become the broadcast's area (relay/geo), and an alert
+whose areas have none of them targets its areaDescs as audience regions. An `Update` goes to everyone the
+referenced broadcast was for (and what of it was not sent yet is stopped); a `Cancel` stops what was not sent and tells those it reached. Anything else in the
 `<info>` (event, category, codes, geocodes) is kept with the import so an export gives it back.
 
 Export: any broadcast as valid CAP 1.2, one `<info>` per language (validated against the schema before
@@ -26,7 +27,7 @@ from alerts.cap_parse import NS, CapAlertDoc, CapError, CapInfo, schema
 from alerts.models import CapAlert
 from alerts.sending import NOT_YET_SENT, REACHED, Sender, cancel_unsent, follow_up, recipients_languages
 from relay import Broadcast, BroadcastKind
-from relay import Audience, BroadcastError, BroadcastRequest
+from relay import Audience, BroadcastError, BroadcastRequest, GeoError, area_extras_for_cap
 
 KIND_PARAMETER = "relay:kind"  # a CAP <parameter> carrying the broadcast kind, so a round trip keeps it
 
@@ -104,12 +105,18 @@ def _stored(info: CapInfo) -> dict:
 
 def _alert(sender: Sender, session: Session, doc: CapAlertDoc, source: CapInfo, infos: dict[str, CapInfo],
            actor: str) -> Imported:
-    regions = tuple(dict.fromkeys(a.description for a in source.areas if a.description))
+    try:
+        area = area_extras_for_cap(source.areas, sender.settings)
+    except GeoError as exc:
+        raise CapError(f"alert {doc.identifier}: <area>: {exc}") from None
+    # With polygons, circles or geocodes the alert targets them; a bare areaDesc still names regions.
+    regions = () if area else tuple(dict.fromkeys(a.description for a in source.areas if a.description))
     request = BroadcastRequest(
         kind=_kind(source), body=info_text(source), source_language=source.lang,
         sender=source.sender_name or doc.sender, severity=source.severity, urgency=source.urgency,
         certainty=source.certainty, expires_at=_expires(source.expires), audience=Audience(regions=regions),
         human_texts={lang: info_text(info) for lang, info in infos.items() if lang != source.lang},
+        extras=area,
     )
     try:
         planned = sender.plan(session, request, actor=actor)

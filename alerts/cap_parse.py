@@ -32,6 +32,8 @@ class CapError(ValueError):
 class CapArea:
     description: str
     geocodes: tuple[tuple[str, str], ...] = ()
+    polygons: tuple[str, ...] = ()  # "lat,lon lat,lon ..." as written (checked when the alert is planned)
+    circles: tuple[str, ...] = ()  # "lat,lon radius_km"
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,10 @@ def _pairs(element, name: str) -> tuple[tuple[str, str], ...]:
     return tuple((_text(e, "valueName") or "", _text(e, "value") or "") for e in element.findall(f"{Q}{name}"))
 
 
+def _texts(element, name: str) -> tuple[str, ...]:
+    return tuple(e.text.strip() for e in element.findall(f"{Q}{name}") if e.text and e.text.strip())
+
+
 def _read(root) -> CapAlertDoc:
     references = []
     for item in (_text(root, "references") or "").split():
@@ -162,7 +168,8 @@ def _read(root) -> CapAlertDoc:
             contact=_text(info, "contact"),
             event_codes=_pairs(info, "eventCode"),
             parameters=_pairs(info, "parameter"),
-            areas=tuple(CapArea(_text(a, "areaDesc") or "", _pairs(a, "geocode")) for a in info.findall(f"{Q}area")),
+            areas=tuple(CapArea(_text(a, "areaDesc") or "", _pairs(a, "geocode"), _texts(a, "polygon"),
+                                _texts(a, "circle")) for a in info.findall(f"{Q}area")),
         ))
     return CapAlertDoc(
         identifier=_text(root, "identifier") or "", sender=_text(root, "sender") or "", sent=_text(root, "sent") or "",

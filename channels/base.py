@@ -57,6 +57,7 @@ class Inbound:
     display_name: str = ""  # the speaker's name as the provider shows it
     conversation_name: str = ""  # a group's or room's title, when it has one
     language_hint: str = ""  # the language the speaker's app is set to, when the provider tells
+    location: tuple[float, float] | None = None  # (lat, lon) the person shared (a Telegram location message)
 
     @property
     def speaker(self) -> str:

@@ -38,7 +38,7 @@ def parse_webhook(secret_header: str | None, body: bytes | str, settings: Telegr
 
 
 def parse_update(update: Mapping[str, Any], recipient: str = "") -> Inbound | None:
-    """A Bot API update as an `Inbound`, or None when it carries no text message for the relay.
+    """A Bot API update as an `Inbound`, or None when it carries no text (or location) message for the relay.
 
     `provider_message_id` is the update_id, so a redelivered update is recognised. `sender` is the
     chat id for a private chat, and `"chat_id:user_id"` in a group: the group is where replies and
@@ -53,6 +53,9 @@ def parse_update(update: Mapping[str, Any], recipient: str = "") -> Inbound | No
         return None
     text = message.get("text", message.get("caption"))
     chat, user = message.get("chat"), message.get("from")
+    location = _location(message.get("location"))
+    if text is None and location is not None:
+        text = ""  # a shared location is a message without words
     if not isinstance(text, str) or not isinstance(chat, Mapping) or not isinstance(chat.get("id"), int):
         return None
     if "\x00" in text or len(text) > 2 * MAX_MESSAGE_UNITS:
@@ -96,7 +99,22 @@ def parse_update(update: Mapping[str, Any], recipient: str = "") -> Inbound | No
         display_name=name or str(user.get("username", "")) or str(chat.get("title", "")),
         conversation_name=str(chat.get("title", "")),
         language_hint=str(user.get("language_code", "")),
+        location=location,
     )
+
+
+def _location(value: object) -> tuple[float, float] | None:
+    """A Bot API `Location` ({"latitude", "longitude"}) as (lat, lon); a malformed one is a bad update."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError("message.location must be an object")
+    lat, lon = value.get("latitude"), value.get("longitude")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)):
+        raise ValueError("message.location needs numeric latitude and longitude")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"message.location {lat},{lon} is outside the range of latitudes and longitudes")
+    return float(lat), float(lon)
 
 
 def _timestamp(value: object) -> datetime:

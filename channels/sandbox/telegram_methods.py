@@ -135,6 +135,15 @@ class WorldControls:
         message = self.world.add(chat, user_id, text, int(time.time()), [])
         return self.updates.add("message", self.world.message_object(chat, message))
 
+    def inject_location(self, user_id: int, lat: float, lon: float, chat_id: int | None = None) -> dict[str, object]:
+        """`user_id` shares a location (the app's paperclip > Location): a message with `location`, no text."""
+        user, chat = self._speaker(user_id, chat_id)
+        if chat > 0:
+            user.blocked, user.started = False, True
+        message = self.world.add(chat, user_id, "", int(time.time()), [])
+        message.location = (lat, lon)
+        return self.updates.add("message", self.world.message_object(chat, message))
+
     def inject_edit(self, user_id: int, message_id: int, text: str, chat_id: int | None = None) -> dict[str, object]:
         """`user_id` edits a message they sent earlier; returns the `edited_message` update."""
         user, chat = self._speaker(user_id, chat_id)

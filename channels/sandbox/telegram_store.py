@@ -24,6 +24,7 @@ class StoredMessage:
     date: int
     entities: list[dict[str, object]] = field(default_factory=list)
     edit_date: int | None = None
+    location: tuple[float, float] | None = None  # a shared location (lat, lon) instead of a text
 
 
 class World:
@@ -97,6 +98,9 @@ class World:
             "message_id": message.message_id, "from": sender, "chat": self.chat(chat_id),
             "date": message.date, "text": message.text,
         }  # fmt: skip
+        if message.location is not None:
+            del result["text"]
+            result["location"] = {"latitude": message.location[0], "longitude": message.location[1]}
         if message.entities:
             result["entities"] = message.entities
         if message.edit_date is not None:

@@ -23,6 +23,7 @@ from relay.core import hooks, scope
 from relay.delivery import approvals, deliveries, outbox
 from relay.core import audit
 from relay.networks import poll_reask, polls
+from relay.api import geo as geo_routes
 from relay.api import preview as previews
 from relay.api.auth import Principal, allow, principal
 from relay.api.common import PROBLEMS, Id, Relay, iso, relay
@@ -67,6 +68,8 @@ def to_request(data: BroadcastIn, who: Principal, settings) -> BroadcastRequest:
             raise BroadcastError(f"poll_options: {exc}") from None
         extras["poll"] = {"options": options, "open_hours": settings.polls.open_hours,
                           "reask_minutes": settings.polls.reask_minutes}
+    if data.area is not None:
+        extras.update(geo_routes.area_extras(data.area, settings))
     return BroadcastRequest(
         kind=data.kind, body=data.body, source_language=data.language or settings.default_language,
         sender=who.actor, severity=data.severity, urgency=data.urgency, certainty=data.certainty,

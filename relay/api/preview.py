@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels import registry
 from relay.delivery import outbox
 from relay.fatigue import hold as fatigue_hold
+from relay.geo import audience as geo_audience
 from relay.inbound import history
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
@@ -101,6 +102,11 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
     channels = sorted(planned_senders(settings))
     with sessions() as session:  # closed before translating: on SQLite every transaction holds the write lock
         counts = count(session, request, channels)
+        area = geo_audience.preview(session, request, channels)
+        if area is not None:  # the exact area: off the counts go those the SQL prefilter let through
+            for cell, n in geo_audience.outside_cells(session, request, channels, area[1]).items():
+                counts.cells[cell] -= n
+            counts = Counts({cell: n for cell, n in counts.cells.items() if n > 0})
         now = datetime.now(timezone.utc)
         templates = outside_window(session, request, channels, now)
         quiet = fatigue_hold.preview(session, request, outbox._audience_filter(request, channels), settings, now)
@@ -150,4 +156,5 @@ def preview(sessions: sessionmaker[Session], request: BroadcastRequest, settings
         "currency": prices.currency,
         "needs_second_approval": settings.console.two_person_extreme and request.severity == "Extreme",
         "quiet_hours": quiet,
+        "area": area[0] if area is not None else None,
     }

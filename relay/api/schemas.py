@@ -46,6 +46,20 @@ class AudienceIn(Strict):
         default_factory=list, max_length=5)
 
 
+class AreaIn(Strict):
+    """relay/geo: only the people inside these polygons and circles or with these geocodes (CAP forms)."""
+
+    polygons: list[Annotated[str, Field(min_length=1, max_length=20000)]] = Field(
+        default_factory=list, max_length=20, description='"lat,lon lat,lon ...": a closed ring, as in CAP')
+    circles: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20, description='"lat,lon radius_km"')
+    geocodes: list[Annotated[str, Field(min_length=3, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="NAME=VALUE, e.g. SAME=006113")
+    no_location: Literal["include", "exclude"] | None = Field(
+        None, description="The people who have no location: include or exclude (default: [geo] no_location; "
+        "'ask' there refuses a broadcast that has some and says how many)")
+
+
 class BroadcastIn(Strict):
     kind: Literal["crisis", "webinar", "notice"] = "notice"
     severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] = "Unknown"
@@ -61,6 +75,7 @@ class BroadcastIn(Strict):
     poll_options: list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")]] = Field(default_factory=list, max_length=9, description="Make it a poll: one answer "
                                     "per option, numbered in order (safe, help, yes, no are known in several "
                                     "languages; !word marks an answer whose people need help)")
+    area: AreaIn | None = None
 
 
 class ChannelCost(BaseModel):
@@ -105,6 +120,30 @@ class PreviewOut(BaseModel):
     needs_second_approval: bool
     # relay/fatigue: deliveries that would wait for their people's quiet hours, and when the last goes
     quiet_hours: "QuietHoursPreview | None" = None
+    # relay/geo: people per part of the area, inside in all, and those without a location
+    area: "AreaPreview | None" = None
+
+
+class AreaPreview(BaseModel):
+    parts: list[dict[str, str | int]]
+    inside: int
+    no_location: int
+    no_location_policy: str | None = None
+    message: str
+
+
+class LocationIn(Strict):
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    geocodes: list[Annotated[str, Field(min_length=3, max_length=100)]] = Field(
+        default_factory=list, max_length=20, description="NAME=VALUE, e.g. SAME=006113")
+
+
+class LocationOut(BaseModel):
+    subscriber: int
+    latitude: float | None
+    longitude: float | None
+    geocodes: list[str]
 
 
 class QuietHoursPreview(BaseModel):

@@ -22,6 +22,7 @@ from relay.core import models as core_models
 from relay.core.feature import Feature
 from relay.core.service import Service
 from relay.fatigue.feature import FEATURE as FATIGUE
+from relay.geo.feature import FEATURE as GEO
 from relay.inbound import commands
 from relay.inbound.feature import FEATURE as SUBSCRIBING
 from relay.integrity.feature import FEATURE as INTEGRITY
@@ -38,6 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     SUBSCRIBING,  # JOIN, STOP, START, HELP, LANG
     INTEGRITY,  # VERIFY, /flags; the verification line under official texts
     BRIDGES,  # messages in bridged rooms (asked first)
+    GEO,  # LOC, a shared location (a bridged room's is the bridge's); an area's plan hook before the relays' and fatigue's
     NETWORKS,  # ACK from relay nodes; poll answers
     BROADCASTS,  # /broadcast, the broadcast CLI
     SCHEDULES,  # relay broadcast schedule | scheduled | reschedule | unschedule; the runner service
@@ -68,6 +70,8 @@ def install(features: tuple[Feature, ...] = FEATURES, *, runtime: bool = True) -
         if runtime else {},
         copies={kind: resolver for feature in features for kind, resolver in feature.copy_resolvers.items()},
         stamp=stamps[0] if stamps else None,
+        audience=tuple(hook for feature in features for hook in feature.audience_filters),
+        columns=tuple(columns for feature in features for columns in feature.subscriber_columns),
     ))
 
 

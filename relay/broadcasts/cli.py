@@ -23,6 +23,7 @@ from relay.delivery import approvals
 from relay.networks import cli as cli_network, polls
 from relay.core import scope
 from relay.core.cli_identity import authorize, broadcast_action, hide, scope_of
+from relay.geo import cli as cli_geo
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 
 app = typer.Typer(help="Send broadcasts and follow their delivery.", no_args_is_help=True)
@@ -83,6 +84,16 @@ def send(
                                           "languages; !word marks an answer whose people need help)."),
     poll_reask: Optional[float] = typer.Option(None, "--poll-reask", help="Ask non-responders once more after "
                                                "this many minutes (default: polls.reask_minutes)."),
+    area_polygon: list[str] = typer.Option([], "--area-polygon", help="Only people inside this polygon: "
+                                           "\"lat,lon lat,lon ...\", a closed ring as in CAP (repeatable)."),
+    area_circle: list[str] = typer.Option([], "--area-circle", help="Only people inside this circle: "
+                                          "\"lat,lon radius_km\" (repeatable)."),
+    area_geocode: list[str] = typer.Option([], "--area-geocode", help="Only people with this geocode: "
+                                           "NAME=VALUE, e.g. SAME=006113 (repeatable)."),
+    area_file: Optional[Path] = typer.Option(None, "--area-file", exists=True, dir_okay=False,
+                                             help="The areas of a CAP alert or a GeoJSON file."),
+    no_location: Optional[str] = typer.Option(None, "--no-location", help="With an area: include or exclude "
+                                              "the people who have no location (default: geo.no_location)."),
 ) -> None:
     """Queue a broadcast; prints its id once every delivery is committed to the outbox."""
     cli = context(ctx)
@@ -93,12 +104,13 @@ def send(
     if (body is None) == (body_file is None):
         raise UsageError("give the message either as an argument or with --body-file, not both")
     message = body if body is not None else body_file.read_text(encoding="utf-8")
+    area = cli_geo.area_from_options(settings, area_polygon, area_circle, area_geocode, area_file, no_location)
     request = BroadcastRequest(
         kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
         severity=severity, urgency=urgency, certainty=certainty,
         audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
         expires_at=parse_expiry(expires), human_texts=parse_texts(text),
-        extras=poll_extras(settings, poll_option, poll_reask),
+        extras={**poll_extras(settings, poll_option, poll_reask), **cli_geo.extras_for(area)},
     )
     database = cli.database()
     try:
@@ -116,6 +128,8 @@ def send(
     else:
         console.print(f"broadcast {planned.id} queued: {planned.deliveries} deliveries in "
                       f"{len(planned.languages)} language(s)")
+    if area is not None and not as_json:
+        cli_geo.print_planned(database, planned.id)
     for language in planned.pending_approval:
         errors.print(f"the {language} machine translation waits for approval: relay broadcast approve "
                      f"{planned.id} --lang {language} [--text ...]")

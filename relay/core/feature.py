@@ -15,7 +15,8 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
-from relay.core.hooks import CopyResolver, PlanHook, ReleaseHandler, StampFactory, TextHook
+from relay.core.hooks import (AudienceHook, CopyResolver, PlanHook, ReleaseHandler, StampFactory,
+                              SubscriberColumns, TextHook)
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,7 @@ class Feature:
     release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
     copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None
+    # SQL conditions narrowing every broadcast's audience (relay/geo: the people inside an area).
+    audience_filters: tuple[AudienceHook, ...] = ()
+    # Its own columns of the subscriber CSV import (relay/geo: latitude, longitude, geocodes).
+    subscriber_columns: tuple[SubscriberColumns, ...] = ()

@@ -25,6 +25,20 @@ ReleaseHandler = Callable[..., None]
 CopyResolver = Callable[[Session, str], Sequence[int]]
 # (settings) -> a stamp function for outgoing official broadcasts, or None.
 StampFactory = Callable[[Any], Any]
+# (request) -> a SQL condition on the subscriber, or None: a feature narrowing a broadcast's audience (an
+# area), applied wherever the outbox's audience filter is (planning, counts, the preview).
+AudienceHook = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class SubscriberColumns:
+    """A feature's own columns of the subscriber CSV (and of the subscriber API): `parse` reads a row
+    (raising ValueError that names the column) before anything is stored, `store` keeps the parsed value
+    for the stored subscriber in the same transaction. A row error stores nothing of that row."""
+
+    columns: tuple[str, ...]
+    parse: Callable[[Mapping[str, str]], Any]
+    store: Callable[[Session, Any, Any], None]  # (session, subscriber, parsed)
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,8 @@ class Hooks:
     release: Mapping[str, ReleaseHandler] = field(default_factory=dict)
     copies: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None
+    audience: tuple[AudienceHook, ...] = ()
+    columns: tuple[SubscriberColumns, ...] = ()
 
 
 _installed = Hooks()

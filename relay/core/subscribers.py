@@ -18,7 +18,7 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels import registry
-from relay.core import audit, consent
+from relay.core import audit, consent, hooks
 from relay.core.consent import ConsentAction
 from relay.core.models import (
     Delivery,
@@ -212,11 +212,14 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise SubscriberError("the CSV file is empty: expected a header row with " + ", ".join(CSV_COLUMNS))
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    extra = hooks.installed().columns  # the features' own columns (relay/geo: latitude, longitude, geocodes)
+    known = (*CSV_COLUMNS, *(c for columns in extra for c in columns.columns))
+    unknown = [h for h in header if h not in known]
     if unknown:
         raise SubscriberError(
-            f"unknown column(s) {', '.join(repr(u) for u in unknown)}; the columns are {', '.join(CSV_COLUMNS)}"
+            f"unknown column(s) {', '.join(repr(u) for u in unknown)}; the columns are {', '.join(known)}"
         )
+    extra = [columns for columns in extra if set(columns.columns) & set(header)]
     if "language" not in header or not set(header) & set(CONTACT_COLUMNS):
         raise SubscriberError("the header must name 'language' and at least one of phone, telegram, matrix")
     reader.fieldnames = header
@@ -227,8 +230,11 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
             continue
         try:
             data = validate_row(row, default_region=default_region, default_timezone=default_timezone)
+            parsed = [(columns, _parse_columns(columns, row)) for columns in extra]
             with session.begin_nested():
-                _, created = upsert(session, data, actor=actor, source="csv", words=f"CSV import, line {line}")
+                subscriber, created = upsert(session, data, actor=actor, source="csv", words=f"CSV import, line {line}")
+                for columns, value in parsed:
+                    columns.store(session, subscriber, value)
         except SubscriberError as exc:
             report.errors.append((line, str(exc)))
             continue
@@ -241,6 +247,13 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
         created=report.created, updated=report.updated, rejected=len(report.errors),
     )
     return report
+
+
+def _parse_columns(columns: hooks.SubscriberColumns, row: dict[str, str]):
+    try:
+        return columns.parse(row)
+    except ValueError as exc:
+        raise SubscriberError(str(exc)) from None
 
 
 def find_endpoint(session: Session, channel: str, address: str) -> Endpoint | None:

@@ -176,6 +176,10 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Endpoint.id.in_(audience.endpoint_ids))
     if not audience.endpoint_ids:  # endpoints named one by one are meant, whatever their owner's order
         conditions.append(_first_choice(channels))
+    for narrow in hooks.installed().audience:  # the features' own terms (relay/geo: an area)
+        condition = narrow(request)
+        if condition is not None:
+            conditions.append(condition)
     return and_(*conditions)
 
 

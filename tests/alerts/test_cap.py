@@ -49,7 +49,8 @@ def test_the_oasis_example_imports_with_both_languages(alerts_db, sender):
     with db.sessions() as session:
         got = fields(session, result.broadcast_id)
     assert got["kind"] == "crisis" and (got["severity"], got["urgency"], got["certainty"]) == ("Severe", "Immediate", "Likely")
-    assert got["sender"] == "Los Angeles Police Dept - LAPD" and got["regions"] == ["Los Angeles County"]
+    # Its <area> (SAME=006037 and the areaDesc, relay/geo) is the broadcast's area, not an audience region.
+    assert got["sender"] == "Los Angeles Police Dept - LAPD" and got["regions"] == []
     assert got["body"].startswith("Amber Alert in Los Angeles County\nDATE/TIME: 06/11/03, 1915 HRS.")
     assert got["texts"]["es"].startswith("Alerta Amber en el condado de Los Ángeles\nDATE/TIME: 06/11/03, 1915 HORAS.")
     assert got["texts"]["fr"].endswith(got["body"])  # no French info: the original with the note
