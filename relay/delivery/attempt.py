@@ -34,7 +34,8 @@ class RetryPolicy:
 
 async def attempt(channel: Channel, sender: str, item: Claimed, text: str, policy: RetryPolicy) -> Outcome:
     """One send, and what it came to: the provider's answer classified into the outcome to record."""
-    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text, language=item.language)
+    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text, language=item.language,
+                       attempt=item.attempts)
     started = time.monotonic()
     try:
         receipt = await channel.send(message)
