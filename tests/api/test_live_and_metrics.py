@@ -32,7 +32,7 @@ def test_progress_stream_metrics_and_readiness(live):
         live.add_person("observer", name=f"p{i}", language="es", phone=f"+1202555040{i}")
     with live.client("coordinator") as c:
         ready = c.get("/readyz").json()
-        assert ready["status"] == "ready" and set(ready["channels"]) == {"sms", "telegram", "whatsapp"}  # the sandbox runs all three
+        assert ready["status"] == "ready" and set(ready["channels"]) == {"sms", "telegram", "whatsapp", "voice"}  # the sandbox runs all four
         created = c.post("/api/broadcasts", json={"kind": "crisis", "severity": "Severe", "body": "Evacuate the valley now."})
         assert created.status_code == 201 and created.json()["deliveries"] == 9
         events = _events(c, created.json()["id"])
