@@ -22,6 +22,9 @@ class Outbound:
     text: str
     language: str = ""  # the language of `text` (WhatsApp picks the approved template of that language)
     attempt: int = 1  # how many times this delivery was claimed so far, this one included (voice: busy retries)
+    # A recording of this message in `language`, to play instead of speaking `text` (voice): its path under
+    # the relay's public URL (channels/voice_media.py), or "" for none. Channels that cannot play one ignore it.
+    audio: str = ""
 
 
 @dataclass(frozen=True)

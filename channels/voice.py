@@ -3,9 +3,11 @@
 The twilio SDK stays in `channels/sms.py`: this adapter takes its client, its error classification, its
 webhook signature check and TwiML's builder from there, as the WhatsApp adapter does. What is a call's own:
 
-- `send` places one call whose TwiML URL carries the message (channels/voice_twiml.py); a language without
-  a Twilio voice raises a permanent error at once, so failover takes the message to the person's next
-  channel instead of calling them in a language they may not understand;
+- `send` places one call whose TwiML URL carries the message (channels/voice_twiml.py), or the path of a
+  volunteer's recording of it (`Outbound.audio`, played with `<Play>` through a signed link:
+  channels/voice_media.py); a language without a Twilio voice and without a recording raises a permanent
+  error at once, so failover takes the message to the person's next channel instead of calling them in a
+  language they may not understand;
 - the TwiML answer: the message and a keypad menu for a person, the message alone for an answering machine
   (with machine detection Twilio fetches it after the beep);
 - a keypad press: 1 from a relay node is its ACK command, another digit goes to the relay as that digit (a
@@ -26,7 +28,7 @@ from channels.base import (Inbound, Outbound, PermanentError, Receipt, Recipient
 from channels.sms import open_client, require_fields, typed_errors, verify_signature
 from channels.spec import Answer, WebhookCall
 from channels.voice_settings import VoiceSettings
-from channels import voice_twiml
+from channels import voice_media, voice_twiml
 from channels.voice_twiml import ACK_DIGIT, MAX_URL, REPEAT_DIGIT, STATUS_PATH, TWIML_PATH, CallState, state_of
 
 NAME = "voice"
@@ -81,12 +83,20 @@ class VoiceChannel:
         if message.sender not in self._numbers:
             raise PermanentError(f"sender {message.sender!r} is not one of this account's calling numbers")
         found = self.settings.voice_for(message.language)
-        if found is None:
+        if message.audio:  # a volunteer's recording: played in any language, a voice or not
+            try:
+                voice_media.parse(message.audio)
+            except ValueError as exc:
+                raise PermanentError(str(exc), code="voice-audio") from None
+            state = CallState(delivery=message.delivery_id, text="", language=found[0] if found else message.language,
+                              attempt=message.attempt, ack=voice_twiml.ack_code(message.text), audio=message.audio)
+        elif found is None:
             raise PermanentError(f"no Twilio voice for language {message.language!r} ([voice] voices has "
-                                 f"{', '.join(sorted(self.settings.voice_table()))}): failing over to the "
-                                 "person's next channel", code="voice-language")
-        state = CallState(delivery=message.delivery_id, text=message.text, language=found[0],
-                          attempt=message.attempt, ack=voice_twiml.ack_code(message.text))
+                                 f"{', '.join(sorted(self.settings.voice_table()))}) and no recording of this "
+                                 "message in it: failing over to the person's next channel", code="voice-language")
+        else:
+            state = CallState(delivery=message.delivery_id, text=message.text, language=found[0],
+                              attempt=message.attempt, ack=voice_twiml.ack_code(message.text))
         twiml_url = voice_twiml.url(self.settings, TWIML_PATH, state)
         if len(twiml_url) > MAX_URL:
             raise PermanentError(f"the message is too long for a call ({len(message.text)} characters)",

@@ -1,5 +1,5 @@
 """The [voice] section: a Twilio account's calling numbers, its calls-per-second, the text-to-speech voice
-per language, the keypad prompts, and the busy/no-answer retry schedule. Apart from the adapter so that
+per language, the keypad prompts, the busy/no-answer retry schedule, and the limits of recorded audio. Apart from the adapter so that
 reading the configuration never imports twilio."""
 
 from __future__ import annotations
@@ -82,6 +82,11 @@ class VoiceSettings(BaseModel):
     machine_detection: bool = True  # answering machines: the message is left after the beep (voicemail)
     ring_seconds: int = Field(30, ge=5, le=600)  # Twilio's Timeout: how long a call rings before no-answer
     gather_seconds: int = Field(6, ge=1, le=60)  # how long a keypad answer is waited for
+    # Volunteers' recordings (`relay voice upload`, POST /api/broadcasts/{id}/audio/{lang}): the largest file
+    # accepted, and how long the signed link a call's <Play> fetches it through stays valid after the call's
+    # TwiML is fetched (each fetch, a repeat included, gets a fresh link).
+    recording_max_mb: float = Field(5.0, gt=0, le=100)
+    recording_link_seconds: int = Field(600, ge=30, le=86400)
     api_base_url: BaseUrl | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
     webhook_url: HttpUrl | None = None  # the relay's public URL (TwiML, keypad, status); default [http]'s
     timeout_seconds: Positive = 10.0

@@ -5,13 +5,16 @@ no Url, 21210 a From that is not the account's, 21215 a destination outside the 
 a valid phone number, 20429 over the account's calls per second); `GET .../Calls/{sid}.json`. Each accepted
 call is played out by a scripted person per number (answers and presses digits, or is busy, does not
 answer, or has an answering machine): the simulator posts signed status callbacks, fetches the TwiML from
-the relay's URL and checks it (channels/sandbox/twilio_voice_twiml.py), posts keypad answers to the
-Gather's action, and writes every call and what was said to `<data_dir>/sandbox/voice.jsonl`.
+the relay's URL and checks it (channels/sandbox/twilio_voice_twiml.py), fetches every `<Play>` file as
+Twilio does (a plain GET: 200 and an audio type it plays, else the call fails with 11200 or 13420/13325),
+posts keypad answers to the Gather's action, and writes every call and what was said or played (the file's
+SHA-256 and size) to `<data_dir>/sandbox/voice.jsonl`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -28,7 +32,7 @@ from channels.sandbox.jsonl import JsonlLog, LocalServer
 from channels.sandbox.twilio_limits import ThroughputLimiter
 from channels.sandbox.twilio_messages import _e164_or_none, _error, _is_callback_url
 from channels.sandbox.twilio_store import API_VERSION, new_sid
-from channels.sandbox.twilio_voice_twiml import Document, InvalidTwiml, check
+from channels.sandbox.twilio_voice_twiml import PLAYABLE, Document, InvalidTwiml, check, plays
 from channels.sms import webhook_signature
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ class VoiceSimSettings(BaseModel):
     ring_ms: int = Field(20, ge=0)  # between a status callback and the next
     geo_blocked_prefixes: list[str] = Field(default_factory=lambda: ["+882", "+883"])  # 21215
     log_name: str = "voice.jsonl"
+    max_play_bytes: int = Field(50_000_000, gt=0)  # a larger <Play> file is a retrieval failure (11200)
 
 
 @dataclass
@@ -97,8 +102,8 @@ class VoiceSimulator(LocalServer):
         self._numbers = frozenset(settings.numbers)
         self._limiter = ThroughputLimiter(settings.calls_per_second, settings.tolerance_calls)
         self._stats = dict.fromkeys(("accepted", "rejected", "rate_limited", "callbacks_sent", "callbacks_failed",
-                                     "twiml_fetched", "twiml_invalid", "gathers", "completed", "voicemail", "busy",
-                                     "no-answer", "failed"), 0)
+                                     "twiml_fetched", "twiml_invalid", "plays_fetched", "plays_refused", "gathers",
+                                     "completed", "voicemail", "busy", "no-answer", "failed"), 0)
         self._log: JsonlLog | None = None
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -258,6 +263,8 @@ class VoiceSimulator(LocalServer):
             if code != 200:
                 raise InvalidTwiml(f"the relay answered HTTP {code} to the TwiML request: {body[:200]}", 11200)
             document = check(body)
+            for item in plays(document):
+                item.update(await self._fetch_audio(item["play"], item["in_gather"]))
         except (InvalidTwiml, aiohttp.ClientError) as exc:
             self._stats["twiml_invalid"] += 1
             call.error_code = getattr(exc, "code", 11200)
@@ -265,6 +272,33 @@ class VoiceSimulator(LocalServer):
             return None
         call.said += document.said
         return document
+
+    async def _fetch_audio(self, url: str, in_gather: bool) -> dict:
+        """A <Play> file, fetched as Twilio fetches it (GET, none of its request parameters, no signature):
+        what was played, or InvalidTwiml with the error Twilio logs (and the call fails here)."""
+        assert self._session is not None
+        try:
+            async with self._session.get(url, headers={"User-Agent": "TwilioProxy/1.1"}) as response:
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if response.status != 200:
+                    raise InvalidTwiml(f"<Play> {url[:120]}: HTTP {response.status} "
+                                       f"({(await response.text())[:120]!r})", 11200)
+                if kind not in PLAYABLE:
+                    raise InvalidTwiml(f"<Play> {url[:120]}: Content-Type {kind or 'missing'!r} is not audio Twilio "
+                                       "plays", 13325 if in_gather else 13420)
+                body = await response.content.read(self.settings.max_play_bytes + 1)
+        except aiohttp.ClientError as exc:
+            self._stats["plays_refused"] += 1
+            raise InvalidTwiml(f"<Play> {url[:120]}: {exc}", 11200) from None
+        except InvalidTwiml:
+            self._stats["plays_refused"] += 1
+            raise
+        if len(body) > self.settings.max_play_bytes:
+            self._stats["plays_refused"] += 1
+            raise InvalidTwiml(f"<Play> {url[:120]}: larger than {self.settings.max_play_bytes} bytes", 11200)
+        self._stats["plays_fetched"] += 1
+        return {"path": urlsplit(url).path, "content_type": kind, "bytes": len(body),
+                "sha256": hashlib.sha256(body).hexdigest()}
 
     async def _end(self, call: SimCall, status: str) -> None:
         extra = {"CallDuration": str(call.duration)} if status == "completed" else {}

@@ -1,5 +1,6 @@
 """What the voice simulator checks in the TwiML the relay serves, as Twilio would: a well-formed
-`<Response>` of known verbs, every `<Say>` with a voice Twilio offers for the language it names."""
+`<Response>` of known verbs, every `<Say>` with a voice Twilio offers for the language it names, every
+`<Play>` an absolute URL (the simulator then fetches it: channels/sandbox/twilio_voice.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,15 @@ _VERBS = {"Say", "Play", "Gather", "Pause", "Hangup", "Redirect"}
 _IN_GATHER = {"Say", "Play", "Pause"}
 
 
+# The audio types Twilio's <Play> accepts (its TwiML reference, "Supported audio file types").
+PLAYABLE = frozenset({"audio/mpeg", "audio/wav", "audio/wave", "audio/x-wav", "audio/aiff", "audio/x-aifc",
+                      "audio/x-aiff", "audio/x-gsm", "audio/gsm", "audio/ulaw"})
+
+
 class InvalidTwiml(ValueError):
-    """TwiML Twilio would refuse (error 12100 document parse failure, 13520 invalid Say voice)."""
+    """TwiML Twilio would refuse (error 12100 document parse failure, 13520 invalid Say voice; for a <Play>
+    whose file cannot be fetched, 11200 HTTP retrieval failure, 13420 Play: Invalid Content-Type, 13325
+    Gather->Play: Invalid Content-Type)."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
@@ -37,7 +45,8 @@ class InvalidTwiml(ValueError):
 class Document:
     """A checked TwiML document: what it says before a Gather, the Gather, and what it says after."""
 
-    said: list[dict] = field(default_factory=list)  # {"voice", "language", "text"} in order
+    # {"voice", "language", "text"} for a <Say>, {"play": url, "in_gather": bool} for a <Play>, in order
+    said: list[dict] = field(default_factory=list)
     gather_action: str | None = None
     said_after: list[dict] = field(default_factory=list)
 
@@ -67,9 +76,23 @@ def check(body: str) -> Document:
                     raise InvalidTwiml(f"<{inner.tag}> cannot be nested in <Gather>", 12100)
                 if inner.tag == "Say":
                     document.said.append(_say(inner))
-        elif verb.tag == "Say":
-            (document.said if document.gather_action is None else document.said_after).append(_say(verb))
+                elif inner.tag == "Play":
+                    document.said.append(_play(inner, in_gather=True))
+        elif verb.tag in ("Say", "Play"):
+            heard = _say(verb) if verb.tag == "Say" else _play(verb, in_gather=False)
+            (document.said if document.gather_action is None else document.said_after).append(heard)
     return document
+
+
+def plays(document: Document) -> list[dict]:
+    return [item for item in document.said + document.said_after if "play" in item]
+
+
+def _play(element: ET.Element, *, in_gather: bool) -> dict:
+    url = (element.text or "").strip()
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise InvalidTwiml(f"<Play>{url[:60]!r}</Play> is not an absolute URL", 12100)
+    return {"play": url, "in_gather": in_gather}
 
 
 def _say(element: ET.Element) -> dict:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
-from relay.core.hooks import CopyResolver, PlanHook, ReleaseHandler, StampFactory, TextHook
+from relay.core.hooks import CopyResolver, MediaHook, PlanHook, ReleaseHandler, StampFactory, TextHook
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Feature:
     services: tuple[Callable[[Any], Any], ...] = ()
     plan_hooks: tuple[PlanHook, ...] = ()
     text_hooks: tuple[TextHook, ...] = ()
+    # Recordings to play instead of a text on channels that can (voice): see hooks.MediaHook.
+    media_hooks: tuple[MediaHook, ...] = ()
     release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
     copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None

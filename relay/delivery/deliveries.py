@@ -149,6 +149,13 @@ def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[
     return {pair: f"{text}\n{codes[pair[0]]}" if pair[0] in codes else text for pair, text in texts.items()}
 
 
+def content_for(session: Session, channel: str, pairs: Iterable[tuple[int, str]]
+                ) -> tuple[dict[tuple[int, str], str], dict[tuple[int, str], str]]:
+    """`texts_for` and the features' recordings for the same pairs on `channel`, in one transaction."""
+    wanted = set(pairs)
+    return texts_for(session, wanted), hooks.media_for(session, channel, sorted(wanted))
+
+
 def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write a batch of outcomes in one transaction (the dispatcher's hot path: executemany, no ORM)."""
     table = Delivery.__table__
