@@ -93,6 +93,11 @@ def _write(directory: Path, name: str, data: bytes) -> Path:
             os.fsync(out.fileno())
         target = directory / name
         os.replace(temporary, target)
+        folder_fd = os.open(directory, os.O_RDONLY)  # the rename itself survives a power cut
+        try:
+            os.fsync(folder_fd)
+        finally:
+            os.close(folder_fd)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
