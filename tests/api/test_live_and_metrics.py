@@ -40,9 +40,11 @@ def test_progress_stream_metrics_and_readiness(live):
         assert name == "done" and last["total"] == 9 and last["by_status"] == {"delivered": 9}
         assert last["by_channel"] == {"sms": {"delivered": 4}, "telegram": {"delivered": 5}}
         assert last["by_language"] == {"es": {"delivered": 4}, "en": {"delivered": 5}}
-        # Nobody here has a voice endpoint: no call was placed, so voice is still only `started`.
-        assert c.get("/readyz").json()["channels"] == {"sms": "connected", "telegram": "connected",
-                                                       "whatsapp": "connected", "voice": "started"}
+        channels = c.get("/readyz").json()["channels"]
+        assert channels["sms"] == channels["telegram"] == "connected"  # they carried this broadcast
+        # Nobody here is on WhatsApp or voice: `started`, or `connected` when an earlier test in this process
+        # sent on them (the last send's state is per process, metrics.LAST_SEND); never unreachable.
+        assert channels["whatsapp"] in ("started", "connected") and channels["voice"] in ("started", "connected")
         families = {f.name: f for f in text_string_to_metric_families(c.get("/metrics").text)}
         fixed = c.post(f"/api/broadcasts/{created.json()['id']}/correct", json={"text": "Evacuate the east valley only."})
         assert fixed.status_code == 201 and fixed.json()["deliveries"] == 9  # exactly the people it reached
