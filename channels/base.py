@@ -21,6 +21,10 @@ class Outbound:
     to: str  # the endpoint address on this channel
     text: str
     language: str = ""  # the language of `text` (WhatsApp picks the approved template of that language)
+    attempt: int = 1  # how many times this delivery was claimed so far, this one included (voice: busy retries)
+    # A recording of this message in `language`, to play instead of speaking `text` (voice): its path under
+    # the relay's public URL (channels/voice_media.py), or "" for none. Channels that cannot play one ignore it.
+    audio: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,12 @@ class StatusUpdate:
 
     channel: str
     provider_message_id: str
-    status: str  # one of: "sent", "delivered", "undelivered", "failed"
+    status: str  # one of: "sent", "delivered", "undelivered", "failed" (or a channel's own word, see RECEIPT_STATUS)
     error_code: str | None = None
+    # The provider's answer means "try this message again later" (a busy line, a call nobody answered): the
+    # delivery goes back to pending for this many seconds instead of failing. The adapter decides from its
+    # own retry schedule; once that is used up it reports a plain failure, and failover takes over.
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)

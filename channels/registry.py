@@ -7,6 +7,7 @@ from channels.matrix_spec import SPEC as MATRIX
 from channels.sms_spec import SPEC as SMS
 from channels.spec import ChannelSpec
 from channels.telegram_spec import SPEC as TELEGRAM
+from channels.voice_spec import SPEC as VOICE
 from channels.whatsapp_spec import SPEC as WHATSAPP
 
 SPECS: tuple[ChannelSpec, ...] = (
@@ -14,6 +15,7 @@ SPECS: tuple[ChannelSpec, ...] = (
     TELEGRAM,
     MATRIX,
     WHATSAPP,
+    VOICE,
 )
 
 

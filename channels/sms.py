@@ -27,6 +27,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from channels.base import (
     ChannelError,
@@ -304,7 +305,8 @@ def _verify(auth_token: str, url: str, params: Mapping[str, str], signature: str
     raise InvalidSignature(f"X-Twilio-Signature does not match a request to {url}")
 
 
-verify_signature = _verify  # the WhatsApp webhooks are signed exactly as SMS ones
+verify_signature = _verify  # the WhatsApp and voice webhooks are signed exactly as SMS ones
+voice_response = VoiceResponse  # TwiML for calls (channels/voice_twiml.py): the SDK stays imported here alone
 
 
 def _require(params: Mapping[str, str], *names: str) -> None:

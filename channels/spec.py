@@ -44,16 +44,28 @@ class WebhookCall:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A webhook's whole HTTP answer, rendered by the channel, with nothing for the relay to store or act on
+    (the TwiML a call fetches, "say it again" on a keypad)."""
+
+    content_type: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Webhook:
     """One route a provider posts to. `parse` raises `InvalidSignature` (403, nothing stored) or
     `ValueError` (400); it returns None for an update that carries nothing for the relay."""
 
     path: str
     kind: Literal["inbound", "status"]
-    parse: Callable[[WebhookCall], "Inbound | StatusUpdate | None"]
+    parse: Callable[[WebhookCall], "Inbound | StatusUpdate | Answer | None"]
     # Inbound only: the reply rendered in the HTTP answer itself (SMS's TwiML), as (content type, body).
     # None: the channel's inbound loop handles the message and sends replies as messages (Telegram).
     answer: Callable[[str | None], tuple[str, str]] | None = None
+    # Inbound only, instead of `answer` when rendering needs the message too (a call says the reply in the
+    # voice and language of that call): (the parsed Inbound, the reply) -> (content type, body).
+    answer_to: Callable[[Inbound, str | None], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from relay.api.collector import DatabaseCollector
 from relay.core import metrics, scope
 from relay.api.common import Relay
 from relay.api.tokens import TokenError
+from relay.api.voice import UPLOAD_PATH
 from relay.core.config import Settings
 from relay.core.db import Database
 from relay.delivery.outbox import BroadcastError
@@ -38,13 +39,15 @@ CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
 
 class BodyLimit:
     """Pure ASGI: a request to /api whose body passes the limit is answered 413 (declared length first,
-    then counted as it streams, so a chunked upload cannot slip past)."""
+    then counted as it streams, so a chunked upload cannot slip past). A recording's upload is bounded by
+    its own route, with its own limit (relay/api/voice.py)."""
 
     def __init__(self, app, limit: int) -> None:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/api/") or UPLOAD_PATH.match(path):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")

@@ -4,6 +4,7 @@ from relay.api import broadcasts, cli, geo, models, moderation, network, people,
 from relay.api import reports as report_queue
 from relay.api import schedules as scheduled
 from relay.api import templates as template_routes
+from relay.api import voice as voice_routes
 from relay.api.settings import ConsoleSettings
 from relay.core.feature import Feature
 
@@ -14,5 +15,6 @@ FEATURE = Feature(
     models=(models,),
     cli=(("tokens", cli.app),),
     api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router,
-                 scheduled.router, template_routes.router, privacy.router, geo.router),
+                 scheduled.router, template_routes.router, privacy.router, geo.router,
+                 voice_routes.router),
 )

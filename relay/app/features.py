@@ -31,6 +31,7 @@ from relay.privacy.feature import FEATURE as PRIVACY
 from relay.reports.feature import FEATURE as REPORTS
 from relay.schedules.feature import FEATURE as SCHEDULES
 from relay.templates.feature import FEATURE as TEMPLATES
+from relay.voice.feature import FEATURE as VOICE
 
 PEOPLE = Feature(name="people", models=(core_models,), cli=(("subscribers", cli_subscribers.app),))
 
@@ -46,6 +47,7 @@ FEATURES: tuple[Feature, ...] = (
     FATIGUE,  # LESS/MORE, TZ, QUIET; quiet hours and the daily cap on every planned broadcast (after the relays' rows)
     TEMPLATES,  # relay templates: pre-approved texts with fields
     PRIVACY,  # relay subscribers export, relay retention status|purge; the retention purge service
+    VOICE,  # relay voice: volunteers' recordings, played on calls instead of text-to-speech
     ALERTS,  # /crisis, /rsvp, YES/NO to a webinar notice, CAP
     REPORTS,  # REPORT, CANCEL <ref>, /claim, /done, /tr; any other message becomes a citizen report (asked last)
     API,  # the HTTP API and the console
@@ -66,6 +68,7 @@ def install(features: tuple[Feature, ...] = FEATURES, *, runtime: bool = True) -
     hooks.install(hooks.Hooks(
         plan=tuple(hook for feature in features for hook in feature.plan_hooks),
         text=tuple(hook for feature in features for hook in feature.text_hooks),
+        media=tuple(hook for feature in features for hook in feature.media_hooks),
         release={kind: handler for feature in features for kind, handler in feature.release_handlers.items()}
         if runtime else {},
         copies={kind: resolver for feature in features for kind, resolver in feature.copy_resolvers.items()},

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from channels import registry
 from channels.base import Inbound, InvalidSignature, StatusUpdate
-from channels.spec import ChannelSpec, WebhookCall
+from channels.spec import Answer, ChannelSpec, WebhookCall
 from channels.spec import Webhook as ChannelWebhook
 from relay.delivery import deliveries
 from relay.inbound import handling as inbound
@@ -152,7 +152,8 @@ def _route(spec: ChannelSpec, hook: ChannelWebhook, database: Database, settings
     async def handle(request: WebhookRequest) -> Reply:
         configured = section(spec.name)
         loop = chat_inbound.get(spec.name)
-        if configured is None or (hook.kind == "inbound" and hook.answer is None and loop is None):
+        answers = hook.answer is not None or hook.answer_to is not None
+        if configured is None or (hook.kind == "inbound" and not answers and loop is None):
             return Reply(404, f"{spec.label} is not configured")
         try:
             parsed = hook.parse(WebhookCall(configured, request.url, request.headers, request.form, request.body))
@@ -161,13 +162,15 @@ def _route(spec: ChannelSpec, hook: ChannelWebhook, database: Database, settings
             return Reply(403, f"refused: {exc}")
         except ValueError as exc:
             return Reply(400, f"bad request: {exc}")
+        if isinstance(parsed, Answer):  # the channel's own answer (a call's TwiML): nothing to store
+            return Reply(200, parsed.body, parsed.content_type)
         if hook.kind == "status":
             if isinstance(parsed, StatusUpdate) and parsed.status in deliveries.RECEIPT_STATUS:
                 await receipts.submit(parsed)  # "queued", "sent"...: nothing to record
             return Reply(204)
         if parsed is None:
             return Reply(200, "{}", "application/json")
-        if hook.answer is None:  # a chat channel: its loop handles it and sends the reply as a message
+        if not answers:  # a chat channel: its loop handles it and sends the reply as a message
             try:
                 await loop.handle(parsed)
             except inbound.Unstorable as exc:
@@ -197,7 +200,10 @@ async def _answer_inbound(message: Inbound, hook: ChannelWebhook, database: Data
             await action()
         except Exception:
             log.exception("an action after inbound %s %s failed", message.channel, message.provider_message_id)
-    content_type, body = hook.answer(result.reply)
+    if hook.answer_to is not None:
+        content_type, body = hook.answer_to(message, result.reply)
+    else:
+        content_type, body = hook.answer(result.reply)
     return Reply(200, body, content_type)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
-from relay.core.hooks import (AudienceHook, CopyResolver, PlanHook, ReleaseHandler, StampFactory,
+from relay.core.hooks import (AudienceHook, CopyResolver, MediaHook, PlanHook, ReleaseHandler, StampFactory,
                               SubscriberColumns, TextHook)
 
 
@@ -43,6 +43,8 @@ class Feature:
     services: tuple[Callable[[Any], Any], ...] = ()
     plan_hooks: tuple[PlanHook, ...] = ()
     text_hooks: tuple[TextHook, ...] = ()
+    # Recordings to play instead of a text on channels that can (voice): see hooks.MediaHook.
+    media_hooks: tuple[MediaHook, ...] = ()
     release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
     copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 PlanHook = Callable[[Session, Any, Any, Mapping[str, Sequence[str]], datetime], None]
 # (session, broadcast ids) -> {broadcast id: a line appended under every text of that broadcast}.
 TextHook = Callable[[Session, Sequence[int]], Mapping[int, str]]
+# (session, channel, (broadcast id, language) pairs) -> {pair: a recording's path to play instead of the text}
+# (channels/base.py Outbound.audio), read when a batch is sent, like the texts.
+MediaHook = Callable[[Session, str, Sequence[tuple[int, str]]], Mapping[tuple[int, str], str]]
 # (session, origin, warning or None, settings=...): relays a held message that moderators released.
 ReleaseHandler = Callable[..., None]
 # (session, origin) -> the broadcasts that carried a message of that origin.
@@ -45,6 +48,7 @@ class SubscriberColumns:
 class Hooks:
     plan: tuple[PlanHook, ...] = ()
     text: tuple[TextHook, ...] = ()
+    media: tuple[MediaHook, ...] = ()
     release: Mapping[str, ReleaseHandler] = field(default_factory=dict)
     copies: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None
@@ -71,6 +75,16 @@ def text_lines(session: Session, broadcast_ids: Sequence[int]) -> dict[int, str]
         for broadcast_id, line in hook(session, broadcast_ids).items():
             lines.setdefault(broadcast_id, []).append(line)
     return {broadcast_id: "\n".join(parts) for broadcast_id, parts in lines.items()}
+
+
+def media_for(session: Session, channel: str, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The recordings the features have for these (broadcast, language) pairs on `channel`; the first
+    feature in list order that has one wins."""
+    found: dict[tuple[int, str], str] = {}
+    for hook in _installed.media:
+        for pair, path in hook(session, channel, pairs).items():
+            found.setdefault(pair, path)
+    return found
 
 
 def stamper(settings: Any):

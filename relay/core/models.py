@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -261,6 +262,7 @@ class ProviderReceipt(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retry_after: Mapped[float | None] = mapped_column(Float)  # "call again in N s" (a busy line): see StatusUpdate
 
 
 class InboundMessage(Base):

@@ -32,9 +32,11 @@ class RetryPolicy:
     pause: Callable[[str, float], None]  # (sender key, seconds): the provider asked this sender to wait
 
 
-async def attempt(channel: Channel, sender: str, item: Claimed, text: str, policy: RetryPolicy) -> Outcome:
+async def attempt(channel: Channel, sender: str, item: Claimed, text: str, policy: RetryPolicy,
+                  audio: str = "") -> Outcome:
     """One send, and what it came to: the provider's answer classified into the outcome to record."""
-    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text, language=item.language)
+    message = Outbound(delivery_id=item.id, sender=sender, to=item.address, text=text, language=item.language,
+                       attempt=item.attempts, audio=audio)
     started = time.monotonic()
     try:
         receipt = await channel.send(message)

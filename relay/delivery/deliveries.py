@@ -151,6 +151,13 @@ def texts_for(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[
     return {pair: f"{text}\n{codes[pair[0]]}" if pair[0] in codes else text for pair, text in texts.items()}
 
 
+def content_for(session: Session, channel: str, pairs: Iterable[tuple[int, str]]
+                ) -> tuple[dict[tuple[int, str], str], dict[tuple[int, str], str]]:
+    """`texts_for` and the features' recordings for the same pairs on `channel`, in one transaction."""
+    wanted = set(pairs)
+    return texts_for(session, wanted), hooks.media_for(session, channel, sorted(wanted))
+
+
 def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write a batch of outcomes in one transaction (the dispatcher's hot path: executemany, no ORM)."""
     table = Delivery.__table__
@@ -250,23 +257,42 @@ def mark_endpoint(session: Session, endpoint_id: int, *, opted_out: bool, reason
 
 # "read" (WhatsApp) is kept as a receipt of its own (provider_receipts) and, should it come first, means
 # delivered.
+# A call's words (channels/voice.py): "voicemail" (left after the beep) is delivered; "busy" and "no-answer"
+# fail, unless the receipt carries `retry_after` (the channel's retry schedule is not used up yet): then the
+# delivery goes back to pending and is called again after that many seconds.
 RECEIPT_STATUS = {"delivered": DeliveryStatus.delivered.value, "undelivered": DeliveryStatus.failed.value,
-                  "failed": DeliveryStatus.failed.value, "read": DeliveryStatus.delivered.value}
+                  "failed": DeliveryStatus.failed.value, "read": DeliveryStatus.delivered.value,
+                  "voicemail": DeliveryStatus.delivered.value, "busy": DeliveryStatus.failed.value,
+                  "no-answer": DeliveryStatus.failed.value}
 
 
 def _apply(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
     """Move `sent` deliveries to what their receipts say (executemany: receipts come in thousands)."""
-    rows = []
+    rows, again = [], []
     for u in updates:
         target = RECEIPT_STATUS.get(u.status)
         if target is None:  # queued / sending / sent: nothing to move
             continue
+        if u.retry_after is not None and target == DeliveryStatus.failed.value:
+            again.append({"b_pmid": u.provider_message_id, "b_channel": u.channel,
+                          "b_at": now + timedelta(seconds=u.retry_after), "b_err": f"provider reported {u.status}; "
+                          f"trying again in {u.retry_after:g} s"})
+            continue
         error = None if target == DeliveryStatus.delivered.value else (
             f"provider reported {u.status}" + (f" (error {u.error_code})" if u.error_code else ""))
         rows.append({"b_pmid": u.provider_message_id, "b_channel": u.channel, "b_status": target, "b_err": error})
+    table = Delivery.__table__
+    if again:
+        session.connection().execute(
+            update(table)
+            .where(table.c.provider_message_id == bindparam("b_pmid"), table.c.channel == bindparam("b_channel"),
+                   table.c.status == SENT)
+            .values(status=PENDING, next_attempt_at=bindparam("b_at"), last_error=bindparam("b_err"),
+                    claimed_by=None),
+            again,
+        )
     if not rows:
         return
-    table = Delivery.__table__
     session.connection().execute(
         update(table)
         .where(table.c.provider_message_id == bindparam("b_pmid"), table.c.channel == bindparam("b_channel"),
@@ -281,7 +307,7 @@ def store_receipts(session: Session, updates: Sequence[StatusUpdate], now: datet
     recorder when it writes that send (see `apply_early_receipts`)."""
     session.connection().execute(insert(ProviderReceipt.__table__), [
         {"channel": u.channel, "provider_message_id": u.provider_message_id, "status": u.status,
-         "error_code": u.error_code, "received_at": now} for u in updates])
+         "error_code": u.error_code, "received_at": now, "retry_after": u.retry_after} for u in updates])
     _apply(session, updates, now)
 
 
@@ -290,7 +316,7 @@ def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:
         return
     rows = session.execute(
         select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
-               ProviderReceipt.error_code)
+               ProviderReceipt.error_code, ProviderReceipt.retry_after)
         .where(ProviderReceipt.provider_message_id.in_(list(provider_ids)))
         .order_by(ProviderReceipt.id)
     )
@@ -304,7 +330,7 @@ def apply_stranded_receipts(session: Session, now: datetime, *, older_than: floa
     cutoff = now - timedelta(seconds=older_than)
     rows = session.execute(
         select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
-               ProviderReceipt.error_code)
+               ProviderReceipt.error_code, ProviderReceipt.retry_after)
         .join(Delivery, and_(Delivery.provider_message_id == ProviderReceipt.provider_message_id,
                              Delivery.channel == ProviderReceipt.channel))
         .where(Delivery.status == SENT, Delivery.sent_at < cutoff, ProviderReceipt.status.in_(list(RECEIPT_STATUS)))

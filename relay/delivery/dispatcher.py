@@ -167,7 +167,7 @@ class Dispatcher:
         unsent = {c.id for c in claimed}  # claimed, not yet handed to the provider
         try:
             reachable = await self._db(deliveries.still_reachable, [c.endpoint_id for c in claimed])
-            texts = await self._texts_for(claimed)
+            texts, media = await self._texts_for(channel, claimed)
             for item in claimed:
                 if item.endpoint_id not in reachable:
                     unsent.discard(item.id)
@@ -195,7 +195,8 @@ class Dispatcher:
                     await per_recipient.acquire(min(cost, per_recipient.max_rate))
                 await self._concurrency.acquire()
                 unsent.discard(item.id)
-                self._tasks.spawn(self._send(channel, sender, item, text), name=f"send:{item.id}")
+                audio = media.get((item.broadcast_id, item.language), "")
+                self._tasks.spawn(self._send(channel, sender, item, text, audio), name=f"send:{item.id}")
         finally:
             if unsent:  # an error or a shutdown came between claim and send: these were never sent
                 await self._give_back(unsent)
@@ -222,15 +223,16 @@ class Dispatcher:
         except asyncio.TimeoutError:
             pass
 
-    async def _texts_for(self, claimed: list[Claimed]) -> dict[tuple[int, str], str]:
-        """The texts as they are now, read once per claimed batch and never cached across batches: a
-        translation approved, or a bridged message edited, after the first batch went out must reach the
-        recipients still queued."""
-        return await self._db(deliveries.texts_for, {(c.broadcast_id, c.language) for c in claimed})
+    async def _texts_for(self, channel: Channel, claimed: list[Claimed]
+                         ) -> tuple[dict[tuple[int, str], str], dict[tuple[int, str], str]]:
+        """The texts (and recordings, where a feature has one for this channel) as they are now, read once per
+        claimed batch and never cached across batches: a translation approved, a bridged message edited or a
+        recording uploaded after the first batch went out must reach the recipients still queued."""
+        return await self._db(deliveries.content_for, channel.name, {(c.broadcast_id, c.language) for c in claimed})
 
-    async def _send(self, channel: Channel, sender: str, item: Claimed, text: str) -> None:
+    async def _send(self, channel: Channel, sender: str, item: Claimed, text: str, audio: str = "") -> None:
         try:
-            outcome = await attempt(channel, sender, item, text, self._policy)
+            outcome = await attempt(channel, sender, item, text, self._policy, audio)
             if outcome.kind in ("sent", "delivered"):
                 self.sent_count += 1
         finally:

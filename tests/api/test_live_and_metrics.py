@@ -32,8 +32,7 @@ def test_progress_stream_metrics_and_readiness(live):
         live.add_person("observer", name=f"p{i}", language="es", phone=f"+1202555040{i}")
     with live.client("coordinator") as c:
         ready = c.get("/readyz").json()
-        assert ready["status"] == "ready" and {"sms", "telegram", "whatsapp"} <= set(ready["channels"])
-        assert set(ready["channels"].values()) == {"started"}  # no provider has answered a send yet
+        assert ready["status"] == "ready" and set(ready["channels"]) == {"sms", "telegram", "whatsapp", "voice"}  # the sandbox runs all four
         created = c.post("/api/broadcasts", json={"kind": "crisis", "severity": "Severe", "body": "Evacuate the valley now."})
         assert created.status_code == 201 and created.json()["deliveries"] == 9
         events = _events(c, created.json()["id"])
@@ -41,9 +40,11 @@ def test_progress_stream_metrics_and_readiness(live):
         assert name == "done" and last["total"] == 9 and last["by_status"] == {"delivered": 9}
         assert last["by_channel"] == {"sms": {"delivered": 4}, "telegram": {"delivered": 5}}
         assert last["by_language"] == {"es": {"delivered": 4}, "en": {"delivered": 5}}
-        states = c.get("/readyz").json()["channels"]
-        assert states["sms"] == states["telegram"] == "connected"  # each answered a send
-        assert {name for name, state in states.items() if state != "connected"} == set(ready["channels"]) - {"sms", "telegram"}
+        channels = c.get("/readyz").json()["channels"]
+        assert channels["sms"] == channels["telegram"] == "connected"  # they carried this broadcast
+        # Nobody here is on WhatsApp or voice: `started`, or `connected` when an earlier test in this process
+        # sent on them (the last send's state is per process, metrics.LAST_SEND); never unreachable.
+        assert channels["whatsapp"] in ("started", "connected") and channels["voice"] in ("started", "connected")
         families = {f.name: f for f in text_string_to_metric_families(c.get("/metrics").text)}
         fixed = c.post(f"/api/broadcasts/{created.json()['id']}/correct", json={"text": "Evacuate the east valley only."})
         assert fixed.status_code == 201 and fixed.json()["deliveries"] == 9  # exactly the people it reached
