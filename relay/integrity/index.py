@@ -54,6 +54,30 @@ def similarity(message: str, claim: str) -> float:
     return score / 100.0
 
 
+def _signatures(rows, num_perm: int):
+    """(row, its MinHash) for claim rows: the stored signature where it can be trusted, else rehashed.
+
+    The first row is hashed afresh and compared with its stored value: equal, the stored values of this
+    load were made by the same scheme (datasketch 1 and 2 differ) and are used as they are (2-3 ms a claim
+    saved); different, every row is rehashed, as a signature of another scheme would match nothing."""
+    trusted: bool | None = None
+    for row in rows:
+        pivot, signature = row[1], row[3]
+        stored = None
+        if trusted is not False:
+            try:
+                stored = texts.from_bytes(signature, num_perm)
+            except ValueError:
+                stored = None
+        if trusted and stored is not None:
+            yield row, stored
+            continue
+        fresh = texts.minhash(pivot, num_perm)
+        if trusted is None:
+            trusted = stored is not None and np.array_equal(stored.hashvalues, fresh.hashvalues)
+        yield row, fresh
+
+
 class ClaimIndex:
     def __init__(self, num_perm: int, threshold: float) -> None:
         self.num_perm, self.threshold = num_perm, threshold
@@ -116,11 +140,8 @@ class ClaimIndex:
             else:
                 self._reset()
                 retired_count = session.scalar(select(func.count()).select_from(Claim).where(Claim.retired == True))  # noqa: E712
-            for claim_id, pivot, verdict, signature, correction, language in session.execute(rows.order_by(Claim.id)):
-                try:
-                    hashed = texts.from_bytes(signature, self.num_perm)
-                except ValueError:
-                    hashed = texts.minhash(pivot, self.num_perm)
+            found = session.execute(rows.order_by(Claim.id))
+            for (claim_id, pivot, verdict, _, correction, language), hashed in _signatures(found, self.num_perm):
                 self.add(claim_id, pivot, verdict, hashed, correction, language)
             self._max_id = max(self._max_id, max_id)
             self._retired = retired_count or 0

@@ -72,8 +72,16 @@ def to_bytes(signature: MinHash) -> bytes:
     return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
 
 
+# datasketch 2 hashes with a new scheme and refuses stored values unless told their scheme (without it
+# every stored signature failed to load and every claim was rehashed at each process start, minutes at
+# 100,000 claims). Values do not say which scheme made them: the index checks the first one it loads.
+SCHEME: str | None = getattr(MinHash(num_perm=16), "scheme", None)
+
+
 def from_bytes(data: bytes, num_perm: int) -> MinHash:
     values = np.frombuffer(data, dtype=np.uint64)
     if len(values) != num_perm:  # num_perm changed in the config: the caller rehashes
         raise ValueError(f"signature has {len(values)} permutations, not {num_perm}")
-    return MinHash(num_perm=num_perm, hashvalues=values)
+    if SCHEME is None:  # datasketch 1.x: one scheme only
+        return MinHash(num_perm=num_perm, hashvalues=values)
+    return MinHash(num_perm=num_perm, hashvalues=values, scheme=SCHEME)
