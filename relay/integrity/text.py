@@ -8,6 +8,7 @@ would share few whole words.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -63,7 +64,7 @@ def shingles(normalised: str) -> set[bytes]:
 
 
 def minhash(normalised: str, num_perm: int) -> MinHash:
-    signature = MinHash(num_perm=num_perm)
+    signature = _minhash(num_perm)
     signature.update_batch(list(shingles(normalised)))
     return signature
 
@@ -82,6 +83,17 @@ def from_bytes(data: bytes, num_perm: int) -> MinHash:
     values = np.frombuffer(data, dtype=np.uint64)
     if len(values) != num_perm:  # num_perm changed in the config: the caller rehashes
         raise ValueError(f"signature has {len(values)} permutations, not {num_perm}")
+    return _minhash(num_perm, values)
+
+
+@functools.lru_cache(maxsize=4)
+def _permutations(num_perm: int):
+    return MinHash(num_perm=num_perm).permutations
+
+
+def _minhash(num_perm: int, values: np.ndarray | None = None) -> MinHash:
+    """A MinHash sharing this process's permutation parameters: datasketch draws them anew (a seeded
+    random generator) for every MinHash it makes, which was most of the cost of loading 100,000 claims."""
     if SCHEME is None:  # datasketch 1.x: one scheme only
-        return MinHash(num_perm=num_perm, hashvalues=values)
-    return MinHash(num_perm=num_perm, hashvalues=values, scheme=SCHEME)
+        return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm))
+    return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm), scheme=SCHEME)
