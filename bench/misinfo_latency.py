@@ -114,7 +114,7 @@ async def _screen_all(database: Database, settings, messages: list, timings: lis
 async def _measure(database: Database, settings, messages: list) -> tuple[list[float], list[float], list[str]]:
     from relay.app import web
 
-    app = web.create_app(settings, database, sms_token=lambda: None)
+    app = web.create_app(settings, database)
     sock = web.bind("127.0.0.1", 0)
     server = await web.serve(app, sock)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/healthz"

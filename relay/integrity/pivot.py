@@ -77,6 +77,12 @@ def translate(text: str, source: str, target: str, settings: "Settings") -> str 
     return result
 
 
+def needs_engine(language: str | None, settings: "Settings") -> bool:
+    """Whether `to_pivot` would ask an engine (a pair one serves), i.e. may wait on it."""
+    pivot = settings.integrity.pivot_language
+    return language is not None and language != pivot and (language, pivot) in served(settings)
+
+
 def to_pivot(text: str, language: str | None, settings: "Settings") -> tuple[str, bool]:
     """(text in the pivot language, whether it was translated)."""
     pivot = settings.integrity.pivot_language

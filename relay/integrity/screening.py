@@ -15,6 +15,7 @@ text is one of our broadcasts' texts scores 0: it is ours.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -85,6 +86,9 @@ class Indexes:
 
 _lock = threading.Lock()
 _indexes: dict[tuple, Indexes] = {}
+# Pivot translations run here while the screening thread embeds (see `analyse`); two, like the database pool's
+# usual worker count, so one slow translation does not queue the next message's.
+_pivot_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="integrity-pivot")
 
 
 def indexes(session: Session, settings: "Settings") -> Indexes:
@@ -117,10 +121,12 @@ def message_vector(raw: str, settings: "Settings") -> np.ndarray | None:
 
 
 def match_claim(session: Session, normalised: str, settings: "Settings", *, vector: np.ndarray | None = None,
-                language: str | None = None, analysis: Analysis | None = None) -> Match | None:
-    """The claim `normalised` (and, given, the message `vector`) says, if any."""
+                language: str | None = None, analysis: Analysis | None = None,
+                found: Indexes | None = None) -> Match | None:
+    """The claim `normalised` (and, given, the message `vector`) says, if any (`found`: the indexes,
+    when the caller synced them already)."""
     cfg = settings.integrity
-    found = indexes(session, settings)
+    found = found or indexes(session, settings)
     best = matching.by_minhash(found.claims, normalised, cfg)
     if vector is not None and found.vectors is not None and len(found.vectors):
         semantic, nearest = matching.by_embedding(found.claims, found.vectors, vector, language, cfg)
@@ -153,21 +159,29 @@ def _codes(session: Session, raw: str, normalised_original: str, settings: "Sett
 
 def analyse(session: Session, raw: str, language: str | None, settings: "Settings",
             vector: np.ndarray | None = None) -> Analysis:
-    """Score `raw` (`vector`: its embedding, when the caller embedded a batch already)."""
+    """Score `raw` (`vector`: its embedding, when the caller embedded a batch already).
+
+    The pivot translation (an Apertium pipeline of several processes) and the embedding (C code that
+    releases the GIL) do not depend on each other, so the translation runs on a helper thread while this
+    one embeds: the message waits for the slower of the two, not for both (measured in
+    bench/misinfo_latency.py)."""
     cfg = settings.integrity
     language = pivot.language_of(raw, language, settings)
     original = texts.normalise(raw)
-    analysis = Analysis(language, pivot_normalised(raw, language, settings))
+    translating = _pivot_pool.submit(pivot_normalised, raw, language, settings) \
+        if pivot.needs_engine(language, settings) else None
     code_reasons, verified = _codes(session, raw, original, settings)
+    if vector is None and verified is None:
+        vector = message_vector(raw, settings)
+    analysis = Analysis(language, translating.result() if translating else pivot_normalised(raw, language, settings))
     if verified is not None:
         analysis.reasons, analysis.verified_broadcast = code_reasons, verified
         return analysis
-    if vector is None:
-        vector = message_vector(raw, settings)
+    found = indexes(session, settings)
     analysis.claim = match_claim(session, analysis.normalised, settings, vector=vector, language=language,
-                                 analysis=analysis)
+                                 analysis=analysis, found=found)
     if analysis.claim is None and analysis.normalised != original:  # claims also written in this language
-        analysis.claim = match_claim(session, original, settings)
+        analysis.claim = match_claim(session, original, settings, found=found)
     score = 0.0
     if analysis.claim is not None:
         score += analysis.claim.weight

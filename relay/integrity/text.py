@@ -8,6 +8,7 @@ would share few whole words.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -63,7 +64,7 @@ def shingles(normalised: str) -> set[bytes]:
 
 
 def minhash(normalised: str, num_perm: int) -> MinHash:
-    signature = MinHash(num_perm=num_perm)
+    signature = _minhash(num_perm)
     signature.update_batch(list(shingles(normalised)))
     return signature
 
@@ -72,8 +73,27 @@ def to_bytes(signature: MinHash) -> bytes:
     return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
 
 
+# datasketch 2 hashes with a new scheme and refuses stored values unless told their scheme (without it
+# every stored signature failed to load and every claim was rehashed at each process start, minutes at
+# 100,000 claims). Values do not say which scheme made them: the index checks the first one it loads.
+SCHEME: str | None = getattr(MinHash(num_perm=16), "scheme", None)
+
+
 def from_bytes(data: bytes, num_perm: int) -> MinHash:
     values = np.frombuffer(data, dtype=np.uint64)
     if len(values) != num_perm:  # num_perm changed in the config: the caller rehashes
         raise ValueError(f"signature has {len(values)} permutations, not {num_perm}")
-    return MinHash(num_perm=num_perm, hashvalues=values)
+    return _minhash(num_perm, values)
+
+
+@functools.lru_cache(maxsize=4)
+def _permutations(num_perm: int):
+    return MinHash(num_perm=num_perm).permutations
+
+
+def _minhash(num_perm: int, values: np.ndarray | None = None) -> MinHash:
+    """A MinHash sharing this process's permutation parameters: datasketch draws them anew (a seeded
+    random generator) for every MinHash it makes, which was most of the cost of loading 100,000 claims."""
+    if SCHEME is None:  # datasketch 1.x: one scheme only
+        return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm))
+    return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm), scheme=SCHEME)
