@@ -1,10 +1,11 @@
-"""A crisis broadcast on every channel the sandbox runs (SMS, Telegram, WhatsApp inside and outside the
-24-hour window, voice), each person once, in their language; on voice one person answers and presses 1
-(a relay node: the ACK counts in the relay network's tree), one has voicemail, one is busy then reached on
-the retry, and one speaks a language Twilio has no voice for and is failed over to SMS.
+"""A crisis broadcast on all five channels (SMS, Telegram, Matrix, WhatsApp inside and outside the 24-hour
+window, voice), each person once, in their language; on voice one person answers and presses 1 (a relay
+node: the ACK counts in the relay network's tree), one has voicemail, one is busy then reached on the
+retry, and one speaks a language Twilio has no voice for and is failed over to SMS.
 
-Matrix is left out: it has no simulator in the sandbox (it needs a Synapse server, which tests/channels
-starts only for the Matrix tests); the other four share one relay, one database and one broadcast here.
+SMS, Telegram, WhatsApp and voice go to the sandbox's protocol-faithful simulators; Matrix goes to the
+real Synapse homeserver tests/channels starts (its `synapse` fixture), where the person reads the alert
+in the direct room the relay's bot opens. One relay, one database, one broadcast.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from relay.networks.models import RelayAck
 from relay.networks.service import NetworkService
 
 TEXTS = {"en": "Flood warning: move to high ground now.", "fr": "Alerte crue : montez en hauteur maintenant.",
+         "pt": "Alerta de cheia: suba para um terreno alto agora.",
          "es": "Alerta de inundación: suba a terreno alto ahora.", "ht": "Alèt inondasyon: monte sou tè wo kounye a."}
 PEOPLE = {  # name: (channel, address, language)
     "sms": ("sms", "+50937001001", "ht"),
@@ -59,10 +61,14 @@ async def _eventually(predicate, timeout: float = 30.0):
         await asyncio.sleep(0.1)
 
 
-async def test_crisis_reaches_sms_telegram_whatsapp_and_voice_once_each_in_their_languages(
-        tmp_path: Path, database_url: str) -> None:
+async def test_crisis_reaches_sms_telegram_matrix_whatsapp_and_voice_once_each_in_their_languages(
+        tmp_path: Path, database_url: str, synapse, new_user, make_person) -> None:
+    bot = new_user("relaybot")
+    reader = make_person("reader")  # a Matrix user who reads Portuguese
     overrides: dict = {"data_dir": str(tmp_path / "data"), "http": {"port": 0}, "database_url": database_url,
-                       "failover": {"check_seconds": 0.2}}
+                       "failover": {"check_seconds": 0.2},
+                       "matrix": {"homeserver": synapse.url, "user_id": bot.user_id, "access_token": bot.access_token,
+                                  "sync_timeout_ms": 300, "messages_per_second": 0}}
     program = Program(load_settings(None, overrides=overrides), sandbox=True, upgrade=True)
     program.services = [NetworkService(program.settings)]  # failover (and escalation), as `relay run` has it
     await program.start()
@@ -89,6 +95,10 @@ async def test_crisis_reaches_sms_telegram_whatsapp_and_voice_once_each_in_their
                              Endpoint(subscriber_id=creole.id, channel="sms", address=CREOLE_CALLER)])
             session.flush()
             failover.set_order(session, creole.id, ["voice", "sms"], actor="test")
+            matrix_reader = Subscriber(name="matrix", language="pt", timezone="UTC")
+            session.add(matrix_reader)
+            session.flush()
+            session.add(Endpoint(subscriber_id=matrix_reader.id, channel="matrix", address=reader.user_id))
             relays.add_node(session, subscriber_id=ids["relay_node"], community="Riverside", region="north/riverside",
                             actor="test")
         await program.simulators["whatsapp"].inject_whatsapp(PEOPLE["wa_inside"][1], SANDBOX_SENDER, "hola")
@@ -102,7 +112,7 @@ async def test_crisis_reaches_sms_telegram_whatsapp_and_voice_once_each_in_their
 
         async def settled() -> bool:
             report = await program.database.run(deliveries.report, planned.id)
-            return report.by_status.get("delivered", 0) >= len(PEOPLE) + 1
+            return report.by_status.get("delivered", 0) >= len(PEOPLE) + 2  # + the Creole SMS and Matrix
 
         try:
             await _eventually(settled, timeout=40)
@@ -141,6 +151,13 @@ async def test_crisis_reaches_sms_telegram_whatsapp_and_voice_once_each_in_their
         outside = next(m for m in whatsapp if m["to"].endswith(PEOPLE["wa_outside"][1]))
         assert inside["body"].startswith(TEXTS["es"]) and "content_sid" not in inside
         assert outside["content_sid"] and TEXTS["ht"] in outside["content_variables"]
+
+        # Matrix: one invite to a direct room, the Portuguese text in it once.
+        assert by_address[("matrix", reader.user_id)][0].status == "delivered"
+        [direct] = (await reader.pending_invites()).keys()
+        await reader.join(direct)
+        said = [e["content"]["body"] for e in await reader.messages(direct) if e["sender"] == bot.user_id]
+        assert len(said) == 1 and TEXTS["pt"] in said[0]
 
         calls = _records(voice_sim.jsonl_path)
         ended = {c["to"]: [] for c in calls if c["event"] == "ended"}
