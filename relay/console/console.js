@@ -173,6 +173,18 @@ function templateTexts() {
     .map(([lang, text]) => [lang, fillTemplate(text, values)]));
 }
 
+function lines(value) { return value.split("\n").map((s) => s.trim()).filter(Boolean); }
+
+// relay/geo: the area a broadcast is aimed at (polygons, circles, geocodes), or undefined for none.
+function chosenArea() {
+  const form = $("compose-form");
+  const chosen = { polygons: lines(form.area_polygons.value), circles: lines(form.area_circles.value),
+                   geocodes: list(form.area_geocodes.value) };
+  if (!chosen.polygons.length && !chosen.circles.length && !chosen.geocodes.length) return undefined;
+  if (form.area_no_location.value) chosen.no_location = form.area_no_location.value;
+  return chosen;
+}
+
 function draft() {
   const form = $("compose-form");
   const humanTexts = {};
@@ -187,6 +199,7 @@ function draft() {
                 tiers: [...form.querySelectorAll("input[name=tier]:checked")].map((box) => box.value) },
     human_texts: humanTexts,
     poll_options: list(form.poll.value),
+    area: chosenArea(),
   };
 }
 
@@ -228,6 +241,12 @@ function renderPreview(result, request) {
       el("li", {}, `${e.channel}: ${e.units} ${e.channel === "sms" ? "segment" : "message"}${e.units === 1 ? "" : "s"}` +
          (e.rate_per_second ? ` at ${e.rate_per_second}/s, ${seconds(e.seconds)}` : ", no rate limit")))),
     ...(result.needs_second_approval ? [el("p", { class: "badge wait" }, "Extreme: a second coordinator must approve")] : []),
+    ...(result.area
+      ? [el("div", { id: "area-preview" },
+            el("ul", { class: "costs" }, result.area.parts.map((part) =>
+              el("li", {}, `${part.label}: ${part.people} ${part.people === 1 ? "person" : "people"}`))),
+            el("p", {}, `Inside the area: ${result.area.inside} · ${result.area.message}`))]
+      : []),
     ...(result.quiet_hours && result.quiet_hours.waiting
       ? [el("p", { id: "quiet-hours", class: "badge wait" },
             `${result.quiet_hours.waiting} deliver${result.quiet_hours.waiting === 1 ? "y waits" : "ies wait"} for ` +
@@ -267,6 +286,10 @@ async function send() {
   const request = draft();
   const empty = [...document.querySelectorAll("input[data-field]")].find((input) => !input.value.trim());
   if (chosenTemplate() && empty) { showError(`Field {${empty.dataset.field}} is empty.`); empty.focus(); return; }
+  if (chosenTemplate() && request.area) {
+    showError("A template cannot be aimed at an area yet: clear the area, or write the message without the template.");
+    return;
+  }
   if (!request.body.trim()) { showError("The message is empty."); $("body").focus(); return; }
   await preview();
   const p = state.lastPreview;
