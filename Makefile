@@ -50,7 +50,7 @@ bench: $(TEST_STAMP)
 # inputs per door); `make test` runs the fast forms.
 soak: $(TEST_STAMP)
 	bash scripts/ensure-system-packages.sh
-	RELAY_SOAK=1 $(BIN)/python -m pytest -q -s tests/reliability
+	RELAY_SOAK=1 $(BIN)/python -m pytest -q -s -p no:cacheprovider --timeout=3600 tests/reliability  # the long forms outlast the suite's 600 s per test
 
 clean:
 	rm -rf $(VENV) .pytest_cache
