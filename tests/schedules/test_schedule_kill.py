@@ -123,6 +123,9 @@ def _scenario(tmp_path: Path) -> None:
         assert [m["to"] for m in relay.texts()] == ["+81355550101"]  # Tokyo not again, Paris not yet
         relay.set_clock(at_nine("Europe/Paris"))
         wait_until(lambda: [m for m in relay.texts() if m["to"] == "+33155550102"])
+        # The send's time is the (fake) clock when the dispatcher records it, a moment after the provider
+        # answered: move the clock on only once Paris's send is recorded, as for Tokyo above.
+        wait_until(lambda: recorded(database) >= 2)
         relay.set_clock(at_nine("America/New_York"))
         wait_until(lambda: [m for m in relay.texts() if m["to"] == "+12125550103"])
 
