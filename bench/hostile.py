@@ -13,7 +13,7 @@ loop sleeps 1 ms at a time; its largest late wake-up while the door runs is the 
 every 5 ms from another thread; the slowest answer and any failure are counted. The idle baseline of both
 is measured in the same run, before the doors.
 
-Usage: .venv/bin/python bench/hostile.py [--rounds 2] [--postgres postgresql+psycopg://127.0.0.1:5432/test]
+Usage: .venv/bin/python bench/hostile.py [--rounds 2] [--postgres postgresql+psycopg://127.0.0.1:5432/test] [--doors screened]
 (with --postgres the relay runs in a fresh schema of that database, dropped afterwards)
 """
 
@@ -199,11 +199,12 @@ def telegram_door(relay: Relay, counter) -> callable:
 
 
 def matrix_door(relay: Relay, counter) -> callable:
-    program = relay.app.program
+    program = relay.program
 
     async def handle(text: str) -> None:
         message = Inbound("matrix", f"$bench{next(counter)}", "@ana:bench.test", "!room:bench.test", text,
-                          datetime.now(timezone.utc), raw={"display_name": "Ana\u202e", "direct": "false"})
+                          datetime.now(timezone.utc), conversation="!room:bench.test", group=True,
+                          display_name="Ana\u202e")
         await program.database.run(inbound.handle, message, program.settings, {})
 
     return lambda text: relay.run(handle(text))
@@ -214,7 +215,7 @@ def cap_door(relay: Relay) -> callable:
     from alerts.cap_parse import CapError, parse
     from alerts.sending import Sender
 
-    program = relay.app.program
+    program = relay.program
     sender = Sender(program.settings, program.database.sessions, translate=False)
 
     def work(session, data: bytes) -> str:
@@ -245,7 +246,7 @@ def cap_inputs() -> list[tuple[str, bytes]]:
 
 
 def csv_door(relay: Relay) -> callable:
-    program = relay.app.program
+    program = relay.program
 
     def work(session, data: str):
         return subscribers.import_csv(session, io.StringIO(data), actor="bench", default_region=None,
@@ -305,6 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--postgres", default=None, metavar="URL", help="run on PostgreSQL, in a fresh schema")
+    parser.add_argument("--doors", default="", help="only the doors whose name contains this text")
     args = parser.parse_args()
     if args.postgres:
         with postgres_schema(args.postgres) as url:
@@ -352,7 +354,8 @@ def run(args, database_url: str | None) -> None:
                 ("CAP import", "1 MiB", cap_inputs(), cap_door(relay)),
                 ("CSV import", "64 KB", csv_inputs(rng), csv_door(relay)),
             ]
-            rows = [idle] + [measure(relay, name, size, inputs, door, args.rounds) for name, size, inputs, door in doors]
+            rows = [idle] + [measure(relay, name, size, inputs, door, args.rounds) for name, size, inputs, door in doors
+                             if args.doors in name]
         finally:
             relay.stop()
     print(f"hostile inputs, {args.rounds} round(s), database: {'PostgreSQL' if database_url else 'SQLite'}")
