@@ -27,6 +27,7 @@ from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.networks import failover, relays
 from relay.networks.models import RelayAck
 from relay.networks.service import NetworkService
+from tests.relay.conftest import wait_for
 
 TEXTS = {"en": "Flood warning: move to high ground now.", "fr": "Alerte crue : montez en hauteur maintenant.",
          "pt": "Alerta de cheia: suba para um terreno alto agora.",
@@ -45,20 +46,6 @@ CREOLE_CALLER = "+50937001007"  # voice first, then SMS: no Twilio voice speaks 
 
 def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-
-
-async def _eventually(predicate, timeout: float = 30.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 async def test_crisis_reaches_sms_telegram_matrix_whatsapp_and_voice_once_each_in_their_languages(
@@ -115,7 +102,7 @@ async def test_crisis_reaches_sms_telegram_matrix_whatsapp_and_voice_once_each_i
             return report.by_status.get("delivered", 0) >= len(PEOPLE) + 2  # + the Creole SMS and Matrix
 
         try:
-            await _eventually(settled, timeout=40)
+            await wait_for(settled, timeout=40)
         except AssertionError:
             with program.database.sessions() as session:
                 states = session.execute(select(Delivery.channel, Delivery.language, Delivery.status,
