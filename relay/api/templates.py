@@ -24,8 +24,7 @@ from relay.core.cli_identity import broadcast_action
 from relay.delivery.outbox import Audience
 from relay.delivery.translation_hooks import approval_policy, machine_translator, untranslated_note
 from relay.templates import sending, store
-from relay.templates.fields import TemplateError, fill
-from relay.templates.fields import check_values as fields_checked_values
+from relay.templates.fields import TemplateError
 
 router = APIRouter(prefix="/api", tags=["templates"], responses=PROBLEMS)
 
@@ -132,15 +131,14 @@ async def add_template(data: TemplateIn, who: Principal = Depends(principal), r:
     return await run_in_threadpool(work)
 
 
-def _draft_of(template, data: TemplateSendIn) -> BroadcastIn:
-    """The broadcast a second coordinator approves: the template's texts with these values filled in (a
-    pre-approved template does not waive the second person an Extreme alert needs)."""
-    values = fields_checked_values(template.fields, data.values)
-    filled = {t.language: fill(t.text, values) for t in template.texts}
-    body = filled.pop(template.source_language)
+def _draft_of(template, data: TemplateSendIn, actor: str) -> BroadcastIn:
+    """The broadcast a second coordinator approves: the template's texts with these values filled in, as
+    `relay.templates.sending` fills them for a send (a pre-approved template does not waive the second
+    person an Extreme alert needs)."""
+    filled = sending.request_for(template, data.values, sender=actor, audience=Audience())
     return BroadcastIn(kind=template.kind, severity=data.severity, urgency=data.urgency, certainty=data.certainty,
-                       body=body, language=template.source_language, audience=data.audience, human_texts=filled,
-                       expires_minutes=data.expires_minutes)
+                       body=filled.body, language=template.source_language, audience=data.audience,
+                       human_texts=filled.human_texts, expires_minutes=data.expires_minutes)
 
 
 @router.post("/templates/{name}/send", response_model=TemplateSent, status_code=201,
@@ -159,7 +157,7 @@ async def send_template(name: TemplateName, data: TemplateSendIn, who: Principal
             except TemplateError as exc:
                 raise HTTPException(404, str(exc)) from None
             try:
-                request = _draft_of(template, data)
+                request = _draft_of(template, data, who.actor)
             except TemplateError as exc:
                 raise HTTPException(422, str(exc)) from None
             draft = BroadcastDraft(request=request.model_dump(mode="json"), created_by=who.actor)
