@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from channels import registry
 from channels.base import Channel
+from relay.core import heap
 from relay.core import channel_state
 from relay.core import channels as channel_registry
 from relay.core.channels import build_channels
@@ -112,6 +113,7 @@ class Program:
                     await loop.start(self)
             for service in self.services:
                 await service.start(self)
+        heap.settle("start-up")
 
     async def _wake_dispatcher(self) -> None:
         if self.dispatcher is not None:

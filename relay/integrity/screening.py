@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relay.core import audit
+from relay.core import audit, heap
 from relay.integrity import claim_vectors, matching, pivot, rumour, signs
 from relay.integrity import embeddings as vectors_of
 from relay.integrity import text as texts
@@ -84,6 +84,8 @@ class Indexes:
     synced: tuple[int, int] | None = None
 
 
+# Claims loaded at once after which the index's objects are frozen out of the collector's full passes.
+SETTLE_AFTER = 1000
 _lock = threading.Lock()
 _indexes: dict[tuple, Indexes] = {}
 # Pivot translations run here while the screening thread embeds (see `analyse`); two, like the database pool's
@@ -101,7 +103,10 @@ def indexes(session: Session, settings: "Settings") -> Indexes:
             _indexes[key] = Indexes(ClaimIndex(cfg.num_perm, cfg.lsh_threshold),
                                     EmbeddingIndex(model.dimension) if model else None)
         found = _indexes[key]
+    before = len(found.claims)
     found.claims.sync(session)
+    if len(found.claims) - before >= SETTLE_AFTER:  # a bulk load: millions of lasting objects
+        heap.settle("loading the claim index")
     if model is not None and found.vectors is not None and found.synced != found.claims.version:
         with _lock:
             version = found.claims.version
