@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, insert, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relay.delivery import deliveries, outbox# noqa: E402
+from relay.delivery import outbox, reach  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
@@ -192,7 +192,7 @@ async def relay_path(tmp: Path, sim_port: int, relay_port: int, messages: int, r
         await asyncio.sleep(0.01)
     handed_over = None
     while True:
-        report = await program.database.run(deliveries.report, planned.id)
+        report = await program.database.run(reach.report, planned.id)
         if handed_over is None and report.by_status.get("pending", 0) + report.by_status.get("sending", 0) == 0:
             handed_over = time.perf_counter() - start
         if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= messages:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from relay.delivery import deliveries, outbox# noqa: E402
+from relay.delivery import outbox, reach  # noqa: E402
 from relay.core.channels import planned_senders  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
@@ -57,7 +57,7 @@ async def run(chats: int) -> None:
                 senders=planned_senders(program.settings), actor="bench")
             program.dispatcher.wake()
             while True:
-                report = await program.database.run(deliveries.report, planned.id)
+                report = await program.database.run(reach.report, planned.id)
                 if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= chats:
                     break
                 await asyncio.sleep(0.2)

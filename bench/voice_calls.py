@@ -27,7 +27,7 @@ from channels.voice_spec import SANDBOX_CALLS_PER_SECOND  # noqa: E402
 from relay.app.program import Program  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
-from relay.delivery import deliveries, outbox  # noqa: E402
+from relay.delivery import outbox, reach  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
 
 BODY = "Cyclone warning: stay indoors from 16:00. Shelter at the school on Route 3."
@@ -56,7 +56,7 @@ async def run(calls: int) -> None:
                 senders={"voice": program.channels["voice"].senders()}, actor="bench")
             program.dispatcher.wake()
             while True:
-                report = await program.database.run(deliveries.report, planned.id)
+                report = await program.database.run(reach.report, planned.id)
                 if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= calls:
                     break
                 await asyncio.sleep(0.2)

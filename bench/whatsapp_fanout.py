@@ -32,7 +32,7 @@ from relay.app.program import Program  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.channels import planned_senders  # noqa: E402
 from relay.core.models import Endpoint, Subscriber  # noqa: E402
-from relay.delivery import deliveries, outbox  # noqa: E402
+from relay.delivery import outbox, reach  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
 
 BODY = "Cyclone warning: stay indoors from 16:00. Shelter at the school on Route 3."
@@ -70,13 +70,13 @@ async def run(inside: int, outside: int) -> None:
             program.dispatcher.wake()
             reachable = inside + min(outside, limit)
             while True:
-                report = await program.database.run(deliveries.report, planned.id)
+                report = await program.database.run(reach.report, planned.id)
                 if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= reachable:
                     break
                 await asyncio.sleep(0.2)
             wall = time.perf_counter() - started
             await asyncio.sleep(1.0)  # anything the dispatcher would still (wrongly) send
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             log = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines()]
             sent = [m for m in log if m["direction"] == "outbound-api"]
             stamps = sorted(datetime.fromisoformat(m["at"]) for m in sent)

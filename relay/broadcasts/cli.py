@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relay.core import hooks
-from relay.delivery import deliveries, outbox
+from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.models import Broadcast, BroadcastText
@@ -137,17 +137,17 @@ def send(
         follow(cli, planned.id)
 
 
-def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.BroadcastReport:
+def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> reach.BroadcastReport:
     """A progress bar until every delivery of the broadcast is final."""
     sessions = cli.database().sessions
     with sessions() as session:
-        current = deliveries.report(session, broadcast_id)
+        current = reach.report(session, broadcast_id)
     with Progress(TextColumn("[bold]broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=errors) as progress:
         task = progress.add_task("", total=current.total, id=broadcast_id, detail="")
         while True:
             with sessions() as session:
-                current = deliveries.report(session, broadcast_id)
+                current = reach.report(session, broadcast_id)
             detail = " ".join(f"{k}={v}" for k, v in sorted(current.by_status.items()))
             progress.update(task, completed=current.final, detail=detail)
             if current.done:
@@ -155,7 +155,7 @@ def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.Broa
             time.sleep(poll_seconds)
 
 
-def print_report(report: deliveries.BroadcastReport) -> None:
+def print_report(report: reach.BroadcastReport) -> None:
     statuses = sorted(report.by_status)
     table = Table("channel", *statuses, title=f"broadcast {report.broadcast_id}: {report.total} deliveries")
     for channel, counts in sorted(report.by_channel.items()):
@@ -198,8 +198,8 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
         if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
         hidden = not mine.sees(scope.broadcast_place(session, broadcast))
-        report = deliveries.report(session, broadcast_id)
-        missing = deliveries.unreached(session, broadcast_id)
+        report = reach.report(session, broadcast_id)
+        missing = reach.unreached(session, broadcast_id)
     if hidden:
         raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")
     if not mine.personal_data:  # addresses and providers' errors (which may quote one) are personal data

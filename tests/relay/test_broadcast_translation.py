@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from relay.delivery import approvals, deliveries, outbox
+from relay.delivery import approvals, deliveries, outbox, reach
 from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Broadcast, BroadcastText, Delivery, Subscriber, TranslationMemoryEntry
@@ -133,7 +133,7 @@ def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
         planned = plan(settings, db, severity="Extreme")
         assert planned.pending_approval == ("es",)
         with db.sessions() as session:
-            assert deliveries.report(session, planned.id).by_language["es"] == {"held": 2}
+            assert reach.report(session, planned.id).by_language["es"] == {"held": 2}
             claimed = deliveries.claim(session, "+12015550100", "w", 100, datetime.now(timezone.utc))
             assert len(claimed) == 14 and all(c.language != "es" for c in claimed)  # held ones are not sent
             session.rollback()
@@ -146,7 +146,7 @@ def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
         spanish = texts(db, planned.id)["es"]
         assert (spanish.status, spanish.origin, spanish.approved_by) == ("approved", "human", "ana")
         with db.sessions() as session:
-            assert deliveries.report(session, planned.id).by_language["es"] == {"pending": 2}
+            assert reach.report(session, planned.id).by_language["es"] == {"pending": 2}
         # A moderate alert does not wait.
         assert plan(settings, db, severity="Moderate").pending_approval == ()
     finally:
