@@ -5,11 +5,10 @@ the refused copy there (nothing lost, no attempt used up), and keeps bridging fr
 from __future__ import annotations
 
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.app.cli import app
+from channels.sandbox.telegram_settings import SimUser
 from relay.core.models import AuditEntry, Delivery, Endpoint
+from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 GROUP, SUPERGROUP = -5021, -1005021000001
@@ -21,14 +20,7 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.simulators["telegram"]
-        sim.add_user(SimUser(id=ANA, first_name="Ana"))
-        sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
-        config = tmp_path / "relay.toml"
-        config.write_text(f'data_dir = "{program.settings.data_dir}"\n')
-        made = CliRunner().invoke(app, ["--config", str(config), "bridges", "add", "north",
-                                        "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en"])
-        assert made.exit_code == 0, made.output
+        sim = bridge_north(program, tmp_path, SimUser(id=ANA, first_name="Ana"), GROUP, SMS_EN)
         sim.upgrade_group(GROUP, SUPERGROUP)
 
         await program.simulators["sms"].inject_inbound(SMS_EN, NUMBER, "Bridge on the north road is closed.")
