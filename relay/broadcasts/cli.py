@@ -16,7 +16,7 @@ from rich.table import Table
 from relay.core import hooks
 from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
-from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery import approvals
@@ -45,16 +45,6 @@ def parse_expiry(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise UsageError(f"--expires {value!r}: an ISO time needs its UTC offset, e.g. 2026-11-24T18:00+00:00")
     return parsed
-
-
-def parse_texts(values: list[str]) -> dict[str, str]:
-    texts = {}
-    for value in values:
-        language, sep, text = value.partition("=")
-        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
-            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"Evacue ahora\"")
-        texts[language] = text
-    return texts
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -109,7 +99,7 @@ def send(
         kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
         severity=severity, urgency=urgency, certainty=certainty,
         audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
-        expires_at=parse_expiry(expires), human_texts=parse_texts(text),
+        expires_at=parse_expiry(expires), human_texts=language_texts(text, "Evacue ahora"),
         extras={**poll_extras(settings, poll_option, poll_reask), **cli_geo.extras_for(area)},
     )
     database = cli.database()
