@@ -57,18 +57,24 @@ def texts(db, broadcast_id) -> dict[str, BroadcastText]:
         return {t.language: t for t in session.get(Broadcast, broadcast_id).texts}
 
 
-def test_ten_thousand_recipients_in_eight_languages_cost_one_translation_per_language(database):
-    settings, db = database
-    crowd(db, 1250)
+def plan_counting(settings, db, calls: list[str]):
+    """Plan the crisis broadcast (BODY) with the configured machine translator, noting in `calls` each
+    language the translator is asked for."""
     machine = machine_translator(settings, db.sessions)
-    calls: list[str] = []
 
     def counting(body, source, target):
         calls.append(target)
         return machine(body, source, target)
 
-    planned = outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
-                                    sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+    return outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
+                                 sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+
+
+def test_ten_thousand_recipients_in_eight_languages_cost_one_translation_per_language(database):
+    settings, db = database
+    crowd(db, 1250)
+    calls: list[str] = []
+    planned = plan_counting(settings, db, calls)
     assert planned.deliveries == 10_000
     assert sorted(calls) == sorted(set(LANGUAGES) - {"en"})  # once per language, never per recipient
     by_language = texts(db, planned.id)
