@@ -35,7 +35,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CrisisSettings(_Section):
+class _Reminders(_Section):
+    """A section with `reminders`: durations before a deadline (crises) or a session (webinars), each
+    checked when the configuration is loaded. Each section declares the field itself (its own default,
+    description and place in the documented section)."""
+
+    @field_validator("reminders", check_fields=False)
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_duration(text)
+        return value
+
+    def reminder_offsets(self) -> list[timedelta]:
+        """The reminders, the earliest (longest before) first."""
+        return sorted((parse_duration(r) for r in self.reminders), reverse=True)  # type: ignore[attr-defined]
+
+
+class CrisisSettings(_Reminders):
     deadlines: dict[str, str] = Field(
         default_factory=lambda: {"response": "24h", "assessment": "72h", "action_plan": "7d"},
         description="Each milestone's deadline after activation.",
@@ -86,13 +103,6 @@ class CrisisSettings(_Section):
             parse_duration(text)
         return {**{"response": "24h", "assessment": "72h", "action_plan": "7d"}, **value}
 
-    @field_validator("reminders")
-    @classmethod
-    def _durations(cls, value: list[str]) -> list[str]:
-        for text in value:
-            parse_duration(text)
-        return value
-
     @field_validator("escalate_every")
     @classmethod
     def _duration(cls, value: str) -> str:
@@ -110,11 +120,8 @@ class CrisisSettings(_Section):
     def deadline(self, milestone: str) -> timedelta:
         return parse_duration(self.deadlines[milestone])
 
-    def reminder_offsets(self) -> list[timedelta]:
-        return sorted((parse_duration(r) for r in self.reminders), reverse=True)
 
-
-class WebinarSettings(_Section):
+class WebinarSettings(_Reminders):
     notice_days: int = Field(3, ge=0, description="The notice goes out this many days before each session.")
     reminders: list[str] = Field(default_factory=lambda: ["24h", "1h"],
                                  description="Reminders this long before each session.")
@@ -122,16 +129,6 @@ class WebinarSettings(_Section):
     ics_link: bool = Field(False, description="Notices end with a link to the session's .ics at the relay's "
                            "public URL (GET /webinars/TOKEN/ID.ics, the series' secret token); off by default, as it "
                            "lengthens every SMS. Off, no .ics is served at all.")
-
-    @field_validator("reminders")
-    @classmethod
-    def _durations(cls, value: list[str]) -> list[str]:
-        for text in value:
-            parse_duration(text)
-        return value
-
-    def reminder_offsets(self) -> list[timedelta]:
-        return sorted((parse_duration(r) for r in self.reminders), reverse=True)
 
 
 class SchedulerSettings(_Section):

@@ -22,7 +22,7 @@ from alerts.localized import plan_per_zone
 from alerts.models import Crisis, CrisisBroadcast, Firing
 from alerts.sending import Sender
 from channels.registry import names as channel_names
-from relay import deliveries
+from relay import reach
 from relay import subscribers
 from relay import Broadcast, BroadcastKind
 from relay import Audience, BroadcastRequest
@@ -140,7 +140,7 @@ def link_broadcasts(session: Session, active: list[Crisis], marks: dict, now: da
         if owner is None:
             continue
         session.add(CrisisBroadcast(broadcast_id=broadcast.id, crisis_id=owner.id, purpose="alert"))
-        count = deliveries.report(session, broadcast.id).total
+        count = reach.report(session, broadcast.id).total
         timeline.append(session, owner.id, "broadcast.sent", f"Broadcast {broadcast.id} ({broadcast.kind}, "
                         f"{broadcast.severity}) by {broadcast.sender} to {count} recipients: {broadcast.body[:120]}",
                         actor=broadcast.sender, at=now, broadcast=broadcast.id, deliveries=count)
@@ -158,7 +158,7 @@ def record_figures(session: Session, now: datetime) -> int:
                                 Delivery.status.not_in([s.value for s in FINAL_STATUSES]))
     recorded = 0
     for link in session.scalars(select(CrisisBroadcast).where(CrisisBroadcast.figures_recorded.is_(False), ~unfinished)):
-        report = deliveries.report(session, link.broadcast_id)
+        report = reach.report(session, link.broadcast_id)
         link.figures_recorded = True
         figures = ", ".join(f"{status} {n}" for status, n in sorted(report.by_status.items())) or "no recipients"
         timeline.append(session, link.crisis_id, "broadcast.figures", f"Broadcast {link.broadcast_id} "

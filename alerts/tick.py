@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from alerts import crisis as crises
 from alerts import crisis_jobs, webinar_jobs, webinars
@@ -79,44 +80,22 @@ def run_due(sender: Sender, cfg: AlertsSettings, now: datetime) -> TickResult:
     return result
 
 
-def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, owed, fired: set[str], now: datetime, grace,
-            result: TickResult) -> None:
-    sessions = sender.sessions
+# Fires one owed event inside the given transaction: (True, why it was missed or None if sent), or
+# (False, None) when the event is no longer owed (done or closed since we looked).
+FireOne = Callable[[Session, Any], tuple[bool, str | None]]
+
+
+def _fire_due(sender: Sender, owed, fired: set[str], now: datetime, result: TickResult, fire: FireOne) -> None:
+    """Each due event not fired yet, in its own transaction: a race lost to another process (the unique
+    firing key) or one broken event must not starve the others; a failed one is retried next tick."""
     for event in owed:
         if event.due_at > now or event.key in fired:
             continue
         try:
-            with sessions.begin() as session:
-                item = session.get(Crisis, crisis_id)
-                if event not in crises.events(item, cfg):  # done or closed since we looked
+            with sender.sessions.begin() as session:
+                done, reason = fire(session, event)
+                if not done:
                     continue
-                reason = crisis_jobs.skip_reason(event, owed, fired, now, grace)
-                crisis_jobs.fire(sender, session, cfg, item, event, reason, now)
-        except IntegrityError:
-            result.lost_races += 1
-            continue
-        except Exception:  # one broken event must not starve the others; it is retried next tick
-            log.exception("alerts event %s failed; retried at the next tick", event.key)
-            result.failed.append(event.key)
-            continue
-        fired.add(event.key)
-        (result.missed if reason else result.sent).append(event.key)
-
-
-def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, owed, fired: set[str], now: datetime, grace,
-             result: TickResult) -> None:
-    sessions = sender.sessions
-    for event in owed:
-        if event.due_at > now or event.key in fired:
-            continue
-        try:
-            with sessions.begin() as session:
-                item = session.get(WebinarSession, session_id)
-                series = session.get(WebinarSeries, item.series_id)
-                if event not in webinars.events(series, item, cfg):
-                    continue
-                reason = webinar_jobs.skip_reason(event, owed, fired, now, grace)
-                webinar_jobs.fire(sender, session, series, item, event, reason, now, ics_link=cfg.webinars.ics_link)
         except IntegrityError:
             result.lost_races += 1
             continue
@@ -126,3 +105,30 @@ def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, owed, fired: 
             continue
         fired.add(event.key)
         (result.missed if reason else result.sent).append(event.key)
+
+
+def _crisis(sender: Sender, cfg: AlertsSettings, crisis_id: int, owed, fired: set[str], now: datetime, grace,
+            result: TickResult) -> None:
+    def fire(session: Session, event) -> tuple[bool, str | None]:
+        item = session.get(Crisis, crisis_id)
+        if event not in crises.events(item, cfg):  # done or closed since we looked
+            return False, None
+        reason = crisis_jobs.skip_reason(event, owed, fired, now, grace)
+        crisis_jobs.fire(sender, session, cfg, item, event, reason, now)
+        return True, reason
+
+    _fire_due(sender, owed, fired, now, result, fire)
+
+
+def _webinar(sender: Sender, cfg: AlertsSettings, session_id: int, owed, fired: set[str], now: datetime, grace,
+             result: TickResult) -> None:
+    def fire(session: Session, event) -> tuple[bool, str | None]:
+        item = session.get(WebinarSession, session_id)
+        series = session.get(WebinarSeries, item.series_id)
+        if event not in webinars.events(series, item, cfg):
+            return False, None
+        reason = webinar_jobs.skip_reason(event, owed, fired, now, grace)
+        webinar_jobs.fire(sender, session, series, item, event, reason, now, ics_link=cfg.webinars.ics_link)
+        return True, reason
+
+    _fire_due(sender, owed, fired, now, result, fire)

@@ -22,7 +22,7 @@ from relay.app import features  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Broadcast, Delivery, Endpoint, InboundMessage, Subscriber  # noqa: E402
-from relay.delivery import deliveries  # noqa: E402
+from relay.delivery import reach  # noqa: E402
 from relay.privacy import purge  # noqa: E402
 from relay.privacy.settings import RetentionSettings  # noqa: E402
 
@@ -73,7 +73,7 @@ def main() -> None:
         db = Database.open(load_settings(None, overrides=overrides), upgrade=True)
         ids = load(db, args.people, args.broadcasts)
         with db.sessions() as session:
-            before = {i: deliveries.report(session, i).as_json() for i in ids}
+            before = {i: reach.report(session, i).as_json() for i in ids}
         policy = RetentionSettings(deliveries_days=90, inbound_bodies_days=90, batch_size=args.batch)
         now = T0 + timedelta(days=91)
         started = time.perf_counter()
@@ -84,7 +84,7 @@ def main() -> None:
         done = purge.purge(db.sessions, policy, now, actor="bench")
         took = time.perf_counter() - started
         with db.sessions() as session:
-            after = {i: deliveries.report(session, i).as_json() for i in ids}
+            after = {i: reach.report(session, i).as_json() for i in ids}
             left = session.scalar(select(Delivery.id).limit(1))
         db.close()
     rows = done["deliveries"] + done["inbound_bodies"]

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from fanout import PG_URL, add_subscribers, free_port, planning  # noqa: E402
+from fanout import PG_URL, PeakRss, add_subscribers, free_port, planning  # noqa: E402
 from relay.delivery import outbox# noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
@@ -173,10 +173,6 @@ def add_points(database: Database, count: int, batch: int = 50_000) -> None:
 
 
 def area_figures(url: str, label: str, people: int) -> None:
-    import threading
-
-    import psutil
-
     from relay.app import features
     from relay.geo.area import build
 
@@ -186,26 +182,13 @@ def area_figures(url: str, label: str, people: int) -> None:
         database = Database.open(settings, upgrade=True)
         add_subscribers(database, people)
         add_points(database, people)
-        process = psutil.Process()
-        baseline = peak = process.memory_info().rss
-        running = True
-
-        def sample() -> None:
-            nonlocal peak
-            while running:
-                peak = max(peak, process.memory_info().rss)
-                time.sleep(0.005)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        start = time.perf_counter()
-        area = build([("Ouest", POLYGON)], no_location="exclude")
-        planned = outbox.plan_broadcast(database.sessions, BroadcastRequest(
-            kind="crisis", body=BODY, source_language="en", sender="bench", extras={"geo": area.as_json()}),
-            senders={"sms": SENDERS}, actor="bench")
-        elapsed = time.perf_counter() - start
-        running = False
-        sampler.join()
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            area = build([("Ouest", POLYGON)], no_location="exclude")
+            planned = outbox.plan_broadcast(database.sessions, BroadcastRequest(
+                kind="crisis", body=BODY, source_language="en", sender="bench", extras={"geo": area.as_json()}),
+                senders={"sms": SENDERS}, actor="bench")
+            elapsed = time.perf_counter() - start
         with database.sessions() as session:
             from relay.geo.models import BroadcastArea
 
@@ -213,7 +196,7 @@ def area_figures(url: str, label: str, people: int) -> None:
         database.engine.dispose()
     print(f"  {label:10s} {planned.deliveries:>7,} of {people:,} inside ({counts['outside_removed']:,} in the "
           f"bounding box but outside removed, {counts['no_location']:,} without a point left out) in "
-          f"{elapsed:6.2f} s; peak RSS growth {(peak - baseline) / 2**20:6.1f} MiB")
+          f"{elapsed:6.2f} s; peak RSS growth {rss.growth_mib:6.1f} MiB")
 
 
 def area_planning(people: int, databases: str = "sqlite,postgresql") -> None:

@@ -72,3 +72,14 @@ def _parse_error(text: str, region: str | None, exc: NumberParseException) -> st
     if kind == NumberParseException.TOO_LONG:
         return f"not a phone number: {text!r} is too long"
     return f"not a phone number: {text!r} ({exc})"
+
+
+def distinct_numbers(values: list[str], field: str, what: str, prefix: str = "") -> list[str]:
+    """A settings list of the account's phone numbers (`field`): at least one `what`, each normalised to
+    E.164 (after dropping `prefix`, such as "whatsapp:"), none listed twice."""
+    if not values:
+        raise ValueError(f"{field} is empty: list at least one {what}")
+    numbers = [normalise_e164(raw.removeprefix(prefix)) for raw in values]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"{field} lists the same number twice: {numbers}")
+    return numbers

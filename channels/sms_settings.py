@@ -7,7 +7,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from channels.phone import normalise_e164
+from channels.phone import distinct_numbers
 from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate, is_placeholder
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -50,9 +50,4 @@ class SmsSettings(BaseModel):
     @field_validator("numbers")
     @classmethod
     def _numbers(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("numbers is empty: list at least one Twilio number to send from")
-        numbers = [normalise_e164(raw) for raw in value]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError(f"numbers lists the same number twice: {numbers}")
-        return numbers
+        return distinct_numbers(value, "numbers", "Twilio number to send from")

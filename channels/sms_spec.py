@@ -9,7 +9,8 @@ from typing import Any
 from channels.phone import normalise_e164
 from channels.sms_settings import SmsSettings
 from channels.sms_text import analyse
-from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall
+from channels import twilio_spec
+from channels.spec import Capabilities, ChannelSpec, Sandbox
 
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 INBOUND_PATH = "/webhooks/sms/inbound"
@@ -20,28 +21,6 @@ def _build(section: SmsSettings, **_: Any):
     from channels.sms import SmsChannel
 
     return SmsChannel(section)
-
-
-def _signed(call: WebhookCall) -> tuple[str, str, Any, str | None]:
-    return (call.settings.auth_token.get_secret_value(), call.url, call.form, call.headers.get("x-twilio-signature"))
-
-
-def _parse_inbound(call: WebhookCall):
-    from channels.sms import parse_inbound
-
-    return parse_inbound(*_signed(call))
-
-
-def _parse_status(call: WebhookCall):
-    from channels.sms import parse_status
-
-    return parse_status(*_signed(call))
-
-
-def _answer(reply: str | None) -> tuple[str, str]:
-    from channels.sms import twiml_reply
-
-    return "application/xml", twiml_reply(reply)
 
 
 def sandbox_settings(sandbox: Any, public_url: str, account_sid: str = SANDBOX_ACCOUNT_SID,
@@ -77,12 +56,6 @@ def _text_units(text: str) -> dict:
     return {"units": sms.segments, "encoding": sms.encoding, "characters": sms.units, "segments": sms.segments}
 
 
-def _prepare(section: SmsSettings, public_url: str) -> SmsSettings:
-    if section.status_callback_url is not None:
-        return section
-    return section.model_copy(update={"status_callback_url": f"{public_url}{STATUS_PATH}"})
-
-
 SPEC = ChannelSpec(
     name="sms",
     label="SMS",
@@ -93,9 +66,9 @@ SPEC = ChannelSpec(
     senders=lambda section: list(section.numbers),
     secret_keys=("auth_token",),
     capabilities=Capabilities(delivery_receipts=True, max_length=1600),
-    webhooks=(Webhook(INBOUND_PATH, "inbound", _parse_inbound, _answer), Webhook(STATUS_PATH, "status", _parse_status)),
+    webhooks=twilio_spec.webhooks("channels.sms", INBOUND_PATH, STATUS_PATH),
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: list(sandbox.sms_numbers)),
-    prepare=_prepare,
+    prepare=twilio_spec.status_callback(STATUS_PATH),
     describe=lambda section: "numbers " + ", ".join(section.numbers),
     rate=lambda section, sandbox: (section or sandbox).segments_per_second,
     text_units=_text_units,

@@ -9,6 +9,7 @@ registry; a new channel is its module, its simulator and one line in the registr
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Literal, Mapping, Sequence
@@ -18,6 +19,17 @@ from pydantic import BaseModel
 from channels.base import Channel, Inbound, InboundSource, StatusUpdate
 
 Put = Callable[[str, str], Awaitable[None]]  # stores one key of the channel's state (relay's database)
+
+
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, imported on its first call: a spec is read by config, the CLI and the web server,
+    which must not pay for (or need) a provider's SDK that only the adapter module imports."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"{module}.{name}"
+    return call
 
 
 @dataclass(frozen=True)

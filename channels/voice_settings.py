@@ -8,7 +8,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from channels.phone import normalise_e164
+from channels.phone import distinct_numbers
 from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate
 from channels.sms_settings import SmsSettings
 
@@ -97,12 +97,7 @@ class VoiceSettings(BaseModel):
     @field_validator("numbers")
     @classmethod
     def _numbers(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("numbers is empty: list at least one voice-enabled Twilio number to call from")
-        numbers = [normalise_e164(raw) for raw in value]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError(f"numbers lists the same number twice: {numbers}")
-        return numbers
+        return distinct_numbers(value, "numbers", "voice-enabled Twilio number to call from")
 
     @field_validator("voices", "prompts")
     @classmethod

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.phone import normalise_e164
-from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall
+from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, lazy
 from channels.voice_settings import VoiceSettings
 
 SANDBOX_ACCOUNT_SID = "AC" + "7c" * 16
@@ -16,36 +16,13 @@ SANDBOX_CALLS_PER_SECOND = 1.0
 TWIML_PATH = "/webhooks/voice/twiml"  # the same paths as channels/voice_twiml.py (kept free of twilio here)
 GATHER_PATH = "/webhooks/voice/gather"
 STATUS_PATH = "/webhooks/voice/status"
+_answer_to = lazy("channels.voice", "answer_gather")  # a reply is said in the call's voice and language
 
 
 def _build(section: VoiceSettings, **_: Any):
     from channels.voice import VoiceChannel
 
     return VoiceChannel(section)
-
-
-def _parse_twiml(call: WebhookCall):
-    from channels.voice import parse_twiml
-
-    return parse_twiml(call)
-
-
-def _parse_gather(call: WebhookCall):
-    from channels.voice import parse_gather
-
-    return parse_gather(call)
-
-
-def _parse_status(call: WebhookCall):
-    from channels.voice import parse_status
-
-    return parse_status(call)
-
-
-def _answer_to(message, reply: str | None) -> tuple[str, str]:
-    from channels.voice import answer_gather
-
-    return answer_gather(message, reply)
 
 
 def sandbox_settings(sandbox: Any, public_url: str, auth_token: str | None = None):
@@ -90,9 +67,9 @@ SPEC = ChannelSpec(
     senders=lambda section: list(section.numbers),
     secret_keys=("auth_token",),
     capabilities=Capabilities(delivery_receipts=True, max_length=1600),
-    webhooks=(Webhook(TWIML_PATH, "inbound", _parse_twiml, answer_to=_answer_to),
-              Webhook(GATHER_PATH, "inbound", _parse_gather, answer_to=_answer_to),
-              Webhook(STATUS_PATH, "status", _parse_status)),
+    webhooks=(Webhook(TWIML_PATH, "inbound", lazy("channels.voice", "parse_twiml"), answer_to=_answer_to),
+              Webhook(GATHER_PATH, "inbound", lazy("channels.voice", "parse_gather"), answer_to=_answer_to),
+              Webhook(STATUS_PATH, "status", lazy("channels.voice", "parse_status"))),
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: [SANDBOX_NUMBER]),
     prepare=_prepare,
     describe=_describe,

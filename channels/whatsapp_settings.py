@@ -7,7 +7,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from channels.phone import normalise_e164
+from channels.phone import distinct_numbers
 from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate
 from channels.sms_settings import SmsSettings
 
@@ -48,12 +48,7 @@ class WhatsAppSettings(BaseModel):
     @field_validator("senders")
     @classmethod
     def _senders(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("senders is empty: list at least one WhatsApp-enabled Twilio number")
-        numbers = [normalise_e164(raw.removeprefix("whatsapp:")) for raw in value]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError(f"senders lists the same number twice: {numbers}")
-        return numbers
+        return distinct_numbers(value, "senders", "WhatsApp-enabled Twilio number", prefix="whatsapp:")
 
     @field_validator("messaging_limit")
     @classmethod

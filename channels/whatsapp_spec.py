@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from channels.phone import normalise_e164
-from channels.spec import Capabilities, ChannelSpec, Put, Sandbox, Webhook, WebhookCall
+from channels import twilio_spec
+from channels.spec import Capabilities, ChannelSpec, Put, Sandbox
 from channels.whatsapp_settings import WhatsAppSettings
 
 SANDBOX_ACCOUNT_SID = "AC" + "3a" * 16
@@ -24,29 +25,6 @@ def _build(section: WhatsAppSettings, **options: Any):
     from channels.whatsapp import WhatsAppChannel
 
     return WhatsAppChannel(section, **options)
-
-
-def _signed(call: WebhookCall) -> tuple[str, str, Any, str | None]:
-    return (call.settings.auth_token.get_secret_value(), call.url, call.form, call.headers.get("x-twilio-signature"))
-
-
-def _parse_inbound(call: WebhookCall):
-    from channels.whatsapp import parse_inbound
-
-    return parse_inbound(*_signed(call))
-
-
-def _parse_status(call: WebhookCall):
-    from channels.whatsapp import parse_status
-
-    return parse_status(*_signed(call))
-
-
-def _answer(reply: str | None) -> tuple[str, str]:
-    # A reply to a message is inside that person's window by definition: TwiML, as for SMS.
-    from channels.sms import twiml_reply
-
-    return "application/xml", twiml_reply(reply)
 
 
 def _normalise(value: str, default_region: str | None = None) -> str:
@@ -80,12 +58,6 @@ async def _start_sandbox(sandbox: Any, data_dir: Path, public_url: str):
     return simulator, section
 
 
-def _prepare(section: WhatsAppSettings, public_url: str) -> WhatsAppSettings:
-    if section.status_callback_url is not None:
-        return section
-    return section.model_copy(update={"status_callback_url": f"{public_url}{STATUS_PATH}"})
-
-
 def _restore(section: WhatsAppSettings, stored: Mapping[str, str], put: Put) -> tuple[WhatsAppSettings, dict]:
     """The people counted against the messaging limit in the last 24 h, kept between runs."""
     return section, {"opened": dict(stored), "put": put}
@@ -107,10 +79,10 @@ SPEC = ChannelSpec(
     senders=lambda section: list(section.senders),
     secret_keys=("auth_token",),
     capabilities=Capabilities(delivery_receipts=True, read_receipts=True, max_length=1600, reply_window_hours=24),
-    webhooks=(Webhook(INBOUND_PATH, "inbound", _parse_inbound, _answer),
-              Webhook(STATUS_PATH, "status", _parse_status)),
+    # A reply to a message is inside that person's window by definition: TwiML, as for SMS.
+    webhooks=twilio_spec.webhooks("channels.whatsapp", INBOUND_PATH, STATUS_PATH),
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: [SANDBOX_SENDER]),
-    prepare=_prepare,
+    prepare=twilio_spec.status_callback(STATUS_PATH),
     state_prefix=lambda section: f"whatsapp:{section.account_sid}:conversation:",
     restore=_restore,
     describe=_describe,

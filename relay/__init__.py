@@ -62,6 +62,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "permissions": ("relay.core.permissions", None),
     "planned_senders": ("relay.core.channels", 'planned_senders'),
     "principal": ("relay.api.auth", 'principal'),
+    "reach": ("relay.delivery.reach", None),
     "relay": ("relay.api.common", 'relay'),
     "replies": ("relay.inbound.replies", None),
     "scope": ("relay.core.scope", None),

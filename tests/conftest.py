@@ -6,6 +6,7 @@ see each other's rows. With CI=true an unreachable PostgreSQL fails the run inst
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine, text
 from relay.app.settings import Settings, load_settings
 from relay.core.db import make_sessionmaker
 from relay.core.db import Database
+from tests.running import starting
 
 POSTGRES_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +114,27 @@ def database(settings) -> Iterator[Database]:
         db.close()
 
 
+@contextmanager
+def people_database(tmp_path: Path, database_url: str, people_csv: str,
+                    **sections) -> Iterator[tuple[Settings, Database]]:
+    """Settings (one sandbox SMS number, plus `sections`) and their migrated database, every feature
+    installed and `people_csv` imported: a storage test's whole set-up."""
+    from relay.app import features
+    from relay.core import subscribers
+
+    features.install()
+    settings = load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url,
+                                              "sandbox": {"sms_numbers": ["+12015550100"]}, **sections})
+    database = Database.open(settings, upgrade=True)
+    with database.sessions.begin() as session:
+        subscribers.import_csv(session, io.StringIO(people_csv), actor="test", default_region=None,
+                               default_timezone="UTC")
+    try:
+        yield settings, database
+    finally:
+        database.close()
+
+
 @pytest.fixture
 def sqlite_settings(tmp_path) -> Settings:
     return load_settings(None, overrides={"data_dir": str(tmp_path / "data")})
@@ -123,19 +146,40 @@ async def start_twilio_sim(tmp_path: Path):
     from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
     from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TOKEN
 
-    started: list[TwilioSimulator] = []
-
-    async def start(**overrides: object) -> TwilioSimulator:
+    def make(index: int, **overrides: object) -> TwilioSimulator:
         values = {"account_sid": SID, "auth_token": TOKEN, "numbers": [FROM, OTHER_FROM], "segments_per_second": 0}
         values.update(overrides)
-        simulator = TwilioSimulator(TwilioSimSettings(**values), tmp_path / f"data{len(started)}")
-        started.append(simulator)
-        await simulator.start()
-        return simulator
+        return TwilioSimulator(TwilioSimSettings(**values), tmp_path / f"data{index}")
 
-    yield start
-    for simulator in started:
-        await simulator.stop()
+    async with starting(make) as start:
+        yield start
+
+
+@pytest.fixture
+def live(tmp_path):
+    """A whole relay over real HTTP on 127.0.0.1 (tests/api/conftest.py), on SQLite."""
+    from tests.api.conftest import live_relay
+
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}) as relay:
+        yield relay
+
+
+@pytest.fixture
+def live_any(tmp_path, database_url):
+    """The same live relay on SQLite and on the machine's PostgreSQL."""
+    from tests.api.conftest import live_relay
+
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def webhooks():
+    """A stand-in for the relay's webhooks that records what a simulator posts (tests/sandbox/twilio_sim_support.py)."""
+    from tests.sandbox.twilio_sim_support import running_webhooks
+
+    async with running_webhooks() as hooks:
+        yield hooks
 
 
 __all__ = ["make_sessionmaker", "DATA", "ROOT"]

@@ -30,7 +30,7 @@ from channels.sandbox.telegram_limits import FloodControl
 from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSettings
 from channels.sandbox.telegram_store import MessageLog, World
 from channels.sandbox.telegram_updates import Conflict, Updates
-from channels.sandbox.jsonl import LocalServer
+from channels.sandbox.jsonl import LocalServer, serve_until_cancelled
 from channels.sandbox.telegram_methods import ApiError, BotApiMethods, Params, WorldControls, _json
 
 __all__ = ["TelegramSimSettings", "TelegramSimulator", "SimUser", "SimGroup", "ApiError", "serve"]
@@ -71,7 +71,7 @@ class TelegramSimulator(LocalServer, WorldControls, BotApiMethods):
             "getwebhookinfo": self._get_webhook_info,
         }  # fmt: skip
         self._log: MessageLog | None = None
-        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._host = "127.0.0.1"
         self.port = 0
 
@@ -85,21 +85,12 @@ class TelegramSimulator(LocalServer, WorldControls, BotApiMethods):
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_post("/sandbox/telegram/updates", self._inject_route)
         app.router.add_get("/sandbox/telegram/stats", self._stats_route)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self._host = host
-        self.port = site.port
+        await self._listen(app, host, port)
         return self.port
 
     async def stop(self) -> None:
         await self.updates.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._log is not None:
-            self._log.close()
+        await self._close()
 
     # -- the Bot API -------------------------------------------------------------------------------
 
@@ -177,16 +168,6 @@ class TelegramSimulator(LocalServer, WorldControls, BotApiMethods):
         message_id = message["message_id"]  # type: ignore[index]
         return web.json_response({"update_id": update["update_id"], "message_id": message_id})
 
-    async def _stats_route(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.stats)
-
-
 async def serve(settings: TelegramSimSettings, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     """Run the simulator until cancelled (for `relay sandbox`)."""
-    simulator = TelegramSimulator(settings, data_dir)
-    await simulator.start(host, port)
-    log.info("Telegram Bot API simulator listening on %s", simulator.base_url)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.stop()
+    await serve_until_cancelled(TelegramSimulator(settings, data_dir), host, port, log, "Telegram Bot API simulator")

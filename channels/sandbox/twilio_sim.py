@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from channels.sandbox.jsonl import LocalServer
+from channels.sandbox.jsonl import LocalServer, serve_until_cancelled
 from channels.sandbox.twilio_messages import MAGIC_TO, MAX_BODY, MessagesResource, _e164_or_none, _error  # noqa: F401
 from channels.sandbox.twilio_inbound import inbound_params, reply_texts
 from channels.sandbox.twilio_lifecycle import Lifecycle
@@ -70,9 +70,7 @@ class TwilioSimulator(LocalServer, MessagesResource, WhatsAppResource):
             read_after_s=settings.whatsapp.read_after_ms / 1000 if settings.whatsapp else 0.0,
         )
         self._log: MessageLog | None = None
-        self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
-        self._session: aiohttp.ClientSession | None = None
         self._refusing = False
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -87,41 +85,20 @@ class TwilioSimulator(LocalServer, MessagesResource, WhatsAppResource):
         self._log = MessageLog(self.jsonl_path)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         self._lifecycle.start(self._session)
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        self._host = host
-        self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
-        self.port = self._site.port
+        self._site = await self._listen(self._app(), host, port)
         self._t0 = asyncio.get_running_loop().time()
         windows = self._faults.refuse_windows()
         if windows and windows[0][0] <= 0:  # refusing from the first instant: no client may slip in
             await self._stop_listening()
         if windows:
-            task = asyncio.ensure_future(self._refuse_during(windows))
-            self._tasks.add(task)
-            task.add_done_callback(self._forget)
+            self._own(asyncio.ensure_future(self._refuse_during(windows)))
         return self.port
-
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Twilio simulator outage task died", exc_info=task.exception())
 
     async def stop(self) -> None:
         self._stopping.set()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._cancel_tasks()
         await self._lifecycle.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._log is not None:
-            self._log.close()
+        await self._close()
 
     def _app(self) -> web.Application:
         app = web.Application()
@@ -213,16 +190,6 @@ class TwilioSimulator(LocalServer, MessagesResource, WhatsAppResource):
             return web.json_response({"error": str(exc)}, status=502)
         return web.json_response({"message_sid": sid, "reply": reply})
 
-    async def _stats_route(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.stats)
-
-
 async def serve(settings: TwilioSimSettings, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     """Run the simulator until cancelled (for `relay sandbox`)."""
-    simulator = TwilioSimulator(settings, data_dir)
-    await simulator.start(host, port)
-    log.info("Twilio simulator listening on %s", simulator.base_url)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.stop()
+    await serve_until_cancelled(TwilioSimulator(settings, data_dir), host, port, log, "Twilio simulator")

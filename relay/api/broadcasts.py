@@ -20,7 +20,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from relay.core import hooks, scope
-from relay.delivery import approvals, deliveries, outbox
+from relay.delivery import approvals, deliveries, outbox, reach
 from relay.core import audit
 from relay.networks import poll_reask, polls
 from relay.api import geo as geo_routes
@@ -197,7 +197,7 @@ def _unreached(session, broadcast_id: int, who: Principal) -> list[dict]:
     data: only for `subscribers.view`; anyone else gets the channel and status of each."""
     personal = who.scope().personal_data
     return [{"channel": c, "address": a if personal else None, "status": s, "error": e if personal else None}
-            for c, a, s, e in deliveries.unreached(session, broadcast_id)]
+            for c, a, s, e in reach.unreached(session, broadcast_id)]
 
 
 @router.get("/broadcasts/{broadcast_id}", response_model=BroadcastOut)
@@ -206,7 +206,7 @@ def status(broadcast_id: Id, who: Principal = Depends(principal), r: Relay = Dep
     allow(r.database, who, "broadcast.view", f"broadcast:{broadcast_id}")
     with r.database.sessions() as session:
         b = _broadcast(session, broadcast_id, who)
-        report = deliveries.report(session, broadcast_id).as_json()
+        report = reach.report(session, broadcast_id).as_json()
         unreached = _unreached(session, broadcast_id, who)
         return {"id": b.id, "kind": b.kind, "severity": b.severity, "body": b.body,
                 "source_language": b.source_language, "sender": b.sender, "status": b.status,
@@ -225,7 +225,7 @@ async def events(request: Request, broadcast_id: Id, who: Principal = Depends(pr
 
     async def stream():
         while True:
-            report = await r.database.run(deliveries.report, broadcast_id)
+            report = await r.database.run(reach.report, broadcast_id)
             data = {**report.as_json(), "at": datetime.now(timezone.utc).isoformat()}
             yield {"event": "progress", "data": json.dumps(data)}
             if report.done:

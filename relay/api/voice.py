@@ -14,12 +14,12 @@ import logging
 import re
 import time
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import create_model
 from starlette.concurrency import run_in_threadpool
 
 from channels import voice_media
@@ -40,16 +40,9 @@ AUDIO_BODY = {"requestBody": {"required": True, "description": "The recording it
                                           for kind in ("audio/wav", "audio/mpeg", "application/octet-stream")}}}
 
 
-class RecordingOut(BaseModel):
-    broadcast_id: int
-    language: str
-    format: str
-    content_type: str
-    bytes: int
-    seconds: float
-    sha256: str
-    uploaded_by: str
-    uploaded_at: str
+# A recording as the API answers it: the fields of the store's `Shown` (what the CLI prints too), as the
+# pydantic model FastAPI documents, under the API's own schema name.
+RecordingOut = create_model("RecordingOut", **{name: (kind, ...) for name, kind in get_type_hints(store.Shown).items()})
 
 
 def _problem(exc: AudioError | RecordingError) -> HTTPException:

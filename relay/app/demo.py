@@ -19,7 +19,7 @@ from sqlalchemy import select
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core import subscribers
 from relay.core.channels import planned_senders
 from relay.broadcasts.cli import print_report
@@ -54,7 +54,7 @@ async def _follow(program: Program, ids: dict[str, int]) -> None:
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console) as progress:
         tasks = {name: progress.add_task(name, total=None, detail="") for name in ids}
         while True:
-            reports = {name: await program.database.run(lambda s, i=i: deliveries.report(s, i)) for name, i in ids.items()}
+            reports = {name: await program.database.run(lambda s, i=i: reach.report(s, i)) for name, i in ids.items()}
             for name, report in reports.items():
                 detail = " ".join(f"{k}={v}" for k, v in sorted(report.by_status.items()))
                 progress.update(tasks[name], total=report.total, completed=report.final, detail=detail)
@@ -123,7 +123,7 @@ async def _demo(settings: Settings) -> int:
         await _follow(program, ids)
         await asyncio.sleep(0.5)  # the last status callbacks
         for broadcast_id in ids.values():
-            print_report(await program.database.run(lambda s, b=broadcast_id: deliveries.report(s, b)))
+            print_report(await program.database.run(lambda s, b=broadcast_id: reach.report(s, b)))
         log = program.simulators["sms"].jsonl_path
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         console.print(f"the SMS simulator accepted {len(lines)} messages ({log}); the first three:")

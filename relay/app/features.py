@@ -75,6 +75,7 @@ def install(features: tuple[Feature, ...] = FEATURES, *, runtime: bool = True) -
         stamp=stamps[0] if stamps else None,
         audience=tuple(hook for feature in features for hook in feature.audience_filters),
         columns=tuple(columns for feature in features for columns in feature.subscriber_columns),
+        merge=tuple(hook for feature in features for hook in feature.merge_hooks),
     ))
 
 

@@ -29,7 +29,7 @@ from channels import registry
 from channels.base import Inbound, InvalidSignature, StatusUpdate
 from channels.spec import Answer, ChannelSpec, WebhookCall
 from channels.spec import Webhook as ChannelWebhook
-from relay.delivery import deliveries
+from relay.delivery.receipts import RECEIPT_STATUS, store_receipts
 from relay.inbound import handling as inbound
 from relay.app.settings import Settings
 from relay.core.db import Database
@@ -165,7 +165,7 @@ def _route(spec: ChannelSpec, hook: ChannelWebhook, database: Database, settings
         if isinstance(parsed, Answer):  # the channel's own answer (a call's TwiML): nothing to store
             return Reply(200, parsed.body, parsed.content_type)
         if hook.kind == "status":
-            if isinstance(parsed, StatusUpdate) and parsed.status in deliveries.RECEIPT_STATUS:
+            if isinstance(parsed, StatusUpdate) and parsed.status in RECEIPT_STATUS:
                 await receipts.submit(parsed)  # "queued", "sent"...: nothing to record
             return Reply(204)
         if parsed is None:
@@ -234,7 +234,7 @@ def create_app(settings: Settings, database: Database, *, section: Callable[[str
     api_app.install(app, settings, database, extras, features.api_routers())
 
     receipts: GroupCommit[StatusUpdate] = GroupCommit(
-        database, lambda session, batch: deliveries.store_receipts(session, batch, datetime.now(timezone.utc))
+        database, lambda session, batch: store_receipts(session, batch, datetime.now(timezone.utc))
     )
     routes = channel_webhooks(settings, database, section, receipts, chat_inbound or {}, extras or {})
     server = WebhookServer(app, settings, routes)

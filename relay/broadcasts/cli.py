@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relay.core import hooks
-from relay.delivery import deliveries, outbox
+from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
-from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.delivery import approvals
@@ -45,16 +45,6 @@ def parse_expiry(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise UsageError(f"--expires {value!r}: an ISO time needs its UTC offset, e.g. 2026-11-24T18:00+00:00")
     return parsed
-
-
-def parse_texts(values: list[str]) -> dict[str, str]:
-    texts = {}
-    for value in values:
-        language, sep, text = value.partition("=")
-        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
-            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"Evacue ahora\"")
-        texts[language] = text
-    return texts
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -109,7 +99,7 @@ def send(
         kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
         severity=severity, urgency=urgency, certainty=certainty,
         audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
-        expires_at=parse_expiry(expires), human_texts=parse_texts(text),
+        expires_at=parse_expiry(expires), human_texts=language_texts(text, "Evacue ahora"),
         extras={**poll_extras(settings, poll_option, poll_reask), **cli_geo.extras_for(area)},
     )
     database = cli.database()
@@ -137,17 +127,17 @@ def send(
         follow(cli, planned.id)
 
 
-def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.BroadcastReport:
+def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> reach.BroadcastReport:
     """A progress bar until every delivery of the broadcast is final."""
     sessions = cli.database().sessions
     with sessions() as session:
-        current = deliveries.report(session, broadcast_id)
+        current = reach.report(session, broadcast_id)
     with Progress(TextColumn("[bold]broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=errors) as progress:
         task = progress.add_task("", total=current.total, id=broadcast_id, detail="")
         while True:
             with sessions() as session:
-                current = deliveries.report(session, broadcast_id)
+                current = reach.report(session, broadcast_id)
             detail = " ".join(f"{k}={v}" for k, v in sorted(current.by_status.items()))
             progress.update(task, completed=current.final, detail=detail)
             if current.done:
@@ -155,7 +145,7 @@ def follow(cli, broadcast_id: int, poll_seconds: float = 0.5) -> deliveries.Broa
             time.sleep(poll_seconds)
 
 
-def print_report(report: deliveries.BroadcastReport) -> None:
+def print_report(report: reach.BroadcastReport) -> None:
     statuses = sorted(report.by_status)
     table = Table("channel", *statuses, title=f"broadcast {report.broadcast_id}: {report.total} deliveries")
     for channel, counts in sorted(report.by_channel.items()):
@@ -198,8 +188,8 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
         if broadcast is None:
             raise UsageError(f"no broadcast {broadcast_id}")
         hidden = not mine.sees(scope.broadcast_place(session, broadcast))
-        report = deliveries.report(session, broadcast_id)
-        missing = deliveries.unreached(session, broadcast_id)
+        report = reach.report(session, broadcast_id)
+        missing = reach.unreached(session, broadcast_id)
     if hidden:
         raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")
     if not mine.personal_data:  # addresses and providers' errors (which may quote one) are personal data

@@ -6,6 +6,7 @@ Commands raise; `relay.app.cli.main` turns our errors into a message on stderr a
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,18 @@ errors = Console(stderr=True, soft_wrap=True, markup=False, highlight=False, emo
 
 class UsageError(Exception):
     """Bad command-line input; the message says what was wrong."""
+
+
+def language_texts(values: list[str], example: str) -> dict[str, str]:
+    """Repeated `--text LANG=TEXT` options (a person's own translation per language) as {language: text};
+    `example` is the TEXT the error message shows."""
+    texts = {}
+    for value in values:
+        language, sep, text = value.partition("=")
+        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
+            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"{example}\"")
+        texts[language] = text
+    return texts
 
 
 @dataclass

@@ -15,8 +15,8 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
-from relay.core.hooks import (AudienceHook, CopyResolver, MediaHook, PlanHook, ReleaseHandler, StampFactory,
-                              SubscriberColumns, TextHook)
+from relay.core.hooks import (AudienceHook, CopyResolver, MediaHook, MergeHook, PlanHook, ReleaseHandler,
+                              StampFactory, SubscriberColumns, TextHook)
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,5 @@ class Feature:
     audience_filters: tuple[AudienceHook, ...] = ()
     # Its own columns of the subscriber CSV import (relay/geo: latitude, longitude, geocodes).
     subscriber_columns: tuple[SubscriberColumns, ...] = ()
+    # Its rows that follow an endpoint merged into another (relay/bridges: the room's bridge membership).
+    merge_hooks: tuple[MergeHook, ...] = ()

@@ -31,6 +31,9 @@ StampFactory = Callable[[Any], Any]
 # (request) -> a SQL condition on the subscriber, or None: a feature narrowing a broadcast's audience (an
 # area), applied wherever the outbox's audience filter is (planning, counts, the preview).
 AudienceHook = Callable[[Any], Any]
+# (session, old endpoint id, new endpoint id): a feature's rows follow an endpoint that was merged into
+# another (a Telegram group upgraded to a supergroup the relay already knew), in the same transaction.
+MergeHook = Callable[[Session, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Hooks:
     stamp: StampFactory | None = None
     audience: tuple[AudienceHook, ...] = ()
     columns: tuple[SubscriberColumns, ...] = ()
+    merge: tuple[MergeHook, ...] = ()
 
 
 _installed = Hooks()

@@ -172,16 +172,23 @@ class Erasure(Base):
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Broadcast(Base):
+class BroadcastContent:
+    """What a broadcast says and how urgent it is (CAP's severity, urgency and certainty): the columns of a
+    broadcast and of a scheduled one (relay/schedules), which becomes a broadcast with the same content.
+    `sort_order=-1` keeps them first in each table, where the migrations put them."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    kind: Mapped[str] = mapped_column(String(16), sort_order=-1)
+    severity: Mapped[str] = mapped_column(String(16), default="Unknown", sort_order=-1)
+    urgency: Mapped[str] = mapped_column(String(16), default="Unknown", sort_order=-1)
+    certainty: Mapped[str] = mapped_column(String(16), default="Unknown", sort_order=-1)
+    source_language: Mapped[str] = mapped_column(String(16), sort_order=-1)
+    body: Mapped[str] = mapped_column(Text, sort_order=-1)
+
+
+class Broadcast(BroadcastContent, Base):
     __tablename__ = "broadcasts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    severity: Mapped[str] = mapped_column(String(16), default="Unknown")
-    urgency: Mapped[str] = mapped_column(String(16), default="Unknown")
-    certainty: Mapped[str] = mapped_column(String(16), default="Unknown")
-    source_language: Mapped[str] = mapped_column(String(16))
-    body: Mapped[str] = mapped_column(Text)
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     sender: Mapped[str] = mapped_column(String(200))
     priority: Mapped[int] = mapped_column(Integer, default=5)

@@ -1,33 +1,25 @@
-"""The delivery rows' state machine in SQL: claim, record outcomes, apply receipts, cancel, report.
+"""The delivery rows' state machine in SQL: claim, record outcomes, cancel, expire.
 
 pending -> sending (claimed by one process) -> sent -> delivered | failed; pending -> expired | cancelled.
 Every transition that a concurrent process could race is a guarded UPDATE (`WHERE status = ...
 AND claimed_by = ...`), so a process that lost its claim can never overwrite the new owner's result.
+Receipts (sent -> delivered | failed) are applied by `receipts`; what an outcome says about the endpoint
+itself by `endpoints`; a broadcast's counts are read by `reach`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from channels.base import StatusUpdate
-from relay.core import audit, consent, hooks
-from relay.core.consent import ConsentAction
-from relay.delivery import tallies
-from relay.core.models import (
-    FINAL_STATUSES,
-    Broadcast,
-    BroadcastText,
-    Delivery,
-    DeliveryStatus,
-    Endpoint,
-    ProviderReceipt,
-)
+from relay.core import audit, hooks
+from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint
+from relay.delivery.endpoints import mark_endpoint, move_endpoint
+from relay.delivery.receipts import apply_early_receipts
 
 PENDING = DeliveryStatus.pending.value
 SENDING = DeliveryStatus.sending.value
@@ -208,139 +200,6 @@ def record(session: Session, worker: str, outcomes: Sequence[Outcome], now: date
         apply_early_receipts(session, [o.provider_message_id for o in sent if o.provider_message_id])
 
 
-def move_endpoint(session: Session, endpoint_id: int, address: str) -> None:
-    """The provider moved the chat (a Telegram group became a supergroup): the endpoint takes the new
-    address, so its subscriber, bridges and queued deliveries follow without a row being copied. When an
-    endpoint already has that address (the relay met the supergroup first), the old one's bridge
-    memberships and still queued deliveries move to it, and the old one is marked unreachable."""
-    endpoint = session.get(Endpoint, endpoint_id)
-    if endpoint is None or endpoint.address == address:
-        return
-    existing = session.scalar(select(Endpoint).where(Endpoint.channel == endpoint.channel, Endpoint.address == address))
-    old = endpoint.address
-    if existing is None:
-        endpoint.address = address
-    else:
-        from relay.bridge_models import BridgeMember  # a feature's table: imported only when a chat moved
-
-        session.execute(update(BridgeMember).where(BridgeMember.endpoint_id == endpoint_id)
-                        .values(endpoint_id=existing.id))
-        taken = select(Delivery.broadcast_id).where(Delivery.endpoint_id == existing.id).scalar_subquery()
-        session.execute(update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING,
-                                               Delivery.broadcast_id.not_in(taken)).values(endpoint_id=existing.id))
-        session.execute(update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING)
-                        .values(status=DeliveryStatus.cancelled.value, last_error=f"the chat moved to {address}, "
-                                "which has its own copy", finished_at=datetime.now(timezone.utc)))
-        endpoint.unreachable, endpoint.unreachable_reason = True, f"moved to {address}"
-    session.flush()
-    audit.record(session, "dispatcher", "endpoint.moved", f"endpoint:{endpoint_id}", old=old, new=address,
-                 merged_into=existing.id if existing is not None else None)
-
-
-def mark_endpoint(session: Session, endpoint_id: int, *, opted_out: bool, reason: str, now: datetime) -> None:
-    """The provider says this endpoint is gone (or its owner unsubscribed there): stop queuing to it."""
-    values = {"opted_out": True, "opted_out_at": now} if opted_out else {"unreachable": True, "unreachable_reason": reason[:255]}
-    session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(**values))
-    session.execute(
-        update(Delivery)
-        .where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING)
-        .values(status=DeliveryStatus.cancelled.value, last_error=f"endpoint unreachable: {reason}", finished_at=now)
-    )
-    audit.record(session, "dispatcher", "endpoint.opt_out" if opted_out else "endpoint.unreachable",
-                 f"endpoint:{endpoint_id}", reason=reason)
-    endpoint = session.get(Endpoint, endpoint_id) if opted_out else None
-    if endpoint is not None:  # the carrier's own opt-out (STOP said to the carrier) is consent withdrawn too
-        consent.record(session, channel=endpoint.channel, address=endpoint.address, action=ConsentAction.opt_out,
-                       source="provider", words=f"the provider reported an opt-out: {reason}", actor="dispatcher",
-                       endpoint=endpoint, at=now)
-
-
-# "read" (WhatsApp) is kept as a receipt of its own (provider_receipts) and, should it come first, means
-# delivered.
-# A call's words (channels/voice.py): "voicemail" (left after the beep) is delivered; "busy" and "no-answer"
-# fail, unless the receipt carries `retry_after` (the channel's retry schedule is not used up yet): then the
-# delivery goes back to pending and is called again after that many seconds.
-RECEIPT_STATUS = {"delivered": DeliveryStatus.delivered.value, "undelivered": DeliveryStatus.failed.value,
-                  "failed": DeliveryStatus.failed.value, "read": DeliveryStatus.delivered.value,
-                  "voicemail": DeliveryStatus.delivered.value, "busy": DeliveryStatus.failed.value,
-                  "no-answer": DeliveryStatus.failed.value}
-
-
-def _apply(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
-    """Move `sent` deliveries to what their receipts say (executemany: receipts come in thousands)."""
-    rows, again = [], []
-    for u in updates:
-        target = RECEIPT_STATUS.get(u.status)
-        if target is None:  # queued / sending / sent: nothing to move
-            continue
-        if u.retry_after is not None and target == DeliveryStatus.failed.value:
-            again.append({"b_pmid": u.provider_message_id, "b_channel": u.channel,
-                          "b_at": now + timedelta(seconds=u.retry_after), "b_err": f"provider reported {u.status}; "
-                          f"trying again in {u.retry_after:g} s"})
-            continue
-        error = None if target == DeliveryStatus.delivered.value else (
-            f"provider reported {u.status}" + (f" (error {u.error_code})" if u.error_code else ""))
-        rows.append({"b_pmid": u.provider_message_id, "b_channel": u.channel, "b_status": target, "b_err": error})
-    table = Delivery.__table__
-    if again:
-        session.connection().execute(
-            update(table)
-            .where(table.c.provider_message_id == bindparam("b_pmid"), table.c.channel == bindparam("b_channel"),
-                   table.c.status == SENT)
-            .values(status=PENDING, next_attempt_at=bindparam("b_at"), last_error=bindparam("b_err"),
-                    claimed_by=None),
-            again,
-        )
-    if not rows:
-        return
-    session.connection().execute(
-        update(table)
-        .where(table.c.provider_message_id == bindparam("b_pmid"), table.c.channel == bindparam("b_channel"),
-               table.c.status == SENT)
-        .values(status=bindparam("b_status"), finished_at=now, last_error=bindparam("b_err")),
-        rows,
-    )
-
-
-def store_receipts(session: Session, updates: Sequence[StatusUpdate], now: datetime) -> None:
-    """Keep the receipts, then apply them; a receipt for a send not recorded yet is applied by the
-    recorder when it writes that send (see `apply_early_receipts`)."""
-    session.connection().execute(insert(ProviderReceipt.__table__), [
-        {"channel": u.channel, "provider_message_id": u.provider_message_id, "status": u.status,
-         "error_code": u.error_code, "received_at": now, "retry_after": u.retry_after} for u in updates])
-    _apply(session, updates, now)
-
-
-def apply_early_receipts(session: Session, provider_ids: Sequence[str]) -> None:
-    if not provider_ids:
-        return
-    rows = session.execute(
-        select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
-               ProviderReceipt.error_code, ProviderReceipt.retry_after)
-        .where(ProviderReceipt.provider_message_id.in_(list(provider_ids)))
-        .order_by(ProviderReceipt.id)
-    )
-    _apply(session, [StatusUpdate(*row) for row in rows], datetime.now(timezone.utc))
-
-
-def apply_stranded_receipts(session: Session, now: datetime, *, older_than: float = 2.0, limit: int = 10_000) -> int:
-    """Apply receipts that both sides missed: with several processes, a status callback stored by one
-    (`store_receipts`) while another was recording the very send it reports on (`record`) is seen by
-    neither transaction, and the delivery would stay `sent` for ever. Housekeeping sweeps them up."""
-    cutoff = now - timedelta(seconds=older_than)
-    rows = session.execute(
-        select(ProviderReceipt.channel, ProviderReceipt.provider_message_id, ProviderReceipt.status,
-               ProviderReceipt.error_code, ProviderReceipt.retry_after)
-        .join(Delivery, and_(Delivery.provider_message_id == ProviderReceipt.provider_message_id,
-                             Delivery.channel == ProviderReceipt.channel))
-        .where(Delivery.status == SENT, Delivery.sent_at < cutoff, ProviderReceipt.status.in_(list(RECEIPT_STATUS)))
-        .order_by(ProviderReceipt.id)
-        .limit(limit)
-    ).all()
-    _apply(session, [StatusUpdate(*row) for row in rows], now)
-    return len(rows)
-
-
 def expire_due(session: Session, now: datetime) -> int:
     """Deliveries of broadcasts past their expiry stop being sent."""
     expired = select(Broadcast.id).where(Broadcast.expires_at.is_not(None), Broadcast.expires_at <= now)
@@ -363,62 +222,6 @@ def cancel(session: Session, broadcast: Broadcast, *, actor: str) -> int:
     ).rowcount
     audit.record(session, actor, "broadcast.cancel", f"broadcast:{broadcast.id}", cancelled=count)
     return count
-
-
-@dataclass(frozen=True)
-class BroadcastReport:
-    broadcast_id: int
-    total: int
-    by_status: dict[str, int]
-    by_channel: dict[str, dict[str, int]]
-    by_language: dict[str, dict[str, int]]
-
-    @property
-    def final(self) -> int:
-        return sum(n for status, n in self.by_status.items() if DeliveryStatus(status) in FINAL_STATUSES)
-
-    @property
-    def done(self) -> bool:
-        return self.final == self.total
-
-    def as_json(self) -> dict:
-        return {"id": self.broadcast_id, "total": self.total, "final": self.final, "by_status": self.by_status,
-                "by_channel": self.by_channel, "by_language": self.by_language}
-
-
-def report(session: Session, broadcast_id: int) -> BroadcastReport:
-    """The broadcast's counts: its rows, plus those the retention purge folded into tallies."""
-    counts = [*session.execute(
-        select(Delivery.channel, Delivery.language, Delivery.status, func.count())
-        .where(Delivery.broadcast_id == broadcast_id)
-        .group_by(Delivery.channel, Delivery.language, Delivery.status)
-    ).all(), *tallies.counts(session, broadcast_id)]
-    by_status: Counter[str] = Counter()
-    by_channel: dict[str, Counter[str]] = {}
-    by_language: dict[str, Counter[str]] = {}
-    for channel, language, status, n in counts:
-        by_status[status] += n
-        by_channel.setdefault(channel, Counter())[status] += n
-        by_language.setdefault(language, Counter())[status] += n
-    return BroadcastReport(
-        broadcast_id,
-        sum(by_status.values()),
-        dict(by_status),
-        {k: dict(v) for k, v in by_channel.items()},
-        {k: dict(v) for k, v in by_language.items()},
-    )
-
-
-def unreached(session: Session, broadcast_id: int, limit: int = 50) -> list[tuple[str, str, str, str | None]]:
-    """Who has not been reached (yet): channel, address, status, last error."""
-    rows = session.execute(
-        select(Delivery.channel, Endpoint.address, Delivery.status, Delivery.last_error)
-        .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.status != DeliveryStatus.delivered.value)
-        .order_by(Delivery.id)
-        .limit(limit)
-    )
-    return [tuple(r) for r in rows]
 
 
 def retry_time(now: datetime, seconds: float) -> datetime:

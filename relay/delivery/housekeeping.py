@@ -12,7 +12,7 @@ from channels.base import Channel, ChannelError, StatusUpdate
 from relay.core.config import DispatcherSettings
 from relay.core.db import Database
 from relay.core.leases import SenderLeases
-from relay.delivery import deliveries, receipt_lookup
+from relay.delivery import deliveries, receipt_lookup, receipts
 
 log = logging.getLogger("relay.delivery.dispatcher")
 
@@ -33,7 +33,7 @@ class Housekeeping:
         while True:
             try:
                 await self._db(deliveries.expire_due, self.clock())
-                await self._db(deliveries.apply_stranded_receipts, self.clock())
+                await self._db(receipts.apply_stranded_receipts, self.clock())
                 await self._look_up_lost_receipts()
                 check = getattr(self.leases, "check", None)
                 if check is not None:
@@ -65,7 +65,7 @@ class Housekeeping:
                     return None
 
         answers = await asyncio.gather(*(ask(item) for item in overdue))
-        final = [a for a in answers if a is not None and a.status in deliveries.RECEIPT_STATUS]
+        final = [a for a in answers if a is not None and a.status in receipts.RECEIPT_STATUS]
         if final:  # still "sent" at the provider: asked again an interval later
-            await self._db(deliveries.store_receipts, final, self.clock())
+            await self._db(receipts.store_receipts, final, self.clock())
         log.info("looked up %d deliveries whose receipt never came: %d now final", len(overdue), len(final))

@@ -208,25 +208,24 @@ def _run_plan_hooks(session: Session, broadcast: Broadcast, request: BroadcastRe
         hook(session, broadcast, request, senders, now)
 
 
-def audience_languages(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> list[str]:
+def _audience_values(session: Session, request: BroadcastRequest, channels: Sequence[str], column) -> list[str]:
+    """The distinct values of a subscriber column among the recipients, sorted."""
     query = (
-        select(Subscriber.language)
+        select(column)
         .join(Endpoint, Endpoint.subscriber_id == Subscriber.id)
         .where(_audience_filter(request, channels))
         .distinct()
     )
     return sorted(session.scalars(query))
+
+
+def audience_languages(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> list[str]:
+    return _audience_values(session, request, channels, Subscriber.language)
 
 
 def audience_timezones(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> list[str]:
     """The recipients' time zones: a text that states a time is planned once per zone."""
-    query = (
-        select(Subscriber.timezone)
-        .join(Endpoint, Endpoint.subscriber_id == Subscriber.id)
-        .where(_audience_filter(request, channels))
-        .distinct()
-    )
-    return sorted(session.scalars(query))
+    return _audience_values(session, request, channels, Subscriber.timezone)
 
 
 def audience_size(session: Session, request: BroadcastRequest, channels: Sequence[str]) -> int:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -12,25 +11,17 @@ import typer
 from rich.table import Table
 
 from relay.core.channels import planned_senders
-from relay.core.cli_context import UsageError, console, context, errors
+from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.cli_identity import authorize, broadcast_action
 from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.schedules import schedule as schedules
 from relay.schedules.schedule import ScheduleError
 
+EXAMPLE = "Taller a las 9"  # what `--text es=...` shows in its error message
+
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(";") if part.strip())
-
-
-def _texts(values: list[str]) -> dict[str, str]:
-    texts = {}
-    for value in values:
-        language, sep, text = value.partition("=")
-        if not sep or not re.fullmatch(r"[a-z]{2,3}", language):
-            raise UsageError(f"--text {value!r}: write it as LANG=TEXT, e.g. es=\"Taller a las 9\"")
-        texts[language] = text
-    return texts
 
 
 def _now() -> datetime:
@@ -59,7 +50,7 @@ def schedule_cmd(
     request = BroadcastRequest(kind=kind, body=body, source_language=language or settings.default_language,
                                sender=operator.actor, severity=severity,
                                audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
-                               human_texts=_texts(text))
+                               human_texts=language_texts(text, EXAMPLE))
     channels = sorted(planned_senders(settings))
     with cli.database().sessions.begin() as session:
         try:
@@ -113,7 +104,7 @@ def reschedule_cmd(
     with cli.database().sessions.begin() as session:
         try:
             made = schedules.reschedule(session, schedule_id, at=at, local=local, body=body,
-                                        human_texts=_texts(text), actor=operator.actor, now=_now())
+                                        human_texts=language_texts(text, EXAMPLE), actor=operator.actor, now=_now())
         except ScheduleError as exc:
             raise UsageError(str(exc)) from None
         when = made.send_at.isoformat() if made.send_at else f"{made.local_time} in each recipient's time zone"

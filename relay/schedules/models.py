@@ -6,27 +6,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, BroadcastContent, UTCDateTime, utcnow
 
 EVERYWHERE = "*"  # the zone key of a schedule for one fixed moment
 
 
-class ScheduledBroadcast(Base):
+class ScheduledBroadcast(BroadcastContent, Base):
     """Exactly one of `send_at` (an instant) and `local_time` (wall-clock "YYYY-MM-DDTHH:MM", read in
     each recipient's own time zone) is set."""
 
     __tablename__ = "scheduled_broadcasts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    severity: Mapped[str] = mapped_column(String(16), default="Unknown")
-    urgency: Mapped[str] = mapped_column(String(16), default="Unknown")
-    certainty: Mapped[str] = mapped_column(String(16), default="Unknown")
-    source_language: Mapped[str] = mapped_column(String(16))
-    body: Mapped[str] = mapped_column(Text)
     human_texts: Mapped[dict] = mapped_column(JSON, default=dict)
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     sender: Mapped[str] = mapped_column(String(200))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 
 from relay.api import tokens
 from relay.app.program import Program
@@ -92,20 +93,17 @@ def stop_live(live: LiveRelay) -> None:
         live.thread.join(10)
 
 
-@pytest.fixture
-def live_any(tmp_path, database_url):
-    """The same live relay on SQLite and on the machine's PostgreSQL."""
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url)
+@contextmanager
+def live_relay(tmp_path: Path, **overrides) -> Iterator[LiveRelay]:
+    """`start_live(tmp_path, **overrides)`, stopped when the block ends (the fixtures' shape)."""
+    relay = start_live(tmp_path, **overrides)
     try:
         yield relay
     finally:
         stop_live(relay)
 
 
-@pytest.fixture
-def live(tmp_path):
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
-        yield relay
-    finally:
-        stop_live(relay)
+def add_second_coordinator(live: LiveRelay) -> None:
+    """A second coordinator ("second"), who may approve what the first one drafted (two-person rule)."""
+    live.people["second"] = live.add_person("coordinator", name="Second Coordinator", telegram="9300")
+    live.tokens["second"] = live.token_for(live.people["second"])

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import live_relay
 
 
 @pytest.fixture
 def approving(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"], "require_approval": ["es"]})
-    for i in range(3):
-        live.add_person("observer", name=f"es{i}", language="es", phone=f"+1202555070{i}")
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"], "require_approval": ["es"]}) as live:
+        for i in range(3):
+            live.add_person("observer", name=f"es{i}", language="es", phone=f"+1202555070{i}")
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_the_draft_waits_then_a_person_replaces_it(approving):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
 from alerts import crisis as crises
 from alerts import timeline
@@ -13,17 +12,7 @@ from alerts.config import alerts_settings
 from tests.api.conftest import start_live, stop_live
 
 
-@pytest.fixture
-def live_alerts(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
-        yield live
-    finally:
-        stop_live(live)
-
-
-def test_timeline_notes_and_export(live_alerts):
-    live = live_alerts
+def test_timeline_notes_and_export(live):
     settings = live.program.settings
     crisis_id = live.db(lambda s: crises.activate(s, alerts_settings(settings), title="Flooding", region="north",
                                                   severity="Severe", actor="test", tier="coordinator",
@@ -52,8 +41,7 @@ def test_timeline_notes_and_export(live_alerts):
         assert observer.get("/api/crises").status_code == 403
 
 
-def test_activate_and_close_over_http(live_alerts):
-    live = live_alerts
+def test_activate_and_close_over_http(live):
     with live.client("partner") as partner:
         refused = partner.post("/api/crises", json={"title": "Landslide", "region": "north"})
         assert refused.status_code == 403 and "coordinator" in refused.json()["detail"]

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from relay.core.models import Broadcast
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import add_second_coordinator, live_relay, start_live, stop_live
 
 
 def _events(client, broadcast_id: int) -> list[tuple[str, dict]]:
@@ -60,13 +60,9 @@ def test_progress_stream_metrics_and_readiness(live):
 
 @pytest.fixture
 def two_person(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True})
-    live.people["second"] = live.add_person("coordinator", name="Second Coordinator", telegram="9300")
-    live.tokens["second"] = live.token_for(live.people["second"])
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True}) as live:
+        add_second_coordinator(live)
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_an_extreme_broadcast_waits_for_a_second_coordinator(two_person):

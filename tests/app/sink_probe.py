@@ -20,7 +20,7 @@ from relay.app import modes  # noqa: E402  (the configuration composes its secti
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core import subscribers  # noqa: E402
 from relay.core.channels import planned_senders  # noqa: E402
-from relay.delivery import deliveries, outbox  # noqa: E402
+from relay.delivery import outbox, reach  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
 
 
@@ -42,7 +42,7 @@ async def main(where: Path) -> dict:
             senders=planned_senders(program.settings), actor="t")
         program.dispatcher.wake()
         for _ in range(600):
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             if not any(report.by_status.get(s, 0) for s in ("pending", "sending", "sent")):
                 break
             await asyncio.sleep(0.1)

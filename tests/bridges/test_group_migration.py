@@ -5,11 +5,10 @@ the refused copy there (nothing lost, no attempt used up), and keeps bridging fr
 from __future__ import annotations
 
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.app.cli import app
+from channels.sandbox.telegram_settings import SimUser
 from relay.core.models import AuditEntry, Delivery, Endpoint
+from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 GROUP, SUPERGROUP = -5021, -1005021000001
@@ -21,14 +20,7 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.simulators["telegram"]
-        sim.add_user(SimUser(id=ANA, first_name="Ana"))
-        sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
-        config = tmp_path / "relay.toml"
-        config.write_text(f'data_dir = "{program.settings.data_dir}"\n')
-        made = CliRunner().invoke(app, ["--config", str(config), "bridges", "add", "north",
-                                        "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en"])
-        assert made.exit_code == 0, made.output
+        sim = bridge_north(program, tmp_path, SimUser(id=ANA, first_name="Ana"), GROUP, SMS_EN)
         sim.upgrade_group(GROUP, SUPERGROUP)
 
         await program.simulators["sms"].inject_inbound(SMS_EN, NUMBER, "Bridge on the north road is closed.")
@@ -53,3 +45,37 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
         assert bodies == ["Ana (Telegram):\nThanks, we take the south road."]
     finally:
         await program.stop()
+
+
+def test_a_group_moved_to_a_supergroup_the_relay_already_knew_keeps_its_bridge(database):
+    """The supergroup was met first (someone bridged or subscribed it): the old group's endpoint is merged
+    into it, and the bridge now relays from and to the supergroup instead of the dead group."""
+    from relay.bridges import bridge
+    from relay.bridges.models import BridgeMember
+    from relay.core.models import Subscriber
+    from relay.delivery.endpoints import move_endpoint
+
+    with database.sessions.begin() as session:
+        endpoints = {}
+        for address in (str(GROUP), str(SUPERGROUP), SMS_EN):
+            subscriber = Subscriber(name=address, language="en", timezone="UTC")
+            endpoints[address] = Endpoint(channel="sms" if address == SMS_EN else "telegram", address=address)
+            subscriber.endpoints.append(endpoints[address])
+            session.add(subscriber)
+        session.flush()
+        north = bridge.create(session, "north", rate_per_minute=20.0, actor="test")
+        bridge.add_member(session, north, endpoints[str(GROUP)], actor="test")
+        bridge.add_member(session, north, endpoints[SMS_EN], actor="test")
+        group_id, supergroup_id, sms_id = (endpoints[a].id for a in (str(GROUP), str(SUPERGROUP), SMS_EN))
+
+    with database.sessions.begin() as session:
+        move_endpoint(session, group_id, str(SUPERGROUP))
+
+    with database.sessions() as session:
+        members = set(session.scalars(select(BridgeMember.endpoint_id)))
+        assert members == {supergroup_id, sms_id}
+        group = session.get(Endpoint, group_id)
+        assert group.unreachable and group.unreachable_reason == f"moved to {SUPERGROUP}"
+        moved = session.scalar(select(AuditEntry).where(AuditEntry.action == "endpoint.moved"))
+        assert moved.details["merged_into"] == supergroup_id
+

@@ -44,6 +44,19 @@ class Harness:
         return Outbound(delivery_id=delivery_id, sender=self.sender, to=to or self.to, text=text)
 
 
+def _twilio_inbound(channel, name: str, form: dict[str, str]) -> Inbound:
+    """`form` posted to the channel's inbound webhook, signed as Twilio signs it, through the spec's parser."""
+    url = f"https://relay.example.net/webhooks/{name}/inbound"
+    headers = {"x-twilio-signature": webhook_signature(TOKEN, url, form)}
+    return registry.spec(name).webhooks[0].parse(WebhookCall(channel.settings, url, headers, form, b""))
+
+
+async def _two_sends(channel, sender: str, to: str) -> None:
+    """Two messages back to back from one sender to one person: the second is over the limit."""
+    await channel.send(Outbound(delivery_id=90, sender=sender, to=to, text="one"))
+    await channel.send(Outbound(delivery_id=91, sender=sender, to=to, text="two"))
+
+
 async def _sms(tmp_path, request) -> Harness:
     sim = TwilioSimulator(TwilioSimSettings(account_sid=SID, auth_token=TOKEN, numbers=[FROM],
                                             segments_per_second=0.1, tolerance_segments=0,
@@ -59,15 +72,11 @@ async def _sms(tmp_path, request) -> Harness:
         return [row["body"] for row in rows if row["to"] == TO]
 
     async def say(text: str) -> Inbound:
-        url = "https://relay.example.net/webhooks/sms/inbound"
-        form = {"MessageSid": "SM" + "ab" * 16, "AccountSid": SID, "From": TO, "To": FROM, "Body": text}
-        hook = registry.spec("sms").webhooks[0]
-        headers = {"x-twilio-signature": webhook_signature(TOKEN, url, form)}
-        return hook.parse(WebhookCall(channel.settings, url, headers, form, b""))
+        return _twilio_inbound(channel, "sms", {"MessageSid": "SM" + "ab" * 16, "AccountSid": SID, "From": TO,
+                                                "To": FROM, "Body": text})
 
     async def rate_limited() -> None:
-        await channel.send(Outbound(delivery_id=90, sender=FROM, to=TO, text="one"))
-        await channel.send(Outbound(delivery_id=91, sender=FROM, to=TO, text="two"))
+        await _two_sends(channel, FROM, TO)
 
     harness = Harness(channel, FROM, TO, "+15005550001", held, say, rate_limited, TO)
     harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
@@ -170,16 +179,12 @@ async def _whatsapp(tmp_path, request) -> Harness:
         return [row["body"] for row in rows if row["to"] == f"whatsapp:{person}"]
 
     async def say(text: str) -> Inbound:
-        url = "https://relay.example.net/webhooks/whatsapp/inbound"
-        form = {"MessageSid": "SM" + "cd" * 16, "AccountSid": SID, "From": f"whatsapp:{person}",
-                "To": f"whatsapp:{FROM}", "Body": text, "ProfileName": "Ana"}
-        hook = registry.spec("whatsapp").webhooks[0]
-        headers = {"x-twilio-signature": webhook_signature(TOKEN, url, form)}
-        return hook.parse(WebhookCall(channel.settings, url, headers, form, b""))
+        return _twilio_inbound(channel, "whatsapp", {"MessageSid": "SM" + "cd" * 16, "AccountSid": SID,
+                                                     "From": f"whatsapp:{person}", "To": f"whatsapp:{FROM}",
+                                                     "Body": text, "ProfileName": "Ana"})
 
     async def rate_limited() -> None:
-        await channel.send(Outbound(delivery_id=90, sender=FROM, to=person, text="one"))
-        await channel.send(Outbound(delivery_id=91, sender=FROM, to=person, text="two"))
+        await _two_sends(channel, FROM, person)
 
     harness = Harness(channel, FROM, person, "+999123", held, say, rate_limited, person)
     harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]

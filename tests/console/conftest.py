@@ -38,3 +38,11 @@ def browser_context(tmp_path, request):
             yield context
         finally:
             context.close()
+
+
+def sign_in(page, live, who: str = "coordinator") -> None:
+    """Sign in to the console with `who`'s token, typed and sent with Enter (the keyboard-only way)."""
+    page.goto(f"{live.url}/console/")
+    page.get_by_label("API token").fill(live.tokens[who])
+    page.get_by_label("API token").press("Enter")
+    page.get_by_role("heading", name="Compose a broadcast").wait_for()

@@ -12,7 +12,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import live_relay
+from tests.console.conftest import sign_in
 from tests.relay.conftest import sms_log
 
 pytestmark = pytest.mark.slow
@@ -23,8 +24,7 @@ PHONES = {"inside": "+50937200001", "outside": "+50937200002", "coded": "+509372
 
 @pytest.fixture
 def relay(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}) as live:
         ids = {name: live.add_person("observer", name=name, phone=phone) for name, phone in PHONES.items()}
         with live.client("coordinator") as c:
             for name, location in (("inside", {"latitude": 18.55, "longitude": -72.35}),
@@ -32,18 +32,13 @@ def relay(tmp_path):
                                    ("coded", {"geocodes": ["ISO3166-2=HT-OU"]})):
                 assert c.put(f"/api/subscribers/{ids[name]}/location", json=location).status_code == 200
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_an_area_drawn_in_the_console_reaches_exactly_the_people_inside(relay, browser_context):
     page = browser_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{relay.url}/console/")
-    page.get_by_label("API token").fill(relay.tokens["coordinator"])
-    page.get_by_label("API token").press("Enter")
-    page.get_by_role("heading", name="Compose a broadcast").wait_for()
+    sign_in(page, relay)
     page.get_by_label("Kind").select_option("crisis")
     page.get_by_label("Severity", exact=True).select_option("Severe")
     page.get_by_label("Message").fill("Flood: move to higher ground now.")

@@ -20,7 +20,8 @@ from channels.sms_text import analyse
 from relay.integrity import claims, screen
 from relay.integrity.models import Claim, Flag
 from relay.core.models import AuditEntry
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import add_second_coordinator, live_relay, start_live, stop_live
+from tests.console.conftest import sign_in
 from tests.relay.conftest import sms_log
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -35,16 +36,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def relay(tmp_path):
-    live = start_live(tmp_path, rate=2.0, translation={"engines": ["apertium"]}, integrity={"quorum": 1})
-    try:
+    with live_relay(tmp_path, rate=2.0, translation={"engines": ["apertium"]}, integrity={"quorum": 1}) as live:
         for i in range(6):
             live.add_person("observer", name=f"Vecina {i}", language="es", phone=f"+1202555020{i}", regions="coast")
         for i in range(3):
             live.add_person("observer", name=f"Neighbour {i}", language="en", phone=f"+1202555030{i}", regions="coast")
         live.add_person("contributor", name="Telegram volunteer", language="en", telegram="9201", regions="coast")
         yield live
-    finally:
-        stop_live(live)
 
 
 def _held_flags(live) -> list[int]:
@@ -72,11 +70,7 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    # Sign in with the keyboard only: type the token, press Enter.
-    page.goto(f"{relay.url}/console/")
-    page.get_by_label("API token").fill(relay.tokens["coordinator"])
-    page.get_by_label("API token").press("Enter")
-    page.get_by_role("heading", name="Compose a broadcast").wait_for()
+    sign_in(page, relay)  # with the keyboard only: type the token, press Enter
     assert "Coordinator Person" in page.locator("#who").inner_text()
 
     # Compose: a crisis alert in English for the coast (Spanish and English people).
@@ -185,13 +179,9 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
 
 @pytest.fixture
 def two_person_relay(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True})
-    live.people["second"] = live.add_person("coordinator", name="Second Coordinator", telegram="9300")
-    live.tokens["second"] = live.token_for(live.people["second"])
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True}) as live:
+        add_second_coordinator(live)
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_an_extreme_alert_needs_a_second_coordinator(two_person_relay, browser_context):

@@ -13,7 +13,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import add_second_coordinator, live_relay
+from tests.console.conftest import sign_in
 from tests.relay.conftest import sms_log
 
 pytestmark = pytest.mark.slow
@@ -26,31 +27,21 @@ TEMPLATE = {
 SHELTER = "Lycée Pétion, Rue Capois no.12"
 
 
-def _sign_in(page, live, who: str = "coordinator") -> None:
-    page.goto(f"{live.url}/console/")
-    page.get_by_label("API token").fill(live.tokens[who])
-    page.get_by_label("API token").press("Enter")
-    page.get_by_role("heading", name="Compose a broadcast").wait_for()
-
-
 @pytest.fixture
 def relay(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}) as live:
         for i in range(3):
             live.add_person("observer", name=f"Vecina {i}", language="es", phone=f"+1202555060{i}")
         with live.client("coordinator") as c:
             assert c.post("/api/templates", json=TEMPLATE).status_code == 201
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_a_template_picked_filled_previewed_and_sent(relay, browser_context):
     page = browser_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, relay)
+    sign_in(page, relay)
     page.get_by_label("From a template").select_option("shelter-open")
     expect(page.get_by_label("Kind")).to_have_value("crisis")
     expect(page.locator("#template-budget li[data-language=es]")).to_contain_text("segment")
@@ -74,15 +65,11 @@ def test_a_template_picked_filled_previewed_and_sent(relay, browser_context):
 
 @pytest.fixture
 def two_person(tmp_path):
-    live = start_live(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True})
-    live.people["second"] = live.add_person("coordinator", name="Second Coordinator", telegram="9300")
-    live.tokens["second"] = live.token_for(live.people["second"])
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}, console={"two_person_extreme": True}) as live:
+        add_second_coordinator(live)
         with live.client("coordinator") as c:
             assert c.post("/api/templates", json=TEMPLATE).status_code == 201
         yield live
-    finally:
-        stop_live(live)
 
 
 def test_an_extreme_template_send_waits_for_a_second_coordinator(two_person):

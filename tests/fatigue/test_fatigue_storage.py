@@ -4,23 +4,20 @@ the cap; and the validation of windows and zones."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from relay.app import features
 from relay.app.settings import load_settings
-from relay.core import subscribers
 from relay.core.channels import planned_senders
-from relay.core.db import Database
 from relay.core.models import Delivery, Endpoint, Subscriber
 from relay.delivery import outbox
 from relay.delivery.outbox import BroadcastRequest
 from relay.fatigue import commands
 from relay.fatigue.quiet import FatigueError, check_zone, parse_window, release_at
+from tests.conftest import people_database
 
 PEOPLE = """phone,language,timezone
 +50937004001,ht,America/Port-au-Prince
@@ -33,17 +30,8 @@ NOW = datetime(2026, 12, 21, 4, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def db(tmp_path, database_url):
-    features.install()
-    settings = load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url,
-                                              "sandbox": {"sms_numbers": ["+12015550100"]},
-                                              "fatigue": {"quiet_hours": "22:00-07:00", "daily_cap": 2}})
-    database = Database.open(settings, upgrade=True)
-    with database.sessions.begin() as session:
-        subscribers.import_csv(session, io.StringIO(PEOPLE), actor="test", default_region=None, default_timezone="UTC")
-    try:
-        yield settings, database
-    finally:
-        database.close()
+    with people_database(tmp_path, database_url, PEOPLE, fatigue={"quiet_hours": "22:00-07:00", "daily_cap": 2}) as opened:
+        yield opened
 
 
 def plan(settings, database, kind: str, severity: str = "Unknown", now: datetime = NOW, body: str = "Notice") -> dict:

@@ -4,8 +4,6 @@ person gets crisis alerts and no webinars or notices; MORE (or START) gives ever
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from channels.sandbox.telegram_settings import SimUser
@@ -13,7 +11,7 @@ from relay.core.channels import planned_senders
 from relay.core.models import AuditEntry, Delivery, Endpoint
 from relay.delivery import outbox
 from relay.delivery.outbox import BroadcastRequest
-from tests.relay.conftest import NUMBER, make_program, wait_for
+from tests.relay.conftest import NUMBER, make_program, say_on_telegram
 
 
 def _plan(program, kind: str, body: str, severity: str = "Unknown") -> dict[str, str]:
@@ -49,19 +47,6 @@ async def test_less_by_sms_in_english_and_spanish_then_more_and_start_undo_it(tm
         await program.stop()
 
 
-def _replies(program, chat_id: int) -> list[str]:
-    path = program.simulators["telegram"].jsonl_path
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == chat_id]
-
-
-async def _say(program, user: int, text: str) -> str:
-    before = len(_replies(program, user))
-    program.simulators["telegram"].inject_message(user, text)
-    got = await wait_for(lambda: _replies(program, user)[before:] or None)
-    return got[-1]
-
-
 async def test_less_on_telegram_in_french_and_haitian_creole(tmp_path):
     program = make_program(tmp_path)
     await program.start()
@@ -69,18 +54,18 @@ async def test_less_on_telegram_in_french_and_haitian_creole(tmp_path):
         telegram = program.simulators["telegram"]
         telegram.add_user(SimUser(id=8201, first_name="Marie", language_code="fr"))
         telegram.add_user(SimUser(id=8202, first_name="Jean", language_code="ht"))
-        await _say(program, 8201, "/start fr")
-        await _say(program, 8202, "/start ht")
-        assert "alertes de crise" in await _say(program, 8201, "MOINS")  # a plain word, as on SMS
-        assert "alet kriz selman" in await _say(program, 8202, "/mwens")  # the chat-command form
+        await say_on_telegram(program, 8201, "/start fr")
+        await say_on_telegram(program, 8202, "/start ht")
+        assert "alertes de crise" in await say_on_telegram(program, 8201, "MOINS")  # a plain word, as on SMS
+        assert "alet kriz selman" in await say_on_telegram(program, 8202, "/mwens")  # the chat-command form
         assert _plan(program, "webinar", "Webinar on Tuesday") == {}
         assert set(_plan(program, "crisis", "Cyclone", "Severe")) == {"8201", "8202"}
-        assert "MOINS" in await _say(program, 8201, "/plus")
+        assert "MOINS" in await say_on_telegram(program, 8201, "/plus")
         assert set(_plan(program, "notice", "Clinic open")) == {"8201"}
-        assert "Unknown time zone" not in await _say(program, 8201, "TZ america/port-au-prince")
+        assert "Unknown time zone" not in await say_on_telegram(program, 8201, "TZ america/port-au-prince")
         with program.database.sessions() as session:
             zone = session.scalar(select(Endpoint).where(Endpoint.address == "8201")).subscriber.timezone
         assert zone == "America/Port-au-Prince"  # matched whatever the case, stored as IANA spells it
-        assert "Mars/Olympus" in await _say(program, 8201, "TZ Mars/Olympus")  # named back, nothing changed
+        assert "Mars/Olympus" in await say_on_telegram(program, 8201, "TZ Mars/Olympus")  # named back, nothing changed
     finally:
         await program.stop()

@@ -4,20 +4,8 @@ queued deliveries), and a broadcast that does not say what to do with people wit
 
 from __future__ import annotations
 
-import pytest
-
-from tests.api.conftest import start_live, stop_live
 
 SQUARE = "18.50,-72.40 18.50,-72.30 18.60,-72.30 18.60,-72.40 18.50,-72.40"
-
-
-@pytest.fixture
-def live(tmp_path):
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
-        yield relay
-    finally:
-        stop_live(relay)
 
 
 def test_location_endpoint_and_an_area_broadcast(live):

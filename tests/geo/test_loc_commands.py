@@ -4,8 +4,6 @@ simulator's signed webhooks) and by sharing a location on Telegram (the Bot API 
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from channels.sandbox.telegram_settings import SimUser
@@ -15,7 +13,7 @@ from relay.delivery import outbox
 from relay.delivery.outbox import BroadcastRequest
 from relay.geo import locations
 from relay.geo.area import build
-from tests.relay.conftest import NUMBER, make_program, wait_for
+from tests.relay.conftest import NUMBER, make_program, telegram_replies, wait_for
 
 REGIONS = {"Ouest": ["ISO3166-2=HT-OU"], "Santa Cruz": ["SAME=006087"]}
 
@@ -58,12 +56,6 @@ async def test_loc_by_sms_with_a_point_a_region_and_mistakes(tmp_path):
         await program.stop()
 
 
-def _replies(program, chat_id: int) -> list[str]:
-    path = program.simulators["telegram"].jsonl_path
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == chat_id]
-
-
 async def test_a_location_shared_on_telegram_sets_the_point(tmp_path):
     program = make_program(tmp_path)
     await program.start()
@@ -71,9 +63,9 @@ async def test_a_location_shared_on_telegram_sets_the_point(tmp_path):
         telegram = program.simulators["telegram"]
         telegram.add_user(SimUser(id=8301, first_name="Marie", language_code="fr"))
         telegram.inject_message(8301, "/start fr")
-        await wait_for(lambda: _replies(program, 8301) or None)
+        await wait_for(lambda: telegram_replies(program, 8301) or None)
         telegram.inject_location(8301, 18.5392, -72.335)
-        got = await wait_for(lambda: _replies(program, 8301)[1:] or None)
+        got = await wait_for(lambda: telegram_replies(program, 8301)[1:] or None)
         assert "Votre position est maintenant 18.539,-72.335" in got[-1]
         assert _location(program, "telegram", "8301").point == (18.5392, -72.335)
         assert _aimed(program, polygons=["18.5,-72.4 18.5,-72.3 18.6,-72.3 18.6,-72.4 18.5,-72.4"]) == {"8301"}

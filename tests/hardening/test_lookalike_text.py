@@ -12,14 +12,13 @@ import json
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from channels.sandbox.telegram_settings import SimGroup, SimUser
+from channels.sandbox.telegram_settings import SimUser
 from relay.app import features
 from relay.inbound import keywords
-from relay.app.cli import app
 from relay.core.models import Endpoint
 from relay.reports.models import Report
+from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
 
 features.install()  # every command of every feature, as a running relay has them
@@ -84,15 +83,9 @@ async def test_bidi_controls_never_reach_a_bridged_label(tmp_path):
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
     await program.start()
     try:
-        sim = program.simulators["telegram"]
         # shown right to left this would read "Alice (Telegram):" ahead of Mallory's text
-        sim.add_user(SimUser(id=MALLORY, first_name="Mallory\u202e:)margeleT( ecilA\u2066\u200f"))
-        sim.add_group(SimGroup(id=GROUP, title="North", members=[MALLORY]))
-        config = tmp_path / "relay.toml"
-        config.write_text(f'data_dir = "{program.settings.data_dir}"\n')
-        made = CliRunner().invoke(app, ["--config", str(config), "bridges", "add", "north",
-                                        "--telegram", f"{GROUP}=en", "--sms", "+12015557101=en"])
-        assert made.exit_code == 0, made.output
+        mallory = SimUser(id=MALLORY, first_name="Mallory\u202e:)margeleT( ecilA\u2066\u200f")
+        sim = bridge_north(program, tmp_path, mallory, GROUP, "+12015557101")
         sim.inject_message(MALLORY, "Road to the hospital is open.", chat_id=GROUP)
         body = (await wait_for(lambda: [m["body"] for m in sms_log(program)] or None))[0]
         label = body.partition("\n")[0]

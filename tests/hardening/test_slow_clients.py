@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from relay.core.models import InboundMessage
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import live_relay
 
 HEADERS_S, BODY_S = 1.0, 1.5
 DRIBBLE_FOR = 8.0  # far longer than either deadline; the old server kept reading the whole time
@@ -21,12 +21,9 @@ DRIBBLE_FOR = 8.0  # far longer than either deadline; the old server kept readin
 
 @pytest.fixture
 def slow_live(tmp_path):
-    relay = start_live(tmp_path, http={"port": 0, "header_timeout_seconds": HEADERS_S,
-                                       "body_timeout_seconds": BODY_S})
-    try:
+    with live_relay(tmp_path, http={"port": 0, "header_timeout_seconds": HEADERS_S,
+                                    "body_timeout_seconds": BODY_S}) as relay:
         yield relay
-    finally:
-        stop_live(relay)
 
 
 def _connect(live) -> socket.socket:

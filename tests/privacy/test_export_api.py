@@ -6,10 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from relay.core.models import AuditEntry
-from tests.api.conftest import live  # noqa: F401
 
 
-def test_only_coordinators_export_and_every_export_is_audited(live):  # noqa: F811
+def test_only_coordinators_export_and_every_export_is_audited(live):
     person = live.people["observer"]
     with live.client("coordinator") as client:
         answer = client.get(f"/api/subscribers/{person}/export")

@@ -15,7 +15,7 @@ from alerts import crisis, timeline
 from alerts.models import Crisis
 from alerts.tick import run_due
 from relay.core.models import AuditEntry, Broadcast, Delivery, InboundMessage
-from relay.delivery import deliveries, outbox
+from relay.delivery import deliveries, outbox, reach
 from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.privacy import purge
 from relay.privacy.settings import RetentionSettings
@@ -74,7 +74,7 @@ def test_a_purge_keeps_broadcast_counts_and_the_crisis_timeline_verifiable(alert
 
     with db.sessions() as session:
         ids = list(session.scalars(select(Broadcast.id).order_by(Broadcast.id)))
-        before = {i: deliveries.report(session, i).as_json() for i in ids}
+        before = {i: reach.report(session, i).as_json() for i in ids}
         rows_before = session.scalar(select(func.count()).select_from(Delivery)
                                      .where(Delivery.status.in_(["delivered", "failed"])))
         unfinished = session.scalar(select(func.count()).select_from(Delivery)
@@ -92,7 +92,7 @@ def test_a_purge_keeps_broadcast_counts_and_the_crisis_timeline_verifiable(alert
 
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == unfinished  # only final rows go
-        assert {i: deliveries.report(session, i).as_json() for i in ids} == before
+        assert {i: reach.report(session, i).as_json() for i in ids} == before
         assert purge.plan(session, POLICY, later).counts["deliveries"] == 0
         audited = session.scalar(select(AuditEntry.details).where(AuditEntry.action == "retention.purge"))
     assert audited["deliveries"] == rows_before

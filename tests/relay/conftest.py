@@ -44,6 +44,22 @@ def sms_log(program: Program) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def telegram_replies(program: Program, chat_id: int) -> list[str]:
+    """What the relay has sent to one Telegram chat so far, from the simulator's JSONL, in order."""
+    path = program.simulators["telegram"].jsonl_path
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == chat_id]
+
+
+async def say_on_telegram(program: Program, user: int, text: str, chat: int | None = None) -> str:
+    """`user` writes `text` (in a private chat, or in the group `chat`); the relay's newest answer there."""
+    where = chat or user
+    before = len(telegram_replies(program, where))
+    program.simulators["telegram"].inject_message(user, text, chat_id=chat)
+    got = await wait_for(lambda: telegram_replies(program, where)[before:] or None)
+    return got[-1]
+
+
 def deliveries_by_address(program: Program, broadcast_id: int) -> dict:
     """The broadcast's delivery rows, keyed by the address each went to."""
     from sqlalchemy import select

@@ -15,14 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from relay.delivery import outbox
 from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Broadcast, Delivery
-from relay.delivery.outbox import BroadcastRequest
-from relay.delivery.translation_hooks import machine_translator, untranslated_note
 from tests.relay.conftest import bulk_people
-from tests.relay.test_broadcast_translation import BODY, PROTECTED, SENDERS
+from tests.relay.test_broadcast_translation import BODY, PROTECTED, plan_counting
 from tests.translation.conftest import training_sentences, translation_cli
 from tests.translation.nllb_model import build_nllb_model
 
@@ -63,15 +60,8 @@ def test_each_language_by_its_route_once(database) -> None:
     assert rank(settings, "fr") == ["apertium+apertium via es", "nllb"]
     assert rank(settings, "pt") == ["apertium+apertium via es", "nllb"]
     people(db, 3)
-    machine = machine_translator(settings, db.sessions)
     calls: list[str] = []
-
-    def counting(body, source, target):
-        calls.append(target)
-        return machine(body, source, target)
-
-    planned = outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
-                                    sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+    planned = plan_counting(settings, db, calls)
     assert sorted(calls) == ["es", "fr", "ht", "pt", "sw"]  # once per language, not per recipient
     with db.sessions() as session:
         texts = {t.language: t for t in session.get(Broadcast, planned.id).texts}

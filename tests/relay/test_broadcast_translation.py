@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from relay.delivery import approvals, deliveries, outbox
+from relay.delivery import approvals, deliveries, outbox, reach
 from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Broadcast, BroadcastText, Delivery, Subscriber, TranslationMemoryEntry
@@ -57,18 +57,24 @@ def texts(db, broadcast_id) -> dict[str, BroadcastText]:
         return {t.language: t for t in session.get(Broadcast, broadcast_id).texts}
 
 
-def test_ten_thousand_recipients_in_eight_languages_cost_one_translation_per_language(database):
-    settings, db = database
-    crowd(db, 1250)
+def plan_counting(settings, db, calls: list[str]):
+    """Plan the crisis broadcast (BODY) with the configured machine translator, noting in `calls` each
+    language the translator is asked for."""
     machine = machine_translator(settings, db.sessions)
-    calls: list[str] = []
 
     def counting(body, source, target):
         calls.append(target)
         return machine(body, source, target)
 
-    planned = outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
-                                    sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+    return outbox.plan_broadcast(db.sessions, BroadcastRequest(kind="crisis", body=BODY, source_language="en",
+                                 sender="t"), senders=SENDERS, machine=counting, note=untranslated_note, actor="t")
+
+
+def test_ten_thousand_recipients_in_eight_languages_cost_one_translation_per_language(database):
+    settings, db = database
+    crowd(db, 1250)
+    calls: list[str] = []
+    planned = plan_counting(settings, db, calls)
     assert planned.deliveries == 10_000
     assert sorted(calls) == sorted(set(LANGUAGES) - {"en"})  # once per language, never per recipient
     by_language = texts(db, planned.id)
@@ -133,7 +139,7 @@ def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
         planned = plan(settings, db, severity="Extreme")
         assert planned.pending_approval == ("es",)
         with db.sessions() as session:
-            assert deliveries.report(session, planned.id).by_language["es"] == {"held": 2}
+            assert reach.report(session, planned.id).by_language["es"] == {"held": 2}
             claimed = deliveries.claim(session, "+12015550100", "w", 100, datetime.now(timezone.utc))
             assert len(claimed) == 14 and all(c.language != "es" for c in claimed)  # held ones are not sent
             session.rollback()
@@ -146,7 +152,7 @@ def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
         spanish = texts(db, planned.id)["es"]
         assert (spanish.status, spanish.origin, spanish.approved_by) == ("approved", "human", "ana")
         with db.sessions() as session:
-            assert deliveries.report(session, planned.id).by_language["es"] == {"pending": 2}
+            assert reach.report(session, planned.id).by_language["es"] == {"pending": 2}
         # A moderate alert does not wait.
         assert plan(settings, db, severity="Moderate").pending_approval == ()
     finally:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core import subscribers
 from relay.app.settings import load_settings
 from relay.core.models import Delivery, Endpoint
@@ -67,9 +67,9 @@ async def send(program: Program, body: str, kind: str = "notice", **kwargs) -> i
     return planned.id
 
 
-async def settled(program: Program, broadcast_id: int, timeout: float = 60) -> deliveries.BroadcastReport:
+async def settled(program: Program, broadcast_id: int, timeout: float = 60) -> reach.BroadcastReport:
     async def done():
-        report = await program.database.run(deliveries.report, broadcast_id)
+        report = await program.database.run(reach.report, broadcast_id)
         unfinished = sum(report.by_status.get(s, 0) for s in ("pending", "sending", "sent"))
         return report if unfinished == 0 else None
 
@@ -175,7 +175,7 @@ async def test_a_clean_stop_mid_broadcast_resends_nothing(relay_and_sim, tmp_pat
     await program2.start()
     try:
         async def handed_over():
-            report = await program2.database.run(deliveries.report, broadcast)
+            report = await program2.database.run(reach.report, broadcast)
             return report if report.by_status.get("pending", 0) + report.by_status.get("sending", 0) == 0 else None
 
         report = await wait_for(handed_over, timeout=60)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from relay.delivery import deliveries, outbox, receipt_lookup
+from relay.delivery import outbox, reach, receipt_lookup
 from relay.core import subscribers
 from relay.app.settings import load_settings
 from relay.delivery.outbox import BroadcastRequest
@@ -63,7 +63,7 @@ async def test_lost_status_callbacks_are_looked_up_at_the_provider(tmp_path):
         assert all(d.receipt_checked_at is not None for d in rows.values())  # learnt by asking, not told
         assert sorted(m["to"] for m in sms_log(program) if m["body"] == BODY) == sorted(phones)  # sent once each
         with program.database.sessions() as session:
-            assert deliveries.report(session, planned.id).by_status == {"delivered": 5, "failed": 1}
+            assert reach.report(session, planned.id).by_status == {"delivered": 5, "failed": 1}
     finally:
         await program.stop()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core.config import ConfigError
 from relay.app.settings import load_settings
 from relay.delivery.outbox import BroadcastRequest
@@ -27,7 +27,7 @@ async def broadcast_to(program, phones: list[str]) -> int:
 
 def finished(program, broadcast_id: int) -> bool:
     with program.database.sessions() as session:
-        report = deliveries.report(session, broadcast_id)
+        report = reach.report(session, broadcast_id)
     return sum(report.by_status.get(s, 0) for s in ("delivered", "failed")) == report.total
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from channels.sms import SmsChannel, SmsSettings
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core import subscribers
 from relay.core.config import DispatcherSettings
 from relay.app.settings import load_settings
@@ -54,7 +54,7 @@ async def test_two_dispatchers_share_senders_without_overlap(tmp_path, postgres_
         def sent(broadcast_id: int):
             def check() -> bool:
                 with setup.sessions() as session:
-                    return deliveries.report(session, broadcast_id).by_status == {"sent": 200}
+                    return reach.report(session, broadcast_id).by_status == {"sent": 200}
             return check
 
         await wait_for(sent(first), timeout=60)

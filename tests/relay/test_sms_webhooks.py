@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from channels.sms import webhook_signature
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core.models import AuditEntry, Delivery, Endpoint, InboundMessage, Subscriber
 from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, make_program, post_form, sms_log, wait_for
@@ -105,7 +105,7 @@ async def test_stop_overtakes_a_queued_broadcast(tmp_path):
 
         def finished() -> bool:
             with program.database.sessions() as session:
-                report = deliveries.report(session, planned.id)
+                report = reach.report(session, planned.id)
             return report.by_status.get("pending", 0) + report.by_status.get("sending", 0) == 0
 
         await wait_for(finished, timeout=60)

@@ -10,7 +10,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core import subscribers
 from relay.core.channels import planned_senders
 from relay.core.models import Endpoint
@@ -40,7 +40,7 @@ async def test_crisis_reaches_telegram_users_a_group_and_sms_once_each(tmp_path)
         program.dispatcher.wake()
 
         async def done():
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             unfinished = sum(report.by_status.get(s, 0) for s in ("pending", "sending", "sent"))
             return report if unfinished == 0 else None
 

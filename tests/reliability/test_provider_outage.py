@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from channels.sandbox.twilio_limits import Outage
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core import subscribers
 from relay.app.settings import load_settings
 from relay.core.db import Database
@@ -63,7 +63,7 @@ async def test_an_outage_is_waited_out_and_everyone_is_reached(tmp_path):
     await program.start()
     try:
         async def finished():
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             return report if report.by_status.get("delivered", 0) == recipients else None
 
         await wait_for(finished, timeout=start + length + 120)

@@ -29,7 +29,7 @@ from channels.telegram import TelegramChannel, TelegramSettings
 from channels.telegram_spec import SANDBOX_BOT_ID
 from relay.core.config import DispatcherSettings
 from relay.core.leases import leases_for
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.delivery.dispatcher import Dispatcher
 from relay.reports import service as report_service
 from relay.reports import translators
@@ -102,12 +102,12 @@ async def deliver_through_simulators(settings, db, tmp_path: Path, broadcasts: l
     try:
         for _ in range(600):
             with db.sessions() as session:
-                if all(set(deliveries.report(session, b).by_status) <= {"sent", "delivered"} for b in broadcasts):
+                if all(set(reach.report(session, b).by_status) <= {"sent", "delivered"} for b in broadcasts):
                     break
             await asyncio.sleep(0.05)
         else:
             with db.sessions() as session:
-                states = [deliveries.report(session, b).by_status for b in broadcasts]
+                states = [reach.report(session, b).by_status for b in broadcasts]
             raise AssertionError(f"deliveries not sent within 30 s: {states}")
     finally:
         await dispatcher.stop()

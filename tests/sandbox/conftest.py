@@ -1,5 +1,5 @@
-"""Fixtures for the Twilio simulator (started by `start_twilio_sim`, in tests/conftest.py): the stock twilio
-client pointed at it, and a tiny aiohttp server standing in for the relay's webhooks."""
+"""Fixtures for the Twilio simulator (started by `start_twilio_sim`, in tests/conftest.py, as is `webhooks`,
+the stand-in for the relay's webhooks): the stock twilio client pointed at it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from twilio.rest import Client
 
 from channels.sandbox.twilio_sim import TwilioSimulator
-from tests.sandbox.twilio_sim_support import SID, TOKEN, SimHttpClient, Webhooks, running_webhooks
+from tests.sandbox.twilio_sim_support import SID, TOKEN, SimHttpClient
 
 
 @pytest.fixture
@@ -25,9 +25,3 @@ async def twilio_client() -> AsyncIterator[Callable[..., Client]]:
     yield make
     for http in http_clients:
         await http.close()
-
-
-@pytest.fixture
-async def webhooks() -> AsyncIterator[Webhooks]:
-    async with running_webhooks() as hooks:
-        yield hooks

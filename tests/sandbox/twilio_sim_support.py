@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 
+from tests.running import serving
+
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 FROM = "+15005550006"
@@ -65,12 +67,6 @@ async def running_webhooks() -> AsyncIterator[Webhooks]:
     hooks = Webhooks()
     app = web.Application()
     app.router.add_post("/hook", hooks.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    hooks.url = f"http://127.0.0.1:{site.port}/hook"
-    try:
+    async with serving(app) as base:
+        hooks.url = f"{base}/hook"
         yield hooks
-    finally:
-        await runner.cleanup()

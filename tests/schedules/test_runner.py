@@ -4,7 +4,6 @@ nothing more; a person who moved zones is not reached twice. And the CLI, as a p
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -16,15 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from relay.app import features
-from relay.app.settings import load_settings
-from relay.core import subscribers
-from relay.core.db import Database
 from relay.core.models import Broadcast, Delivery, Endpoint, Subscriber
 from relay.delivery.outbox import BroadcastRequest
 from relay.schedules import schedule as schedules
 from relay.schedules.models import ScheduledSend
 from relay.schedules.runner import run_due
+from tests.conftest import people_database
 
 PEOPLE = """phone,language,timezone
 +81355555001,en,Asia/Tokyo
@@ -40,17 +36,8 @@ def nine(zone: str) -> datetime:
 
 @pytest.fixture
 def db(tmp_path, database_url):
-    features.install()
-    settings = load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url,
-                                              "sandbox": {"sms_numbers": ["+12015550100"]},
-                                              "schedules": {"grace_minutes": 60}})
-    database = Database.open(settings, upgrade=True)
-    with database.sessions.begin() as session:
-        subscribers.import_csv(session, io.StringIO(PEOPLE), actor="test", default_region=None, default_timezone="UTC")
-    try:
-        yield settings, database
-    finally:
-        database.close()
+    with people_database(tmp_path, database_url, PEOPLE, schedules={"grace_minutes": 60}) as opened:
+        yield opened
 
 
 def schedule(database, local: str = "2026-12-15T09:00") -> int:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from relay.schedules.models import ScheduledBroadcast
-from tests.api.conftest import start_live, stop_live
+from tests.api.conftest import live_relay
 
 
 def around_now() -> str:
@@ -20,12 +20,9 @@ def around_now() -> str:
 
 @pytest.fixture
 def live_quiet(tmp_path, database_url):
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url,
-                       fatigue={"quiet_hours": around_now()})
-    try:
+    with live_relay(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url,
+                    fatigue={"quiet_hours": around_now()}) as relay:
         yield relay
-    finally:
-        stop_live(relay)
 
 
 def test_schedule_list_edit_cancel_and_clear_errors(live_quiet):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.base import StatusUpdate
-from relay.delivery import deliveries, outbox
+from relay.delivery import deliveries, outbox, reach, receipts
 from relay.core import subscribers
 from relay.delivery.deliveries import Outcome
 from relay.core.models import Broadcast, Delivery, Endpoint
@@ -94,7 +94,7 @@ def test_outcomes_retries_and_receipts(database):
     a, b, c, d = claimed
     # A receipt that arrives before the send is recorded is kept and applied afterwards.
     with database.sessions.begin() as session:
-        deliveries.store_receipts(session, [StatusUpdate("sms", "SM-a", "delivered")], NOW())
+        receipts.store_receipts(session, [StatusUpdate("sms", "SM-a", "delivered")], NOW())
     with database.sessions.begin() as session:
         deliveries.record(session, "w1", [
             Outcome(a.id, "sent", provider_message_id="SM-a"),
@@ -105,7 +105,7 @@ def test_outcomes_retries_and_receipts(database):
         # A zombie worker's outcome for someone else's claim is ignored.
         deliveries.record(session, "w-other", [Outcome(b.id, "failed", error="zombie")], NOW())
     with database.sessions.begin() as session:
-        deliveries.store_receipts(session, [StatusUpdate("sms", "SM-b", "undelivered", "30003")], NOW())
+        receipts.store_receipts(session, [StatusUpdate("sms", "SM-b", "undelivered", "30003")], NOW())
     with database.sessions() as session:
         status = {r.id: r for r in session.scalars(select(Delivery).where(Delivery.id.in_([a.id, b.id, c.id, d.id])))}
         assert status[a.id].status == "delivered"
@@ -118,7 +118,7 @@ def test_outcomes_retries_and_receipts(database):
         again = deliveries.claim(session, sender, "w1", 100, NOW())
         assert c.id not in {x.id for x in again}
     with database.sessions() as session:
-        report = deliveries.report(session, planned.id)
+        report = reach.report(session, planned.id)
     assert report.by_status["delivered"] == 1 and report.total == 30
 
 
@@ -131,7 +131,7 @@ def test_cancel_and_expiry_stop_what_is_not_sent(database):
         assert deliveries.expire_due(session, NOW() + timedelta(seconds=5)) == 30
     with database.sessions.begin() as session:
         assert deliveries.claim(session, SENDERS["sms"][0], "w", 100, NOW() + timedelta(seconds=5)) == []
-        assert deliveries.report(session, expiring.id).by_status == {"expired": 30}
+        assert reach.report(session, expiring.id).by_status == {"expired": 30}
 
 
 def test_orphaned_claims_go_back_to_pending(database):

@@ -7,11 +7,9 @@ from __future__ import annotations
 import hashlib
 import time
 
-import pytest
 
 from channels import voice_media
 from channels.voice_twiml import play_url
-from tests.api.conftest import start_live, stop_live
 from tests.voice.audio_files import mp3, wav
 
 AUDIO = {"content-type": "audio/wav"}
@@ -24,16 +22,6 @@ def _broadcast(live, regions: list[str] | None = None) -> int:
         created = c.post("/api/broadcasts", json=body)
     assert created.status_code == 201, created.text
     return created.json()["id"]
-
-
-@pytest.fixture
-def live_any(tmp_path, database_url):
-    """A live relay on SQLite and on the machine's PostgreSQL (tests/conftest.py's storage parameter)."""
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]}, database_url=database_url)
-    try:
-        yield relay
-    finally:
-        stop_live(relay)
 
 
 def test_upload_list_and_remove_by_api(live_any):
@@ -95,17 +83,7 @@ def test_upload_list_and_remove_by_api(live_any):
     assert not list((live.program.settings.data_dir / "voice" / str(everyone)).glob("fr-*"))
 
 
-@pytest.fixture
-def live_sqlite(tmp_path):
-    relay = start_live(tmp_path, translation={"engines": ["apertium"]})
-    try:
-        yield relay
-    finally:
-        stop_live(relay)
-
-
-def test_the_signed_link_twilio_fetches(live_sqlite):
-    live = live_sqlite
+def test_the_signed_link_twilio_fetches(live):
     broadcast = _broadcast(live)
     recording = wav(1.0, pitch=330.0)
     with live.client("coordinator") as c:

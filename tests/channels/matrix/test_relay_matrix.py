@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from relay.core import channel_state, subscribers
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.core.channels import planned_senders
 from relay.app.cli import app
 from relay.core.models import Broadcast, Endpoint
@@ -83,7 +83,7 @@ async def test_a_crisis_reaches_telegram_users_a_group_matrix_users_and_a_room_o
         program.dispatcher.wake()
 
         async def finished():
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             return report if report.by_status.get("delivered", 0) == planned.deliveries else None
 
         report = await wait_for(finished, timeout=60)

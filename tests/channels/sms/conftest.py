@@ -1,5 +1,5 @@
-"""Fixtures for the channel adapters: an `SmsChannel` pointed at a simulator (`start_twilio_sim`, in
-tests/conftest.py)."""
+"""Fixtures for the channel adapters: an `SmsChannel` pointed at a simulator (`start_twilio_sim` and
+`webhooks`, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,30 +9,20 @@ import pytest
 
 from channels.sandbox.twilio_sim import TwilioSimulator
 from channels.sms import SmsChannel, SmsSettings
-from tests.sandbox.twilio_sim_support import FROM, SID, TOKEN, Webhooks, running_webhooks
+from tests.running import starting
+from tests.sandbox.twilio_sim_support import FROM, SID, TOKEN
 
 
 @pytest.fixture
 async def sms_channel() -> AsyncIterator[Callable[..., Awaitable[SmsChannel]]]:
     """Start an SmsChannel against a simulator; settings overridable by keyword."""
-    channels: list[SmsChannel] = []
 
-    async def start(simulator: TwilioSimulator | None, **overrides: object) -> SmsChannel:
+    def make(_: int, simulator: TwilioSimulator | None, **overrides: object) -> SmsChannel:
         values: dict[str, object] = {"account_sid": SID, "auth_token": TOKEN, "numbers": [FROM]}
         if simulator is not None:
             values["api_base_url"] = simulator.base_url
         values.update(overrides)
-        channel = SmsChannel(SmsSettings(**values))
-        channels.append(channel)
-        await channel.start()
-        return channel
+        return SmsChannel(SmsSettings(**values))
 
-    yield start
-    for channel in channels:
-        await channel.stop()
-
-
-@pytest.fixture
-async def webhooks() -> AsyncIterator[Webhooks]:
-    async with running_webhooks() as hooks:
-        yield hooks
+    async with starting(make) as start:
+        yield start

@@ -11,6 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from channels.base import Inbound, InvalidSignature, Outbound
 from channels.sms import parse_inbound, parse_status, twiml_reply
+from tests.running import serving
 from tests.sandbox.twilio_sim_support import FROM, SID, TO, TOKEN, running_webhooks
 
 PERSON = "+50937001234"
@@ -33,15 +34,9 @@ async def test_an_sms_injected_by_the_simulator_parses_and_the_reply_goes_back(s
 
     app = web.Application()
     app.router.add_post("/webhooks/sms/inbound", relay_webhook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        sim = await start_twilio_sim(inbound_webhook_url=f"http://127.0.0.1:{site.port}/webhooks/sms/inbound")
+    async with serving(app) as base:
+        sim = await start_twilio_sim(inbound_webhook_url=f"{base}/webhooks/sms/inbound")
         await sim.inject_inbound(PERSON, FROM, "Nou bezwen dlo & manje <svp>", message_sid="SM" + "ab" * 16)
-    finally:
-        await runner.cleanup()
 
     [message] = seen
     assert (message.channel, message.provider_message_id) == ("sms", "SM" + "ab" * 16)

@@ -14,46 +14,37 @@ from channels.base import Inbound, InvalidSignature
 from channels.sandbox.telegram_sim import TelegramSimSettings, TelegramSimulator
 from channels.telegram import SECRET_HEADER, TelegramChannel, TelegramSettings, parse_webhook
 from tests.channels.telegram.support import GROUPS, SECRET, TOKEN, USERS
+from tests.running import serving, starting
 
 
 @pytest.fixture
 async def start_telegram_sim(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[TelegramSimulator]]]:
     """Start a simulator (limits off unless given) with keyword overrides; stopped after the test."""
-    started: list[TelegramSimulator] = []
 
-    async def start(**overrides: object) -> TelegramSimulator:
+    def make(index: int, **overrides: object) -> TelegramSimulator:
         values: dict[str, object] = {
             "token": TOKEN, "users": USERS, "groups": GROUPS, "messages_per_second": 0,
             "per_chat_per_second": 0, "per_group_per_minute": 0, "webhook_retry_delay_ms": 0,
         }  # fmt: skip
         values.update(overrides)
-        simulator = TelegramSimulator(TelegramSimSettings(**values), tmp_path / f"data{len(started)}")
-        started.append(simulator)
-        await simulator.start()
-        return simulator
+        return TelegramSimulator(TelegramSimSettings(**values), tmp_path / f"data{index}")
 
-    yield start
-    for simulator in started:
-        await simulator.stop()
+    async with starting(make) as start:
+        yield start
 
 
 @pytest.fixture
 async def start_channel() -> AsyncIterator[Callable[..., Awaitable[TelegramChannel]]]:
     """Start a TelegramChannel (real aiogram) against a simulator or any base URL."""
-    channels: list[TelegramChannel] = []
 
-    async def start(target: TelegramSimulator | str, **overrides: object) -> TelegramChannel:
+    def make(_: int, target: TelegramSimulator | str, **overrides: object) -> TelegramChannel:
         base = target if isinstance(target, str) else target.base_url
         values: dict[str, object] = {"token": TOKEN, "api_base_url": base, "timeout_seconds": 5}
         values.update(overrides)
-        channel = TelegramChannel(TelegramSettings(**values))
-        channels.append(channel)
-        await channel.start()
-        return channel
+        return TelegramChannel(TelegramSettings(**values))
 
-    yield start
-    for channel in channels:
-        await channel.stop()
+    async with starting(make) as start:
+        yield start
 
 
 @dataclass
@@ -87,10 +78,6 @@ async def webhook_endpoint() -> AsyncIterator[WebhookEndpoint]:
 
     app = web.Application()
     app.router.add_post("/telegram/webhook", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    endpoint.url = f"http://127.0.0.1:{site.port}/telegram/webhook"
-    yield endpoint
-    await runner.cleanup()
+    async with serving(app) as base:
+        endpoint.url = f"{base}/telegram/webhook"
+        yield endpoint

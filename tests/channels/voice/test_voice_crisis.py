@@ -22,7 +22,7 @@ from relay.app.program import Program
 from relay.app.settings import load_settings
 from relay.core.channels import planned_senders
 from relay.core.models import Delivery, Endpoint, Subscriber
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.delivery.outbox import Audience, BroadcastRequest
 from relay.networks import failover, relays
 from relay.networks.models import RelayAck
@@ -98,7 +98,7 @@ async def test_crisis_reaches_sms_telegram_matrix_whatsapp_and_voice_once_each_i
         program.dispatcher.wake()
 
         async def settled() -> bool:
-            report = await program.database.run(deliveries.report, planned.id)
+            report = await program.database.run(reach.report, planned.id)
             return report.by_status.get("delivered", 0) >= len(PEOPLE) + 2  # + the Creole SMS and Matrix
 
         try:

@@ -24,7 +24,7 @@ from relay.app.program import Program
 from relay.app.settings import load_settings
 from relay.core.db import Database
 from relay.core.models import Delivery, Endpoint
-from relay.delivery import deliveries
+from relay.delivery import reach
 from tests.relay.conftest import wait_for
 from tests.voice.audio_files import wav
 
@@ -82,7 +82,7 @@ async def test_a_creole_speaker_with_only_voice_hears_the_creole_recording(tmp_p
         program.dispatcher.wake()
 
         async def settled() -> bool:
-            report = await program.database.run(deliveries.report, broadcast)
+            report = await program.database.run(reach.report, broadcast)
             return report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= 2
 
         await wait_for(settled, timeout=60)

@@ -18,7 +18,7 @@ from channels.whatsapp_spec import INBOUND_PATH
 from relay.app.program import Program
 from relay.app.settings import load_settings
 from relay.core.models import Delivery, Endpoint, Subscriber
-from relay.delivery import deliveries, outbox
+from relay.delivery import outbox, reach
 from relay.delivery.outbox import BroadcastRequest
 
 SID = "AC" + "7e" * 16
@@ -80,7 +80,7 @@ async def settled(program: Program, broadcast_id: int, count: int, timeout: floa
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        report = await program.database.run(deliveries.report, broadcast_id)
+        report = await program.database.run(reach.report, broadcast_id)
         if report.by_status.get("delivered", 0) + report.by_status.get("failed", 0) >= count:
             return report.by_status
         if loop.time() > deadline:

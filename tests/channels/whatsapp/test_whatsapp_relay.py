@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from relay.core.models import BroadcastText, Endpoint, ProviderReceipt, Subscriber
-from relay.delivery import deliveries
+from relay.delivery import reach
 from tests.channels.whatsapp.support import (SENDER, TEMPLATES, add_people, broadcast, eventually, log, rows,
                                              settled, whatsapp_relay)
 
@@ -86,7 +86,7 @@ async def test_join_on_whatsapp_records_consent_and_stop_ends_it(tmp_path, datab
         await sim.inject_whatsapp(OUTSIDE, SENDER, "STOP")
         assert (await program.database.run(endpoint))[0] is True
         again = await broadcast(program, "Second notice")
-        report = await program.database.run(deliveries.report, again)
+        report = await program.database.run(reach.report, again)
         assert report.total == 0  # opted out: nobody is planned
         replies = [row for row in log(sim) if row["direction"] == "outbound-reply"]
         assert len(replies) == 2 and all(row["from"] == f"whatsapp:{SENDER}" for row in replies)

@@ -1,0 +1,54 @@
+"""What the fixtures start and stop alike: simulators and adapters started on demand with keyword
+overrides and all stopped after the test, and small aiohttp apps standing in for the relay (or a
+provider) on a free port of 127.0.0.1. (A plain module, not conftest: a test cannot import a particular
+conftest.)"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+from aiohttp import web
+
+
+class Startable(Protocol):
+    async def start(self) -> Any: ...
+
+    async def stop(self) -> None: ...
+
+
+T = TypeVar("T", bound=Startable)
+
+
+@asynccontextmanager
+async def starting(make: Callable[..., T]) -> AsyncIterator[Callable[..., Awaitable[T]]]:
+    """`start(*args, **overrides)` builds with `make(index, *args, **overrides)` (index: how many were
+    started before, for a data directory of its own), starts it and returns it; every one started is
+    stopped when the block ends, in the order they were started."""
+    started: list[T] = []
+
+    async def start(*args: Any, **overrides: Any) -> T:
+        thing = make(len(started), *args, **overrides)
+        started.append(thing)
+        await thing.start()
+        return thing
+
+    try:
+        yield start
+    finally:
+        for thing in started:
+            await thing.stop()
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1 (any free port) for the block; its base URL, `http://127.0.0.1:<port>`."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site.port}"
+    finally:
+        await runner.cleanup()
