@@ -52,6 +52,8 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
+            if int(declared) <= self.limit + LINGER_BYTES:
+                await _drain(receive, {"more_body": True})
             await self._refuse(send)
             return
         seen = 0
@@ -66,6 +68,7 @@ class BodyLimit:
                     # Answer now: whatever the app makes of the aborted read (FastAPI turns it into a
                     # 400) is dropped by `tracked`.
                     refused = True
+                    await _drain(receive, message)
                     await self._refuse(send)
                 raise _TooLarge
             return message
@@ -93,6 +96,21 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+# Read and dropped after a body passes the limit, before the 413 goes out: a client still uploading when
+# the server answers and closes gets a TCP reset instead of the 413 (nginx's "lingering close"). Bounded,
+# so a client that never stops is still cut off.
+LINGER_BYTES = 1 << 20
+
+
+async def _drain(receive, message: dict) -> None:
+    dropped = 0
+    while message.get("more_body") and dropped <= LINGER_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
 
 
 def _problem(loc: str, exc: Exception) -> JSONResponse:

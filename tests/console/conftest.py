@@ -23,7 +23,10 @@ def browser_context(tmp_path, request):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing and CI=true (scripts/system-packages.d/chromium.sh installs it)")
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # `expect(...)` keeps its own 5 s default: on a loaded 2-core machine a preview can take longer.
+    expect.set_options(timeout=30_000)
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(

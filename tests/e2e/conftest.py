@@ -75,7 +75,8 @@ api_base_url = "http://127.0.0.1:{self.sim_port}"
         self.processes.append(process)
         return process
 
-    def wait_http(self, url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    # 120 s: a hang guard only; a relay process on a loaded two-core machine can take half a minute to start.
+    def wait_http(self, url: str, process: subprocess.Popen, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:

@@ -78,7 +78,7 @@ async def post_form(url: str, params: dict, headers: dict | None = None) -> tupl
             return response.status, await response.text()
 
 
-async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+async def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
     """Poll until `predicate()` is truthy (a bounded wait on an outcome, not a timing assertion)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

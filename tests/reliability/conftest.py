@@ -73,7 +73,7 @@ api_base_url = "http://127.0.0.1:{self.sim_port}"
 
     def start_serve(self) -> None:
         process = self.start("serve")
-        self.wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process, timeout=60)
+        self.wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process, timeout=120)
 
     def start_worker(self) -> subprocess.Popen:
         process = self.start("worker")
