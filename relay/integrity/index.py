@@ -16,13 +16,17 @@ import threading
 import time
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relay.integrity import text as texts
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 from relay.integrity.models import Claim
 
 
@@ -85,6 +89,8 @@ class ClaimIndex:
         self._reset()
 
     def _reset(self) -> None:
+        from datasketch import MinHashLSH  # imports scipy: only where an index is built (see texts.scheme)
+
         self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         self.pivots: dict[int, str] = {}
         self.verdicts: dict[int, str] = {}

@@ -13,8 +13,12 @@ import hashlib
 import re
 import unicodedata
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE = 4
 # Linear in the text (a hostile 4,096-character "a-a-a-..." cost 0.3 s with the backtracking pattern): a
@@ -76,7 +80,17 @@ def to_bytes(signature: MinHash) -> bytes:
 # datasketch 2 hashes with a new scheme and refuses stored values unless told their scheme (without it
 # every stored signature failed to load and every claim was rehashed at each process start, minutes at
 # 100,000 claims). Values do not say which scheme made them: the index checks the first one it loads.
-SCHEME: str | None = getattr(MinHash(num_perm=16), "scheme", None)
+@functools.lru_cache(maxsize=1)
+def scheme() -> str | None:
+    return getattr(_datasketch_minhash()(num_perm=16), "scheme", None)
+
+
+def _datasketch_minhash() -> type[MinHash]:
+    """datasketch is imported on first use: it imports scipy (half a second here), and every CLI command
+    loads this module through the feature list while only screening needs MinHash."""
+    from datasketch import MinHash
+
+    return MinHash
 
 
 def from_bytes(data: bytes, num_perm: int) -> MinHash:
@@ -88,12 +102,13 @@ def from_bytes(data: bytes, num_perm: int) -> MinHash:
 
 @functools.lru_cache(maxsize=4)
 def _permutations(num_perm: int):
-    return MinHash(num_perm=num_perm).permutations
+    return _datasketch_minhash()(num_perm=num_perm).permutations
 
 
 def _minhash(num_perm: int, values: np.ndarray | None = None) -> MinHash:
     """A MinHash sharing this process's permutation parameters: datasketch draws them anew (a seeded
     random generator) for every MinHash it makes, which was most of the cost of loading 100,000 claims."""
-    if SCHEME is None:  # datasketch 1.x: one scheme only
-        return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm))
-    return MinHash(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm), scheme=SCHEME)
+    made = _datasketch_minhash()
+    if scheme() is None:  # datasketch 1.x: one scheme only
+        return made(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm))
+    return made(num_perm=num_perm, hashvalues=values, permutations=_permutations(num_perm), scheme=scheme())
