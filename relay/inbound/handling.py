@@ -38,6 +38,13 @@ def reply_address(inbound: Inbound) -> str:
     return inbound.where
 
 
+# A person is named "channel:address" in the audit log, reports, claims and every other actor column
+# (String(200)): an address that cannot fit there cannot be answered, recorded or audited. Real ones are far
+# shorter (E.164 16, Telegram ids 20, WhatsApp 25); only a Matrix id of over 193 characters (the spec
+# allows 255) is refused for it.
+ACTOR_LIMIT = 200
+
+
 class Unstorable(ValueError):
     """A message that can never be stored as it is; refusing it loses nothing that could be handled."""
 
@@ -47,8 +54,13 @@ def check(inbound: Inbound) -> None:
     a NUL character that PostgreSQL rejects): a clear 400 for a webhook, a skipped message for a loop."""
     if not inbound.provider_message_id or len(inbound.provider_message_id) > 100:
         raise Unstorable("the provider message id is empty or longer than 100 characters")
-    if len(inbound.sender) > 255 or len(inbound.recipient) > 255:
-        raise Unstorable("the sender or recipient address is longer than 255 characters")
+    if len(inbound.recipient) > 255:
+        raise Unstorable("the recipient address is longer than 255 characters")
+    for role, address in (("sender", inbound.sender), ("speaker", inbound.person),
+                          ("conversation", inbound.conversation)):
+        if len(inbound.channel) + 1 + len(address) > ACTOR_LIMIT:
+            raise Unstorable(f"the {role} address is longer than the {ACTOR_LIMIT - len(inbound.channel) - 1} "
+                             f"characters that name a person on {inbound.channel} (channel:address)")
     if any("\x00" in value for value in (inbound.text, inbound.sender, inbound.recipient, *inbound.raw.values())):
         raise Unstorable("the message contains a NUL character")
 
