@@ -117,7 +117,10 @@ api_base_url = "http://127.0.0.1:{self.sim_port}"
 
 
 def subscribers_csv(path: Path, count: int, prefix: str = "+1201556") -> list[str]:
-    phones = [f"{prefix}{i:04d}" for i in range(count)]
+    # The prefix's last three digits are the exchange: past 10,000 people the count carries into it, so every
+    # number stays a valid ten-digit NANP number (+1201556 then 10000 was 11 digits, refused by the import).
+    area, exchange = prefix[:-3], int(prefix[-3:])
+    phones = [f"{area}{exchange * 10_000 + i:07d}" for i in range(count)]
     languages = ["en", "es", "fr", "ht"]
     rows = ["name,phone,language"] + [f"Person {i},{p},{languages[i % 4]}" for i, p in enumerate(phones)]
     path.write_text("\n".join(rows) + "\n")

@@ -24,7 +24,7 @@ def test_terminated_database_connections_lose_nothing(cluster):
     recipients, cuts = soak(1200, 10000), soak(2, 5)
     c = cluster(POOL, rate=30.0, max_in_flight=30)
     phones = subscribers_csv(c.root / "people.csv", recipients, prefix="+1201557")
-    c.cli("subscribers", "import", "people.csv")
+    assert f"imported {recipients} new" in c.cli("subscribers", "import", "people.csv").stdout
     c.start_sandbox()
     c.start_serve()
     body = "Road closures: the coast road is shut, use the hill road."

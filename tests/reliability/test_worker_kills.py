@@ -19,7 +19,7 @@ def test_kill_9_of_random_workers_loses_no_one(cluster):
     recipients, workers, kills = soak(3000, 20000), soak(3, 4), soak(4, 20)
     c = cluster(POOL, rate=40.0, max_in_flight=40)  # 8 numbers x 40 segments/s: a broadcast of seconds
     phones = subscribers_csv(c.root / "people.csv", recipients)
-    c.cli("subscribers", "import", "people.csv")
+    assert f"imported {recipients} new" in c.cli("subscribers", "import", "people.csv").stdout
     c.start_sandbox()
     c.start_serve()
     body = "Dam release at 14:00: leave the river banks now."
