@@ -7,6 +7,11 @@ on `text_normalised` (non-rumours carry only that form; rumours without it are d
 and links would give the class away. Events whose name ends in "?" (an uncertain assignment upstream) are
 folded into their event. Scored leave-one-event-out: a rumour detector meets new events, never old ones;
 the figures travel in the file's `meta` and are printed by `bench/misinfo_eval.py`.
+
+Each event is replayed as one stream in time order (the time is read from the tweet id, which both
+classes carry) through the relay's own `stream.StreamContext`, so a tweet's stream feature is computed from
+earlier tweets only, exactly as the relay computes it for a channel. `bench/pheme_stream.py` scores the
+model with its share scale and threshold chosen inside the training events of each fold (nested).
 """
 
 from __future__ import annotations
@@ -19,13 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from relay.integrity import rumour
+from relay.integrity import rumour, stream
 from relay.integrity import text as texts
 from relay.integrity.embedding_cache import embed_cached
 from translation.embeddings import EmbedderConfig, SentenceEmbedder, load_embedder
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "misinfo" / "pheme.csv"
 C = 1.0  # inverse regularisation; chosen once on the pooled dev events, not per event
+# The stream share is multiplied by this before fitting (its weight is scaled back afterwards), so that
+# regularisation treats one share like the 384 vector entries' joint evidence; chosen by leave-one-event-out
+# over the dev events (`bench/pheme_stream.py` prints the choice and the nested figures).
+SHARE_SCALE = 10.0
+TWITTER_EPOCH_MS = 1288834974657
 
 
 def read_pheme(path: Path) -> list[dict[str, str]]:
@@ -37,16 +47,44 @@ def read_pheme(path: Path) -> list[dict[str, str]]:
     return rows
 
 
+def tweet_time(tweet_id: str) -> float:
+    """Seconds since 1970 from a tweet id (its top bits are the millisecond it was posted)."""
+    return ((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000.0
+
+
+def stream_shares(vectors: np.ndarray, rows: list[dict[str, str]]) -> np.ndarray:
+    """Each tweet's similar share, its event replayed as one stream in time order (earlier tweets only)."""
+    shares = np.zeros(len(rows))
+    context = stream.StreamContext()
+    order = sorted(range(len(rows)), key=lambda i: (tweet_time(rows[i]["tweet_id"]), i))
+    for i in order:
+        shares[i] = context.observe(rows[i]["event"], tweet_time(rows[i]["tweet_id"]), vectors[i])
+    return shares
+
+
 def design(model: SentenceEmbedder, rows: list[dict[str, str]], cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
     normalised = [texts.normalise(row["text_normalised"]) for row in rows]
     vectors = embed_cached(model, [row["text_normalised"] for row in rows], "query", cache)
-    return rumour.features(vectors, normalised), np.array([int(row["is_rumour"]) for row in rows])
+    return (rumour.features(vectors, normalised, stream_shares(vectors, rows)),
+            np.array([int(row["is_rumour"]) for row in rows]))
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float = C):
+def _fit(x: np.ndarray, y: np.ndarray, c: float = C, share_scale: float = SHARE_SCALE) -> tuple[np.ndarray, float]:
+    """(weights, bias) over the unscaled features: the share column is scaled for the fit only."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(x, y)
+    scaled = np.array(x, dtype=np.float64)
+    scaled[:, -1] *= share_scale
+    fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(scaled, y)
+    weights = fitted.coef_[0].astype(np.float64)
+    weights[-1] *= share_scale
+    return weights, float(fitted.intercept_[0])
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, model_id: str = "", c: float = C,
+              share_scale: float = SHARE_SCALE) -> rumour.RumourModel:
+    weights, bias = _fit(x, y, c, share_scale)
+    return rumour.RumourModel(weights, bias, model_id, {})
 
 
 def scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
@@ -66,7 +104,7 @@ def leave_one_event_out(x: np.ndarray, y: np.ndarray, events: list[str], thresho
         test = names == event
         if len(set(y[~test])) < 2:
             continue
-        pooled[test] = _fit(x[~test], y[~test]).predict_proba(x[test])[:, 1]
+        pooled[test] = fit_model(x[~test], y[~test]).probability(x[test])
     predicted = (pooled >= threshold).astype(int)
     per_event = {event: {**scores(y[names == event], predicted[names == event]),
                          "rumours": int(y[names == event].sum())} for event in sorted(set(events))}
@@ -78,13 +116,14 @@ def train(model: SentenceEmbedder, rows: list[dict[str, str]], cache: Path | Non
     x, y = design(model, rows, cache)
     events = [row["event"] for row in rows]
     evaluation = leave_one_event_out(x, y, events)
-    fitted = _fit(x, y)
+    weights, bias = _fit(x, y)
     meta = {"trained_on": f"PHEME dev events ({len(rows)} source tweets: {dict(Counter(events))})",
             "source": "PHEME, figshare doi:10.6084/m9.figshare.6392078 (annotations CC BY 4.0)",
-            "C": C, "class_weight": "balanced",
+            "C": C, "class_weight": "balanced", "share_scale": SHARE_SCALE,
+            "stream": {"close": stream.CLOSE, "window_seconds": stream.WINDOW_SECONDS,
+                       "full_history": stream.FULL_HISTORY, "replay": "each event one stream, tweet-id time order"},
             "leave_one_event_out": {"pooled": evaluation["pooled"], "per_event": evaluation["per_event"]}}
-    return rumour.RumourModel(fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]), model.model_id,
-                              meta), evaluation
+    return rumour.RumourModel(weights, bias, model.model_id, meta), evaluation
 
 
 def main() -> None:

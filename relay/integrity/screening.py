@@ -15,6 +15,7 @@ text is one of our broadcasts' texts scores 0: it is ours.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from relay.core import audit, heap
 from relay.integrity import claim_vectors, matching, pivot, rumour, signs
+from relay.integrity import stream as recent_streams
 from relay.integrity import embeddings as vectors_of
 from relay.integrity import text as texts
 from relay.integrity import verification
@@ -163,8 +165,9 @@ def _codes(session: Session, raw: str, normalised_original: str, settings: "Sett
 
 
 def analyse(session: Session, raw: str, language: str | None, settings: "Settings",
-            vector: np.ndarray | None = None) -> Analysis:
-    """Score `raw` (`vector`: its embedding, when the caller embedded a batch already).
+            vector: np.ndarray | None = None, stream: str | None = None) -> Analysis:
+    """Score `raw` (`vector`: its embedding, when the caller embedded a batch already; `stream`: the
+    channel it was sent in, whose recent messages the rumour signal reads, None for a message alone).
 
     The pivot translation (an Apertium pipeline of several processes) and the embedding (C code that
     releases the GIL) do not depend on each other, so the translation runs on a helper thread while this
@@ -199,17 +202,20 @@ def analyse(session: Session, raw: str, language: str | None, settings: "Setting
         score += sign.weight
         analysis.reasons.append(sign.reason)
     analysis.score = min(1.0, round(score, 4))
-    _rumour(analysis, vector, original, settings)
+    _rumour(analysis, vector, original, settings, stream)
     return analysis
 
 
-def _rumour(analysis: Analysis, vector: np.ndarray | None, original: str, settings: "Settings") -> None:
+def _rumour(analysis: Analysis, vector: np.ndarray | None, original: str, settings: "Settings",
+            stream: str | None = None) -> None:
     cfg = settings.integrity
     model = vectors_of.embedder(cfg) if cfg.rumour_model and vector is not None else None
     classifier = rumour.load(model.model_id) if model is not None else None
     if classifier is None:
         return
-    analysis.rumour = round(float(classifier.probability(rumour.features(vector[None, :], [original]))[0]), 4)
+    share = recent_streams.RECENT.observe(stream, time.time(), vector) if stream is not None else 0.0
+    row = rumour.features(vector[None, :], [original], np.array([share]))
+    analysis.rumour = round(float(classifier.probability(row)[0]), 4)
     if analysis.rumour >= cfg.rumour_threshold and analysis.claim is None:
         analysis.rumour_warns = True
         analysis.reasons.append(f"rumour:{analysis.rumour:.2f}")
@@ -251,7 +257,7 @@ def screen(session: Session, *, text: str, language: str | None, channel: str, s
     if not settings.integrity.enabled:
         return Screening("relay", 0.0, (), None, None)
     now = utcnow()
-    analysis = analyse(session, text, language, settings)
+    analysis = analyse(session, text, language, settings, stream=channel)
     digest = texts.text_hash(None, texts.normalise(text))
     extra = 0.0
     if analysis.verified_broadcast is None:
