@@ -4,8 +4,8 @@ Why: a rumour is rarely said once. In a crisis the same unverified story comes b
 hours, while what a message's own words say about being a rumour depends on the event (the PHEME events'
 rumour shares run from 27 % to 98 %, and a threshold set on some events misfits the next). Measured on the
 PHEME dev events (`bench/pheme_stream.py`), the share of a message's earlier stream that sits within e5
-cosine 0.90 of it separates rumours from other messages (AUC 0.73 on its own) and adds to what the words
-say (the rumour model's held-out AUC 0.78 -> 0.83).
+cosine 0.90 of it separates rumours from other messages (AUC 0.726 on its own) and adds to what the words
+say (the rumour model's leave-one-event-out AUC 0.775 -> 0.839).
 
 Causal by construction: a message is described only by messages screened before it in the same stream,
 and no label or verdict is ever read, so the training script, the bench and the relay compute the same
