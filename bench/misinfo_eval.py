@@ -179,7 +179,8 @@ def pheme(cache: Path, threshold: float) -> dict:
     events = [row["event"] for row in rows]
     result = rumour_train.leave_one_event_out(x, y, events)
     print(f"\nPHEME rumour detection, leave-one-event-out over {len(set(events))} dev events, {len(rows)} tweets "
-          f"(text_normalised), logistic regression over e5 vectors + signs:")
+          f"(text_normalised), logistic regression over e5 vectors + signs + the stream's similar share "
+          f"(each event replayed as one stream; nested figures: bench/pheme_stream.py):")
     for label, cut in (("model threshold 0.5", 0.5), (f"relay's rumour_threshold {threshold}", threshold)):
         predicted = (result["probabilities"] >= cut).astype(int)
         pooled = rumour_train.scores(y, predicted)

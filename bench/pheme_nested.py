@@ -107,6 +107,7 @@ def main() -> None:
     model = load_embedder(EmbedderConfig(threads=2))
     rows = rumour_train.read_pheme(rumour_train.DEFAULT_DATA)
     x, y = rumour_train.design(model, rows, ROOT / ".cache" / "misinfo-bench")
+    x = x[:, :-1]  # round 3's features: the vector and the signs, without round 4's stream share (pheme_stream.py)
     events = np.array([row["event"] for row in rows])
     print(f"{len(rows)} tweets, {int(y.sum())} rumours, {len(set(events))} events")
     if what in ("nested", "all"):
