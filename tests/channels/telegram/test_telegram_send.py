@@ -6,15 +6,8 @@ import json
 
 import pytest
 
-from channels.base import (
-    Channel,
-    Outbound,
-    PermanentError,
-    RateLimited,
-    RecipientUnreachable,
-    SenderLimit,
-    TransientError,
-)
+from channels.base import (Channel, Outbound, PermanentError, RateLimited, RecipientUnreachable, SenderLimit,
+                          TransientError)
 from channels.telegram import parse_provider_message_id
 from tests.channels.telegram.support import ANA, BEN, BLOCKER, BOT_ID, GONE, GROUP, KICKED_GROUP, STRANGER
 
