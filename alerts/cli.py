@@ -35,6 +35,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _emit(document: bytes, out: Path | None) -> None:
+    """A document (an .ics, a CAP alert) to `--out` when given, else to stdout as it is."""
+    if out is not None:
+        out.write_bytes(document)
+        console.print(f"wrote {out}")
+    else:
+        typer.echo(document.decode("utf-8"), nl=False)
+
+
 def _setup(ctx: typer.Context):
     import alerts.commands  # noqa: F401  (the reply catalogue)
 
@@ -268,11 +277,7 @@ def webinar_ics(ctx: typer.Context, session_id: int,
         item = webinars.get_session(session, session_id)
         series = session.get(WebinarSeries, item.series_id)
         data = session_calendar(series, item, now=_now(), domain=urlparse(cli.settings.public_url).hostname or "relay")
-    if out is not None:
-        out.write_bytes(data)
-        console.print(f"wrote {out}")
-    else:
-        typer.echo(data.decode("utf-8"), nl=False)
+    _emit(data, out)
 
 
 @cap_app.command("import")
@@ -303,11 +308,7 @@ def cap_export(ctx: typer.Context, broadcast_id: int,
     cli, cfg, database = _setup(ctx)
     with _Guard(), database.sessions() as session:
         document = cap.export(session, broadcast_id, cap_sender=cfg.cap.sender)
-    if out is not None:
-        out.write_bytes(document)
-        console.print(f"wrote {out}")
-    else:
-        typer.echo(document.decode("utf-8"), nl=False)
+    _emit(document, out)
 
 
 @cap_app.command("watch")

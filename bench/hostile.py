@@ -44,8 +44,8 @@ from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSet
 from channels.sandbox.telegram_sim import TelegramSimulator  # noqa: E402
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator  # noqa: E402
 from channels.sms import webhook_signature  # noqa: E402
-from relay.inbound import handling as inbound# noqa: E402
-from relay.core import subscribers
+from relay.core import subscribers  # noqa: E402
+from relay.inbound import handling as inbound  # noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.app.program import Program  # noqa: E402
 
@@ -72,20 +72,27 @@ def hostile(size: int, rng: random.Random) -> list[str]:
     return texts + [mix]
 
 
+def loop_thread() -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return loop
+
+
 class Relay:
     """A sandboxed relay on its own event loop thread, in Telegram webhook mode, with a bridge between a
-    Telegram group and an SMS number (so chat and SMS messages are screened before they are relayed)."""
+    Telegram group and an SMS number (so chat and SMS messages are screened before they are relayed).
+
+    The Telegram and Twilio simulators run on a second loop: in production they are other machines, and
+    their work (parsing the relay's HTML, counting segments) must not be counted as the relay's loop block."""
 
     def __init__(self, tmp: Path, database_url: str | None) -> None:
         self.tmp, self.database_url = tmp, database_url
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        self.loop, self.sim_loop = loop_thread(), loop_thread()
 
-    def run(self, coro, timeout: float = 300):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+    def run(self, coro, timeout: float = 300, loop: asyncio.AbstractEventLoop | None = None):
+        return asyncio.run_coroutine_threadsafe(coro, loop or self.loop).result(timeout=timeout)
 
-    async def _start(self) -> None:
+    async def _start_simulators(self) -> None:
         self.telegram = TelegramSimulator(TelegramSimSettings(token=TOKEN, messages_per_second=0, per_chat_per_second=0,
                                                               per_group_per_minute=0), self.tmp / "sim")
         await self.telegram.start()
@@ -94,6 +101,8 @@ class Relay:
         self.twilio = TwilioSimulator(TwilioSimSettings(account_sid=ACCOUNT, auth_token=AUTH, numbers=[NUMBER],
                                                         segments_per_second=0), self.tmp / "twilio")
         await self.twilio.start()
+
+    async def _start(self) -> None:
         overrides = {
             "data_dir": str(self.tmp / "data"), "http": {"port": 0}, "translation": {"engines": ["apertium"]},
             "sms": {"account_sid": ACCOUNT, "auth_token": AUTH, "numbers": [NUMBER], "segments_per_second": 0,
@@ -108,18 +117,19 @@ class Relay:
         await self.program.start()
 
     def start(self) -> "Relay":
+        self.run(self._start_simulators(), loop=self.sim_loop)
         self.run(self._start())
         return self
 
     def stop(self) -> None:
-        async def stop():
-            await self.program.stop()
+        async def stop_simulators():
             await self.telegram.stop()
             await self.twilio.stop()
 
-        self.run(stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
+        self.run(self.program.stop())
+        self.run(stop_simulators(), loop=self.sim_loop)
+        for loop in (self.loop, self.sim_loop):
+            loop.call_soon_threadsafe(loop.stop)
 
     @property
     def url(self) -> str:

@@ -9,15 +9,9 @@ from typing import Any, Mapping
 from pydantic import SecretStr
 
 from channels.matrix_settings import MatrixSettings
-from channels.spec import Capabilities, ChannelSpec, Put
+from channels.spec import Capabilities, ChannelSpec, Put, lazy
 
 _ADDRESS = re.compile(r"^(?:[@#][^:\s]+:[A-Za-z0-9.\-]+(:\d+)?|![^\s]+)$")
-
-
-def _build(section: MatrixSettings, **options: Any):
-    from channels.matrix import MatrixChannel
-
-    return MatrixChannel(section, **options)
 
 
 def _normalise(value: str, default_region: str | None = None) -> str:
@@ -54,12 +48,9 @@ async def _persist(channel, section: MatrixSettings, put: Put) -> None:
 
 
 SPEC = ChannelSpec(
-    name="matrix",
-    label="Matrix",
-    settings=MatrixSettings,
-    build=_build,
-    normalise=_normalise,
-    contact_column="matrix",
+    name="matrix", label="Matrix",
+    settings=MatrixSettings, build=lazy("channels.matrix", "MatrixChannel"),
+    contact_column="matrix", normalise=_normalise,
     senders=lambda section: [section.user_id],
     secret_keys=("access_token", "password"),
     capabilities=Capabilities(edits=True, max_length=32_000),

@@ -10,9 +10,10 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
 from channels.base import Inbound
+from channels.chat_commands import COMMANDS, Command, CommandError, checked  # noqa: F401 (re-exported)
 
 CHANNEL = "matrix"
 
@@ -165,24 +166,7 @@ def _timestamp(value: object) -> datetime:
 
 # -- chat commands -------------------------------------------------------------------------------------
 
-COMMANDS = frozenset({"start", "stop", "lang", "help", "ack", "verify", "broadcast"})
 _COMMAND = re.compile(r"^!([A-Za-z0-9_]{1,32})(?=\s|$)(.*)$", re.DOTALL)
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
-_CODE = re.compile(r"^[A-Za-z0-9_-]{3,64}$")
-
-
-class Command(NamedTuple):
-    """A chat command: its name (lower case, without `!`) and its argument text, stripped.
-
-    The same shape as Telegram's `/` commands, so the router handles both alike.
-    """
-
-    name: str
-    args: str
-
-
-class CommandError(ValueError):
-    """A known command with unusable arguments; the message is written to be sent back to the person."""
 
 
 def parse_command(text: str) -> Command | None:
@@ -198,25 +182,4 @@ def parse_command(text: str) -> Command | None:
     if match is None:
         return None
     name, rest = match.group(1).lower(), match.group(2).strip()
-    if name not in COMMANDS:
-        raise CommandError(f"Unknown command !{name}. Send !help for the list of commands.")
-    if name in ("start", "lang"):
-        if not rest:
-            if name == "lang":
-                raise CommandError("!lang needs a language code, for example: !lang es")
-            return Command(name, "")
-        language = rest.replace("_", "-").lower()
-        if not _LANGUAGE.match(language):
-            raise CommandError(f"!{name}: {rest!r} is not a language code; use two letters, for example: !{name} es")
-        return Command(name, language)
-    if name in ("ack", "verify"):
-        if not _CODE.match(rest):
-            what = "is missing" if not rest else f"{rest!r} is not a valid code"
-            raise CommandError(f"!{name} needs the code from the message: the code {what}, e.g. !{name} A7K2")
-        return Command(name, rest)
-    if name == "broadcast":
-        if not rest:
-            raise CommandError("!broadcast needs the text to send, for example: !broadcast Shelter open at the school")
-        return Command(name, rest)
-    # `!stop now please` must still unsubscribe: stray words after !stop and !help are ignored.
-    return Command(name, "")
+    return checked("!", name, rest)

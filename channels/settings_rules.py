@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, SecretStr, ValidationInfo
 
 # Words that only appear in documentation examples and config templates. Matched as substrings, so a
 # real (random) secret contains one with negligible probability.
@@ -24,6 +24,14 @@ def is_placeholder(value: str) -> bool:
     """Empty, `<...>`, or holding a word of a template."""
     lowered = value.strip().lower()
     return not lowered or lowered.startswith("<") or any(word in lowered for word in PLACEHOLDER_WORDS)
+
+
+def given_secret(value: SecretStr, field: str, where: str) -> str:
+    """The secret, stripped; an empty one is refused with `where` the real one is found."""
+    secret = value.get_secret_value().strip()
+    if not secret:
+        raise ValueError(f"{field} is empty: {where}")
+    return secret
 
 
 def _non_negative(value: float, info: ValidationInfo) -> float:

@@ -15,7 +15,7 @@ import contextvars
 import hmac
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit
@@ -29,19 +29,8 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from channels.base import (
-    ChannelError,
-    Inbound,
-    InvalidSignature,
-    Outbound,
-    PermanentError,
-    RateLimited,
-    Receipt,
-    RecipientUnreachable,
-    SenderLimit,
-    StatusUpdate,
-    TransientError,
-)
+from channels.base import (ChannelError, Inbound, InvalidSignature, Outbound, PermanentError, RateLimited, Receipt,
+                           RecipientUnreachable, SenderLimit, StatusUpdate, TransientError)
 from channels.sms_settings import SmsSettings
 from channels.sms_text import segment_count
 
@@ -141,54 +130,78 @@ class _Client(Client):
         return headers
 
 
-class SmsChannel:
-    """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
+class TwilioChannel:
+    """What SMS, WhatsApp and voice do alike as `Channel`s of one Twilio account: its senders, each paced by
+    one `SenderLimit`, and the one REST resource they go through (Messages or Calls), resolved once in
+    start() over one pooled session. A subclass names the resource and what its senders are called."""
 
-    name = "sms"
+    name: ClassVar[str]
     reports_delivery = True  # status callbacks
-    max_body_chars: ClassVar[int] = 1600  # Twilio refuses longer bodies (21617); limits are data
+    resource: ClassVar[str]  # the client's attribute: "messages" or "calls"
+    senders_are: ClassVar[str]  # "numbers": how a refusal names the senders of the account
 
-    def __init__(self, settings: SmsSettings) -> None:
+    def __init__(self, settings: Any, senders: Sequence[str], limit: SenderLimit) -> None:
         self.settings = settings
-        self._numbers = frozenset(settings.numbers)
-        self._limit = SenderLimit(rate=settings.segments_per_second, burst=settings.burst)
+        self._sender_list = list(senders)
+        self._allowed = frozenset(senders)
+        self._limit = limit
         self._http: AsyncTwilioHttpClient | None = None
-        self._client: Client | None = None
-        self._messages: MessageList | None = None  # the account's Messages resource, resolved once in start()
+        self._resource: Any = None
 
     def senders(self) -> Sequence[str]:
-        return list(self.settings.numbers)
+        return list(self._sender_list)
 
     def limit(self, sender: str) -> SenderLimit:
         return self._limit
 
-    def cost(self, text: str) -> int:
-        return segment_count(text)
-
     async def start(self) -> None:
-        if self._client is not None:
+        if self._resource is not None:
             return
-        # A non-empty environment mapping keeps the client from reading TWILIO_* from os.environ:
-        # configuration comes from our settings object only.
-        self._http, self._client = open_client(self.settings.account_sid, self.settings.auth_token.get_secret_value(),
-                                               self.settings.api_base_url, self.settings.timeout_seconds)
+        self._http, client = open_client(self.settings.account_sid, self.settings.auth_token.get_secret_value(),
+                                         self.settings.api_base_url, self.settings.timeout_seconds)
         # The first access imports twilio's whole REST API tree (about half a second): pay it at start-up,
         # not in the middle of the first crisis broadcast, and keep the resource instead of walking
-        # client -> api -> account -> messages on every send.
-        self._messages = self._client.messages
+        # client -> api -> account -> resource on every send.
+        self._resource = getattr(client, self.resource)
 
     async def stop(self) -> None:
-        http, self._http, self._client, self._messages = self._http, None, None, None
+        http, self._http, self._resource = self._http, None, None
         if http is not None:
             await http.close()
 
+    def _started(self, method: str) -> Any:
+        """The resource; a RuntimeError names `method` when start() has not run."""
+        if self._resource is None:
+            raise RuntimeError(f"{type(self).__name__}.{method}() called before start()")
+        return self._resource
+
+    def _sending(self, message: Outbound) -> Any:
+        """The resource `message` goes through; PermanentError for a sender not of this account."""
+        resource = self._started("send")
+        if message.sender not in self._allowed:
+            raise PermanentError(f"sender {message.sender!r} is not one of this account's {self.senders_are}")
+        return resource
+
+
+class SmsChannel(TwilioChannel):
+    """Twilio Programmable Messaging as a `Channel`: one account, one or more sending numbers."""
+
+    name = "sms"
+    max_body_chars: ClassVar[int] = 1600  # Twilio refuses longer bodies (21617); limits are data
+    resource = "messages"
+    senders_are = "numbers"
+
+    def __init__(self, settings: SmsSettings) -> None:
+        super().__init__(settings, settings.numbers,
+                         SenderLimit(rate=settings.segments_per_second, burst=settings.burst))
+
+    def cost(self, text: str) -> int:
+        return segment_count(text)
+
     async def send(self, message: Outbound) -> Receipt:
-        if self._messages is None:
-            raise RuntimeError("SmsChannel.send() called before start()")
-        if message.sender not in self._numbers:
-            raise PermanentError(f"sender {message.sender!r} is not one of this account's numbers")
+        messages: MessageList = self._sending(message)
         with self._typed_errors():
-            created = await self._messages.create_async(
+            created = await messages.create_async(
                 to=message.to,
                 from_=message.sender,
                 body=message.text,
@@ -198,10 +211,9 @@ class SmsChannel:
 
     async def fetch_status(self, provider_message_id: str) -> StatusUpdate:
         """The message's status as Twilio has it now, for a delivery whose status callback never came."""
-        if self._messages is None:
-            raise RuntimeError("SmsChannel.fetch_status() called before start()")
+        messages: MessageList = self._started("fetch_status")
         with self._typed_errors():
-            message = await self._messages(provider_message_id).fetch_async()
+            message = await messages(provider_message_id).fetch_async()
         return StatusUpdate(
             channel=self.name,
             provider_message_id=provider_message_id,

@@ -10,17 +10,11 @@ from channels.phone import normalise_e164
 from channels.sms_settings import SmsSettings
 from channels.sms_text import analyse
 from channels import twilio_spec
-from channels.spec import Capabilities, ChannelSpec, Sandbox
+from channels.spec import Sandbox
 
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 INBOUND_PATH = "/webhooks/sms/inbound"
 STATUS_PATH = "/webhooks/sms/status"
-
-
-def _build(section: SmsSettings, **_: Any):
-    from channels.sms import SmsChannel
-
-    return SmsChannel(section)
 
 
 def sandbox_settings(sandbox: Any, public_url: str, account_sid: str = SANDBOX_ACCOUNT_SID,
@@ -56,19 +50,12 @@ def _text_units(text: str) -> dict:
     return {"units": sms.segments, "encoding": sms.encoding, "characters": sms.units, "segments": sms.segments}
 
 
-SPEC = ChannelSpec(
-    name="sms",
-    label="SMS",
-    settings=SmsSettings,
-    build=_build,
-    normalise=normalise_e164,
-    contact_column="phone",
+SPEC = twilio_spec.messaging(
+    "channels.sms", "SmsChannel", INBOUND_PATH, STATUS_PATH,
+    name="sms", label="SMS", settings=SmsSettings,
+    contact_column="phone", normalise=normalise_e164,
     senders=lambda section: list(section.numbers),
-    secret_keys=("auth_token",),
-    capabilities=Capabilities(delivery_receipts=True, max_length=1600),
-    webhooks=twilio_spec.webhooks("channels.sms", INBOUND_PATH, STATUS_PATH),
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: list(sandbox.sms_numbers)),
-    prepare=twilio_spec.status_callback(STATUS_PATH),
     describe=lambda section: "numbers " + ", ".join(section.numbers),
     rate=lambda section, sandbox: (section or sandbox).segments_per_second,
     text_units=_text_units,

@@ -8,11 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
-from channels.settings_rules import BaseUrl, Positive, Rate, is_placeholder
+from channels.settings_rules import BaseUrl, Positive, Rate, given_secret, is_placeholder
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_WHERE_TOKEN = "copy the bot token that @BotFather gave you"
 # The token in Telegram's own documentation, and words that only appear in examples.
 _EXAMPLE_TOKENS = {"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
 
@@ -34,18 +35,16 @@ class TelegramSettings(BaseModel):
     @field_validator("token")
     @classmethod
     def _token(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value().strip()
-        if not token:
-            raise ValueError("token is empty: copy the bot token that @BotFather gave you")
+        token = given_secret(value, "token", _WHERE_TOKEN)
         if token in _EXAMPLE_TOKENS or is_placeholder(token):
-            raise ValueError("token is a placeholder: copy the bot token that @BotFather gave you")
+            raise ValueError(f"token is a placeholder: {_WHERE_TOKEN}")
         if not _TOKEN.match(token):
             raise ValueError(
                 "token does not look like a bot token (digits, ':', then 20 or more of A-Z a-z 0-9 _ -), "
                 "as @BotFather gives it"
             )
         if len(set(token.partition(":")[2])) < 4:
-            raise ValueError("token is a placeholder: copy the bot token that @BotFather gave you")
+            raise ValueError(f"token is a placeholder: {_WHERE_TOKEN}")
         return SecretStr(token)
 
     @field_validator("webhook_secret")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.base import Batch
-from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall
+from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, WebhookCall, lazy
 from channels.telegram_settings import SECRET_HEADER, TelegramSettings
 from channels.telegram_text import MAX_MESSAGE_UNITS
 
@@ -33,12 +33,6 @@ class TelegramSource:
         polled = await self.channel.poll_updates(int(position) if position else None, timeout=self.poll_timeout)
         offset = polled.next_offset
         return Batch([message for _, message in polled.inbound], None if offset is None else str(offset))
-
-
-def _build(section: TelegramSettings, **_: Any):
-    from channels.telegram import TelegramChannel
-
-    return TelegramChannel(section)
 
 
 def _normalise(value: str, default_region: str | None = None) -> str:
@@ -74,12 +68,9 @@ async def _on_start(channel, section: TelegramSettings, public_url: str) -> None
 
 
 SPEC = ChannelSpec(
-    name="telegram",
-    label="Telegram",
-    settings=TelegramSettings,
-    build=_build,
-    normalise=_normalise,
-    contact_column="telegram",
+    name="telegram", label="Telegram",
+    settings=TelegramSettings, build=lazy("channels.telegram", "TelegramChannel"),
+    contact_column="telegram", normalise=_normalise,
     senders=lambda section: [section.bot_id],
     secret_keys=("token",),
     capabilities=Capabilities(edits=True, max_length=MAX_MESSAGE_UNITS),

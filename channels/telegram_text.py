@@ -11,7 +11,8 @@ measure also fits by any looser one.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from channels.chat_commands import COMMANDS, Command, CommandError, checked  # noqa: F401 (re-exported)
 
 # Telegram: "1-4096 characters after entities parsing", counted in code points (tdlib's utf8_length).
 MAX_MESSAGE_CHARS = 4096
@@ -115,21 +116,7 @@ def _hard_cut(word: str, limit: int) -> list[str]:
 
 # -- chat commands -------------------------------------------------------------------------------------
 
-COMMANDS = frozenset({"start", "stop", "lang", "help", "ack", "verify", "broadcast"})
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)(.*)$", re.DOTALL)
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
-_CODE = re.compile(r"^[A-Za-z0-9_-]{3,64}$")
-
-
-class Command(NamedTuple):
-    """A chat command: its name (lower case, without `/` or `@Bot`) and its argument text, stripped."""
-
-    name: str
-    args: str
-
-
-class CommandError(ValueError):
-    """A known command with unusable arguments; the message is written to be sent back to the person."""
 
 
 def parse_command(text: str, bot_username: str | None = None) -> Command | None:
@@ -147,24 +134,4 @@ def parse_command(text: str, bot_username: str | None = None) -> Command | None:
     name, addressee, rest = match.group(1).lower(), match.group(2), match.group(3).strip()
     if addressee and bot_username and addressee.lower() != bot_username.lstrip("@").lower():
         return None
-    if name not in COMMANDS:
-        raise CommandError(f"Unknown command /{name}. Send /help for the list of commands.")
-    if name in ("start", "lang"):
-        if not rest:
-            if name == "lang":
-                raise CommandError("/lang needs a language code, for example: /lang es")
-            return Command(name, "")
-        language = rest.replace("_", "-").lower()
-        if not _LANGUAGE.match(language):
-            raise CommandError(f"/{name}: {rest!r} is not a language code; use two letters, for example: /{name} es")
-        return Command(name, language)
-    if name in ("ack", "verify"):
-        if not _CODE.match(rest):
-            what = "is missing" if not rest else f"{rest!r} is not a valid code"
-            raise CommandError(f"/{name} needs the code from the message: the code {what}, e.g. /{name} A7K2")
-        return Command(name, rest)
-    if name == "broadcast" and not rest:
-        raise CommandError("/broadcast needs the text to send, for example: /broadcast Shelter open at the school")
-    if name in ("stop", "help"):
-        return Command(name, "")
-    return Command(name, rest)
+    return checked("/", name, rest)

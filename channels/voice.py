@@ -25,7 +25,7 @@ from typing import Any
 
 from channels.base import (Inbound, Outbound, PermanentError, Receipt, RecipientUnreachable, SenderLimit,
                            StatusUpdate)
-from channels.sms import open_client, require_fields, typed_errors, verify_signature
+from channels.sms import TwilioChannel, require_fields, typed_errors, verify_signature
 from channels.spec import Answer, WebhookCall
 from channels.voice_settings import VoiceSettings
 from channels import voice_media, voice_twiml
@@ -39,49 +39,26 @@ _UNREACHABLE = {"21217", "21214", "13224"}  # not a valid phone number / cannot 
 _EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
-class VoiceChannel:
+class VoiceChannel(TwilioChannel):
     """Twilio Programmable Voice as a `Channel`: one account, its calling numbers, one CPS for them all."""
 
     name = NAME
-    reports_delivery = True  # status callbacks
+    resource = "calls"
+    senders_are = "calling numbers"
 
     def __init__(self, settings: VoiceSettings) -> None:
         if settings.webhook_url is None:
             raise ValueError("[voice] needs the relay's public URL (webhook_url, or [http] public_url)")
-        self.settings = settings
-        self._numbers = frozenset(settings.numbers)
         # Twilio counts calls per second per account: the dispatcher paces each number on its own, so each
         # gets its share (one number, the usual case, gets the whole CPS).
-        self._limit = SenderLimit(rate=settings.calls_per_second / len(settings.numbers), burst=1.0)
-        self._http: Any = None
-        self._calls: Any = None
-
-    def senders(self) -> Sequence[str]:
-        return list(self.settings.numbers)
-
-    def limit(self, sender: str) -> SenderLimit:
-        return self._limit
+        super().__init__(settings, settings.numbers,
+                         SenderLimit(rate=settings.calls_per_second / len(settings.numbers), burst=1.0))
 
     def cost(self, text: str) -> int:
         return 1  # one call
 
-    async def start(self) -> None:
-        if self._calls is not None:
-            return
-        self._http, client = open_client(self.settings.account_sid, self.settings.auth_token.get_secret_value(),
-                                         self.settings.api_base_url, self.settings.timeout_seconds)
-        self._calls = client.calls  # imports twilio's REST tree now, not inside the first broadcast
-
-    async def stop(self) -> None:
-        http, self._http, self._calls = self._http, None, None
-        if http is not None:
-            await http.close()
-
     async def send(self, message: Outbound) -> Receipt:
-        if self._calls is None:
-            raise RuntimeError("VoiceChannel.send() called before start()")
-        if message.sender not in self._numbers:
-            raise PermanentError(f"sender {message.sender!r} is not one of this account's calling numbers")
+        calls = self._sending(message)
         found = self.settings.voice_for(message.language)
         if message.audio:  # a volunteer's recording: played in any language, a voice or not
             try:
@@ -111,7 +88,7 @@ class VoiceChannel:
             fields["machine_detection"] = "DetectMessageEnd"  # the TwiML is fetched after the beep
         try:
             with typed_errors(self.settings.timeout_seconds):
-                created = await self._calls.create_async(**fields)
+                created = await calls.create_async(**fields)
         except PermanentError as exc:
             if exc.code in _UNREACHABLE:
                 raise RecipientUnreachable(str(exc), code=exc.code) from None
@@ -120,10 +97,9 @@ class VoiceChannel:
 
     async def fetch_status(self, provider_message_id: str) -> StatusUpdate:
         """The call's status as Twilio has it now, for a delivery whose status callback never came."""
-        if self._calls is None:
-            raise RuntimeError("VoiceChannel.fetch_status() called before start()")
+        calls = self._started("fetch_status")
         with typed_errors(self.settings.timeout_seconds):
-            call = await self._calls(provider_message_id).fetch_async()
+            call = await calls(provider_message_id).fetch_async()
         status = str(call.status or "").strip().lower()
         answered_by = str(getattr(call, "answered_by", "") or "")
         return StatusUpdate(channel=NAME, provider_message_id=provider_message_id,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from channels.phone import distinct_numbers
 from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate
-from channels.sms_settings import SmsSettings
+from channels.sms_settings import TwilioAccount
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 _VOICE = re.compile(r"^(alice|man|woman|(Polly|Google)\.[A-Za-z0-9.\-]+)$")  # Twilio's <Say voice=...> forms
@@ -64,13 +64,9 @@ DEFAULT_PROMPTS = {
 }
 
 
-class VoiceSettings(BaseModel):
+class VoiceSettings(TwilioAccount):
     """One Twilio account's calling numbers and how its calls sound."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    account_sid: str
-    auth_token: SecretStr
     numbers: list[str]  # the voice-enabled numbers calls come from (E.164)
     # Twilio's calls-per-second for the account (1 unless Twilio raised it); shared by all its numbers.
     calls_per_second: Rate = 1.0
@@ -90,9 +86,6 @@ class VoiceSettings(BaseModel):
     api_base_url: BaseUrl | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
     webhook_url: HttpUrl | None = None  # the relay's public URL (TwiML, keypad, status); default [http]'s
     timeout_seconds: Positive = 10.0
-
-    _account_sid = field_validator("account_sid")(SmsSettings._account_sid.__func__)  # type: ignore[attr-defined]
-    _auth_token = field_validator("auth_token")(SmsSettings._auth_token.__func__)  # type: ignore[attr-defined]
 
     @field_validator("numbers")
     @classmethod

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from channels.phone import normalise_e164
-from channels.spec import Capabilities, ChannelSpec, Sandbox, Webhook, lazy
+from channels import twilio_spec
+from channels.spec import ChannelSpec, Sandbox, Webhook, lazy
 from channels.voice_settings import VoiceSettings
 
 SANDBOX_ACCOUNT_SID = "AC" + "7c" * 16
@@ -17,12 +18,6 @@ TWIML_PATH = "/webhooks/voice/twiml"  # the same paths as channels/voice_twiml.p
 GATHER_PATH = "/webhooks/voice/gather"
 STATUS_PATH = "/webhooks/voice/status"
 _answer_to = lazy("channels.voice", "answer_gather")  # a reply is said in the call's voice and language
-
-
-def _build(section: VoiceSettings, **_: Any):
-    from channels.voice import VoiceChannel
-
-    return VoiceChannel(section)
 
 
 def sandbox_settings(sandbox: Any, public_url: str, auth_token: str | None = None):
@@ -58,15 +53,12 @@ def _describe(section: VoiceSettings) -> str:
 
 
 SPEC = ChannelSpec(
-    name="voice",
-    label="Voice",
-    settings=VoiceSettings,
-    build=_build,
-    normalise=normalise_e164,
-    contact_column="voice",
+    name="voice", label="Voice",
+    settings=VoiceSettings, build=lazy("channels.voice", "VoiceChannel"),
+    contact_column="voice", normalise=normalise_e164,
     senders=lambda section: list(section.numbers),
-    secret_keys=("auth_token",),
-    capabilities=Capabilities(delivery_receipts=True, max_length=1600),
+    secret_keys=twilio_spec.SECRET_KEYS,
+    capabilities=twilio_spec.capabilities(),
     webhooks=(Webhook(TWIML_PATH, "inbound", lazy("channels.voice", "parse_twiml"), answer_to=_answer_to),
               Webhook(GATHER_PATH, "inbound", lazy("channels.voice", "parse_gather"), answer_to=_answer_to),
               Webhook(STATUS_PATH, "status", lazy("channels.voice", "parse_status"))),

@@ -10,12 +10,12 @@ title in `ContentVariables`), counted against Meta's messaging limit (`channels/
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from channels.base import (Inbound, Outbound, PermanentError, Receipt, SenderLimit, StatusUpdate)
-from channels.sms import check_fields, open_client, require_fields, typed_errors, verify_signature
+from channels.sms import TwilioChannel, check_fields, require_fields, typed_errors, verify_signature
 from channels.whatsapp_rules import Conversations, LastInbound, Put, Windows
 from channels.whatsapp_settings import WhatsAppSettings
 
@@ -40,49 +40,30 @@ def template_variable(text: str, limit: int) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
-class WhatsAppChannel:
+class WhatsAppChannel(TwilioChannel):
     """Twilio's WhatsApp senders as a `Channel`: free-form inside the window, a template outside it."""
 
     name = NAME
     reports_delivery = True  # status callbacks, "read" included
+    resource = "messages"
+    senders_are = "WhatsApp senders"
 
     def __init__(self, settings: WhatsAppSettings, *, last_inbound: LastInbound | None = None,
                  opened: Mapping[str, str] | None = None, put: Put | None = None) -> None:
-        self.settings = settings
-        self._senders = frozenset(settings.senders)
-        self._limit = SenderLimit(rate=settings.messages_per_second, burst=settings.burst)
+        super().__init__(settings, settings.senders,
+                         SenderLimit(rate=settings.messages_per_second, burst=settings.burst))
         self.windows = Windows(last_inbound, margin_seconds=settings.window_margin_seconds)
         self.conversations = Conversations(settings.messaging_limit, opened, put)
-        self._http: Any = None
-        self._messages: Any = None
-
-    def senders(self) -> Sequence[str]:
-        return list(self.settings.senders)
-
-    def limit(self, sender: str) -> SenderLimit:
-        return self._limit
 
     def cost(self, text: str) -> int:
         return 1  # Twilio and Meta count WhatsApp messages, not segments
 
-    async def start(self) -> None:
-        if self._messages is not None:
-            return
-        self._http, client = open_client(self.settings.account_sid, self.settings.auth_token.get_secret_value(),
-                                         self.settings.api_base_url, self.settings.timeout_seconds)
-        self._messages = client.messages  # imports twilio's REST tree now, not inside the first broadcast
-
     async def stop(self) -> None:
         await self.conversations.close()
-        http, self._http, self._messages = self._http, None, None
-        if http is not None:
-            await http.close()
+        await super().stop()
 
     async def send(self, message: Outbound) -> Receipt:
-        if self._messages is None:
-            raise RuntimeError("WhatsAppChannel.send() called before start()")
-        if message.sender not in self._senders:
-            raise PermanentError(f"sender {message.sender!r} is not one of this account's WhatsApp senders")
+        messages = self._sending(message)
         fields: dict[str, Any] = {"to": address(message.to), "from_": address(message.sender),
                                   "status_callback": self.settings.status_callback_url}
         if await self.windows.open(message.to):
@@ -101,15 +82,14 @@ class WhatsAppChannel:
             variable = template_variable(message.text, self.settings.variable_max_chars)
             fields["content_variables"] = json.dumps({"1": variable}, ensure_ascii=False)
         with typed_errors(self.settings.timeout_seconds):
-            created = await self._messages.create_async(**fields)
+            created = await messages.create_async(**fields)
         return Receipt(provider_message_id=str(created.sid), status=str(created.status or "queued"))
 
     async def fetch_status(self, provider_message_id: str) -> StatusUpdate:
         """The message's status as Twilio has it now, for a delivery whose status callback never came."""
-        if self._messages is None:
-            raise RuntimeError("WhatsAppChannel.fetch_status() called before start()")
+        messages = self._started("fetch_status")
         with typed_errors(self.settings.timeout_seconds):
-            found = await self._messages(provider_message_id).fetch_async()
+            found = await messages(provider_message_id).fetch_async()
         return StatusUpdate(channel=NAME, provider_message_id=provider_message_id,
                             status=str(found.status or "").strip().lower(),
                             error_code=str(found.error_code) if found.error_code else None)

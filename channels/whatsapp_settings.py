@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from channels.phone import distinct_numbers
 from channels.settings_rules import BaseUrl, HttpUrl, Positive, Rate
-from channels.sms_settings import SmsSettings
+from channels.sms_settings import TwilioAccount
 
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")  # a Content Template's SID, from Twilio's Content API
 MESSAGING_LIMITS = (250, 1_000, 10_000, 100_000, 0)  # Meta's tiers: unique people per rolling 24 h (250: unverified); 0 unlimited
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
-class WhatsAppSettings(BaseModel):
+class WhatsAppSettings(TwilioAccount):
     """One Twilio account's WhatsApp senders and what Meta allows them."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    account_sid: str
-    auth_token: SecretStr
     senders: list[str]  # the WhatsApp-enabled numbers (E.164; the adapter adds "whatsapp:")
     # Meta's messaging limit: unique people a business may open conversations with (templates outside the
     # 24-hour window) in a rolling 24 h, across its senders. One of 1000, 10000, 100000; 0 = unlimited.
@@ -41,9 +37,6 @@ class WhatsAppSettings(BaseModel):
     api_base_url: BaseUrl | None = None  # None = the real Twilio; the simulator's "http://127.0.0.1:PORT"
     status_callback_url: HttpUrl | None = None  # the public URL of the relay's WhatsApp status webhook
     timeout_seconds: Positive = 10.0
-
-    _account_sid = field_validator("account_sid")(SmsSettings._account_sid.__func__)  # type: ignore[attr-defined]
-    _auth_token = field_validator("auth_token")(SmsSettings._auth_token.__func__)  # type: ignore[attr-defined]
 
     @field_validator("senders")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from channels.phone import normalise_e164
 from channels import twilio_spec
-from channels.spec import Capabilities, ChannelSpec, Put, Sandbox
+from channels.spec import Put, Sandbox
 from channels.whatsapp_settings import WhatsAppSettings
 
 SANDBOX_ACCOUNT_SID = "AC" + "3a" * 16
@@ -19,12 +19,6 @@ SANDBOX_TEMPLATES = {language: "HX" + f"{index:02x}" * 16
                      for index, language in enumerate(("en", "fr", "es", "ht", "ar", "pt", "sw"), start=1)}
 INBOUND_PATH = "/webhooks/whatsapp/inbound"
 STATUS_PATH = "/webhooks/whatsapp/status"
-
-
-def _build(section: WhatsAppSettings, **options: Any):
-    from channels.whatsapp import WhatsAppChannel
-
-    return WhatsAppChannel(section, **options)
 
 
 def _normalise(value: str, default_region: str | None = None) -> str:
@@ -69,20 +63,14 @@ def _describe(section: WhatsAppSettings) -> str:
     return f"senders {', '.join(section.senders)}; {limit}; templates for {languages}"
 
 
-SPEC = ChannelSpec(
-    name="whatsapp",
-    label="WhatsApp",
-    settings=WhatsAppSettings,
-    build=_build,
-    normalise=_normalise,
-    contact_column="whatsapp",
-    senders=lambda section: list(section.senders),
-    secret_keys=("auth_token",),
-    capabilities=Capabilities(delivery_receipts=True, read_receipts=True, max_length=1600, reply_window_hours=24),
+SPEC = twilio_spec.messaging(
     # A reply to a message is inside that person's window by definition: TwiML, as for SMS.
-    webhooks=twilio_spec.webhooks("channels.whatsapp", INBOUND_PATH, STATUS_PATH),
+    "channels.whatsapp", "WhatsAppChannel", INBOUND_PATH, STATUS_PATH,
+    name="whatsapp", label="WhatsApp", settings=WhatsAppSettings,
+    contact_column="whatsapp", normalise=_normalise,
+    senders=lambda section: list(section.senders),
+    capabilities=twilio_spec.capabilities(read_receipts=True, reply_window_hours=24),
     sandbox=Sandbox(start=_start_sandbox, senders=lambda sandbox: [SANDBOX_SENDER]),
-    prepare=twilio_spec.status_callback(STATUS_PATH),
     state_prefix=lambda section: f"whatsapp:{section.account_sid}:conversation:",
     restore=_restore,
     describe=_describe,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -107,11 +107,8 @@ def settings(tmp_path, database_url) -> Settings:
 
 @pytest.fixture
 def database(settings) -> Iterator[Database]:
-    db = Database.open(settings, upgrade=True)
-    try:
+    with closing(Database.open(settings, upgrade=True)) as db:
         yield db
-    finally:
-        db.close()
 
 
 @contextmanager
@@ -125,14 +122,11 @@ def people_database(tmp_path: Path, database_url: str, people_csv: str,
     features.install()
     settings = load_settings(None, overrides={"data_dir": str(tmp_path / "data"), "database_url": database_url,
                                               "sandbox": {"sms_numbers": ["+12015550100"]}, **sections})
-    database = Database.open(settings, upgrade=True)
-    with database.sessions.begin() as session:
-        subscribers.import_csv(session, io.StringIO(people_csv), actor="test", default_region=None,
-                               default_timezone="UTC")
-    try:
+    with closing(Database.open(settings, upgrade=True)) as database:
+        with database.sessions.begin() as session:
+            subscribers.import_csv(session, io.StringIO(people_csv), actor="test", default_region=None,
+                                   default_timezone="UTC")
         yield settings, database
-    finally:
-        database.close()
 
 
 @pytest.fixture

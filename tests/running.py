@@ -22,6 +22,17 @@ T = TypeVar("T", bound=Startable)
 
 
 @asynccontextmanager
+async def started(thing: T) -> AsyncIterator[T]:
+    """`thing` started for the block and stopped after it, also when the block fails (a test's
+    try/finally around start and stop, said once)."""
+    await thing.start()
+    try:
+        yield thing
+    finally:
+        await thing.stop()
+
+
+@asynccontextmanager
 async def starting(make: Callable[..., T]) -> AsyncIterator[Callable[..., Awaitable[T]]]:
     """`start(*args, **overrides)` builds with `make(index, *args, **overrides)` (index: how many were
     started before, for a data directory of its own), starts it and returns it; every one started is

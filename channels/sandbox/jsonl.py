@@ -119,6 +119,18 @@ class LocalServer:
         return web.json_response(self.stats)
 
 
+async def json_object(request: web.Request, not_json: str) -> dict | web.Response:
+    """A control route's body as a JSON object, or the 400 answer a test reads: `not_json` when the body is
+    no JSON at all (it says what the route expects), "body must be a JSON object" when it is another value."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        return web.json_response({"error": not_json}, status=400)
+    if not isinstance(payload, dict):
+        return web.json_response({"error": "body must be a JSON object"}, status=400)
+    return payload
+
+
 async def serve_until_cancelled(simulator: LocalServer, host: str, port: int, logger: logging.Logger,
                                 what: str) -> None:
     """Run a simulator until cancelled (for `relay sandbox`), then stop it."""

@@ -30,7 +30,7 @@ from channels.sandbox.telegram_limits import FloodControl
 from channels.sandbox.telegram_settings import SimGroup, SimUser, TelegramSimSettings
 from channels.sandbox.telegram_store import MessageLog, World
 from channels.sandbox.telegram_updates import Conflict, Updates
-from channels.sandbox.jsonl import LocalServer, serve_until_cancelled
+from channels.sandbox.jsonl import LocalServer, json_object, serve_until_cancelled
 from channels.sandbox.telegram_methods import ApiError, BotApiMethods, Params, WorldControls, _json
 
 __all__ = ["TelegramSimSettings", "TelegramSimulator", "SimUser", "SimGroup", "ApiError", "serve"]
@@ -140,12 +140,9 @@ class TelegramSimulator(LocalServer, WorldControls, BotApiMethods):
     # -- sandbox routes ----------------------------------------------------------------------------
 
     async def _inject_route(self, request: web.Request) -> web.StreamResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return web.json_response({"error": 'body must be JSON: {"from": user_id, "text": "..."}'}, status=400)
-        if not isinstance(payload, dict):
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        payload = await json_object(request, 'body must be JSON: {"from": user_id, "text": "..."}')
+        if isinstance(payload, web.Response):
+            return payload
         user_id, text = payload.get("from"), payload.get("text")
         chat_id, edit = payload.get("chat_id"), payload.get("edit_message_id")
         problems = [

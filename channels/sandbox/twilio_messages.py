@@ -84,6 +84,15 @@ class MessagesResource:
             return False
         return login == self.settings.account_sid and password == self.settings.auth_token
 
+    async def _refused(self, request: web.Request) -> web.StreamResponse | None:
+        """What comes back before Twilio reads the request: an injected fault, or 401 for wrong credentials."""
+        fault = await self._fault(request)
+        if fault is not None:
+            return fault
+        if not self._authorised(request):
+            return self._reject(401, 20003, "Authenticate")
+        return None
+
     async def _fault(self, request: web.Request) -> web.StreamResponse | None:
         """Latency and injected failures, applied before Twilio would even look at the request."""
         if self.settings.latency_ms:
@@ -110,11 +119,9 @@ class MessagesResource:
         return None
 
     async def _create_message(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._fault(request)
-        if fault is not None:
-            return fault
-        if not self._authorised(request):
-            return self._reject(401, 20003, "Authenticate")
+        refused = await self._refused(request)
+        if refused is not None:
+            return refused
         form = await request.post()
         if str(form.get("From") or "").startswith("whatsapp:") or str(form.get("To") or "").startswith("whatsapp:"):
             return await self._create_whatsapp(form)
@@ -173,11 +180,9 @@ class MessagesResource:
         return message
 
     async def _fetch_message(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._fault(request)
-        if fault is not None:
-            return fault
-        if not self._authorised(request):
-            return self._reject(401, 20003, "Authenticate")
+        refused = await self._refused(request)
+        if refused is not None:
+            return refused
         message = self._messages.get(request.match_info["sid"])
         if message is None:
             return _error(404, 20404, f"The requested resource {request.path} was not found")

@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from channels.sandbox.jsonl import LocalServer, serve_until_cancelled
+from channels.sandbox.jsonl import LocalServer, json_object, serve_until_cancelled
 from channels.sandbox.twilio_messages import MAGIC_TO, MAX_BODY, MessagesResource, _e164_or_none, _error  # noqa: F401
 from channels.sandbox.twilio_inbound import inbound_params, reply_texts
 from channels.sandbox.twilio_lifecycle import Lifecycle
@@ -174,12 +174,9 @@ class TwilioSimulator(LocalServer, MessagesResource, WhatsAppResource):
         return reply
 
     async def _inbound_route(self, request: web.Request) -> web.StreamResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return web.json_response({"error": "body must be JSON: {\"from\", \"to\", \"body\"}"}, status=400)
-        if not isinstance(payload, dict):
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        payload = await json_object(request, 'body must be JSON: {"from", "to", "body"}')
+        if isinstance(payload, web.Response):
+            return payload
         missing = [key for key in ("from", "to", "body") if not isinstance(payload.get(key), str)]
         if missing:
             return web.json_response({"error": f"missing or non-string field(s): {', '.join(missing)}"}, status=400)

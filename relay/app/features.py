@@ -11,7 +11,7 @@ place allowed to name `alerts/`: the core never imports it.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from alerts.feature import FEATURE as ALERTS
 from relay.api.feature import FEATURE as API
@@ -109,6 +109,10 @@ def cli_apps(features: tuple[Feature, ...] = FEATURES) -> Iterator[tuple[str, An
 
 def model_modules(features: tuple[Feature, ...] = FEATURES) -> list[str]:
     return [module.__name__ for feature in features for module in feature.models]
+
+
+def warm_ups(features: tuple[Feature, ...] = FEATURES) -> list[Callable[[Any, Any], None]]:
+    return [warm for feature in features for warm in feature.warm_ups]
 
 
 def services(settings: Any, features: tuple[Feature, ...] = FEATURES) -> list[Service]:

@@ -113,7 +113,16 @@ class Program:
                     await loop.start(self)
             for service in self.services:
                 await service.start(self)
+        if self.web or self.background:  # this process takes messages in: ready what the first one would load
+            await self._warm_up()
         heap.settle("start-up")
+
+    async def _warm_up(self) -> None:
+        for warm in features.warm_ups():
+            try:
+                await self.database.run(warm, self.settings)
+            except Exception:  # a relay that cannot ready a feature still starts; its first message says why
+                log.exception("readying %s at start-up failed", getattr(warm, "__module__", warm))
 
     async def _wake_dispatcher(self) -> None:
         if self.dispatcher is not None:

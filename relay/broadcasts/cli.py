@@ -47,7 +47,8 @@ def parse_expiry(value: str | None) -> datetime | None:
     return parsed
 
 
-def _split(value: str) -> tuple[str, ...]:
+def split_list(value: str) -> tuple[str, ...]:
+    """A ';'-separated option (--region, --topic, --tier) as its items; `relay templates send` takes the same."""
     return tuple(part.strip() for part in value.split(";") if part.strip())
 
 
@@ -88,7 +89,7 @@ def send(
     """Queue a broadcast; prints its id once every delivery is committed to the outbox."""
     cli = context(ctx)
     settings = cli.settings
-    operator = authorize(cli, lambda who: broadcast_action(who, _split(region), _split(topic)))
+    operator = authorize(cli, lambda who: broadcast_action(who, split_list(region), split_list(topic)))
     if sender == "cli":
         sender = operator.actor
     if (body is None) == (body_file is None):
@@ -98,7 +99,7 @@ def send(
     request = BroadcastRequest(
         kind=kind, body=message, source_language=language or settings.default_language, sender=sender,
         severity=severity, urgency=urgency, certainty=certainty,
-        audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)),
+        audience=Audience(regions=split_list(region), topics=split_list(topic), tiers=split_list(tier)),
         expires_at=parse_expiry(expires), human_texts=language_texts(text, "Evacue ahora"),
         extras={**poll_extras(settings, poll_option, poll_reask), **cli_geo.extras_for(area)},
     )

@@ -54,3 +54,6 @@ class Feature:
     subscriber_columns: tuple[SubscriberColumns, ...] = ()
     # Its rows that follow an endpoint merged into another (relay/bridges: the room's bridge membership).
     merge_hooks: tuple[MergeHook, ...] = ()
+    # (session, settings) work done once at start-up by every process that takes messages in, before the
+    # start-up heap is frozen (relay/core/heap.py): lazy loads that would otherwise land in the first webhook.
+    warm_ups: tuple[Callable[[Any, Any], None], ...] = ()

@@ -20,7 +20,7 @@ from relay.fatigue.models import FatiguePreference
 from relay.fatigue.quiet import FatigueError, check_zone, parse_window
 from relay.fatigue.replies import register_replies
 from relay.fatigue.settings import fatigue_settings
-from relay.inbound.commands import CommandContext, command
+from relay.inbound.commands import CommandContext, command, subscribed
 
 # en, es, fr, ht: the languages relay/inbound/replies.py writes in.
 LESS_WORDS = frozenset({"LESS", "MENOS", "MOINS", "MWENS"})
@@ -54,10 +54,8 @@ def stop_non_crisis(session, subscriber_id: int, reason: str) -> int:
 
 
 @command("less", LESS_WORDS)
-def less(context: CommandContext) -> str:
-    endpoint = _endpoint(context)
-    if endpoint is None:
-        return context.reply("not_subscribed")
+@subscribed(_endpoint)
+def less(context: CommandContext, endpoint: Endpoint) -> str:
     person = endpoint.subscriber
     person.consent_webinar = person.consent_notice = False
     stopped = stop_non_crisis(context.session, person.id, f"recipient asked for crisis alerts only "
@@ -84,19 +82,15 @@ def _consent(context: CommandContext, endpoint: Endpoint, action: ConsentAction)
 
 
 @command("more", MORE_WORDS)
-def more(context: CommandContext) -> str:
-    endpoint = _endpoint(context)
-    if endpoint is None:
-        return context.reply("not_subscribed")
+@subscribed(_endpoint)
+def more(context: CommandContext, endpoint: Endpoint) -> str:
     restore(context, endpoint)
     return context.reply("fatigue_more")
 
 
 @command("tz", TZ_WORDS, max_words=1)
-def tz(context: CommandContext) -> str:
-    endpoint = _endpoint(context)
-    if endpoint is None:
-        return context.reply("not_subscribed")
+@subscribed(_endpoint)
+def tz(context: CommandContext, endpoint: Endpoint) -> str:
     person = endpoint.subscriber
     if not context.command.argument:
         return context.reply("fatigue_tz_is", zone=person.timezone)
@@ -124,10 +118,8 @@ def set_quiet_hours(session, subscriber_id: int, value: str | None, *, actor: st
 
 
 @command("quiet", QUIET_WORDS, max_words=1)
-def quiet(context: CommandContext) -> str:
-    endpoint = _endpoint(context)
-    if endpoint is None:
-        return context.reply("not_subscribed")
+@subscribed(_endpoint)
+def quiet(context: CommandContext, endpoint: Endpoint) -> str:
     person = endpoint.subscriber
     if not context.command.argument:
         own = context.session.get(FatiguePreference, person.id)

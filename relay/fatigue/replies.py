@@ -64,6 +64,4 @@ REPLIES = {
 
 
 def register_replies() -> None:
-    """Once per process (the command module is imported once; a re-import must not fail)."""
-    if "fatigue_less" not in replies.REPLIES:
-        replies.register(REPLIES)
+    replies.register_once(REPLIES)

@@ -14,7 +14,8 @@ from relay.geo import locations
 from relay.geo.area import GeoError, parse_point
 from relay.geo.replies import register_replies
 from relay.geo.settings import geo_settings
-from relay.inbound.commands import CommandContext, NotMine, command
+from relay.core.models import Endpoint
+from relay.inbound.commands import CommandContext, NotMine, command, subscribed
 
 LOC_WORDS = frozenset({"LOC", "LOCATION", "UBICACION", "POSITION", "POZISYON"})
 POINT = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*,\s*[-+]?\d+(\.\d+)?\s*$")
@@ -22,7 +23,7 @@ POINT = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*,\s*[-+]?\d+(\.\d+)?\s*$")
 register_replies()
 
 
-def _endpoint(context: CommandContext):
+def _endpoint(context: CommandContext) -> Endpoint | None:
     inbound = context.inbound
     if inbound.group:  # a location is a person's own: said in a group, it is the speaker's
         return subscribers.find_endpoint(context.session, inbound.channel, inbound.speaker)
@@ -30,10 +31,8 @@ def _endpoint(context: CommandContext):
 
 
 @command("loc", LOC_WORDS, max_words=4)
-def loc(context: CommandContext) -> str:
-    endpoint = _endpoint(context)
-    if endpoint is None:
-        return context.reply("not_subscribed")
+@subscribed(_endpoint)
+def loc(context: CommandContext, endpoint: Endpoint) -> str:
     person = endpoint.subscriber
     said = " ".join(context.command.rest.split())
     if not said:

@@ -27,6 +27,4 @@ REPLIES = {
 
 
 def register_replies() -> None:
-    """Once per process (a re-import must not fail)."""
-    if "geo_set" not in replies.REPLIES:
-        replies.register(REPLIES)
+    replies.register_once(REPLIES)

@@ -8,6 +8,7 @@ Handlers return the reply text (in the person's language) or None for no reply.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Callable, Iterable
@@ -63,6 +64,7 @@ class CommandContext:
 
 
 Handler = Callable[[CommandContext], "str | None"]
+EndpointHandler = Callable[[CommandContext, Endpoint], "str | None"]  # see `subscribed`
 # A message that is no command: each fallthrough handler in turn may take it (a bridged room relays it,
 # a citizen report records it); the first that returns something other than NotMine wins.
 Fallthrough = Callable[[CommandContext], "str | None | NotMineType"]
@@ -91,6 +93,24 @@ def command(name: str, words: set[str] | frozenset[str] | tuple[str, ...], *, ma
         return handler
 
     return mark
+
+
+def subscribed(find: Callable[[CommandContext], Endpoint | None]) -> Callable[[EndpointHandler], Handler]:
+    """`handler(context, endpoint)` as a command handler that runs only for the endpoint `find` says the
+    command is about (the person's own, the group's...); without one, the person is told they are not
+    subscribed, in the same words whichever command they tried."""
+
+    def wrap(handler: EndpointHandler) -> Handler:
+        @functools.wraps(handler)
+        def run(context: CommandContext) -> str | None:
+            endpoint = find(context)
+            if endpoint is None:
+                return context.reply("not_subscribed")
+            return handler(context, endpoint)
+
+        return run
+
+    return wrap
 
 
 def handler_for(name: str, handler: Handler) -> Handler:

@@ -69,3 +69,10 @@ def register(catalog: dict[str, dict[str, str]]) -> None:
         if "en" not in texts:
             raise ValueError(f"reply {key!r} has no English text")
         REPLIES[key] = dict(texts)
+
+
+def register_once(catalog: dict[str, dict[str, str]]) -> None:
+    """`register`, for a module imported more than once in a process (its command module is imported by
+    the app and again by a test): the same catalog a second time is no error."""
+    if any(REPLIES.get(key) != texts for key, texts in catalog.items()):
+        register(catalog)

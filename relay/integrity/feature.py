@@ -2,7 +2,7 @@
 the verification line under every official text."""
 
 from relay.core.feature import Feature
-from relay.integrity import cli, commands, models, service, verification
+from relay.integrity import cli, commands, models, screening, service, verification
 from relay.integrity.settings import IntegritySettings
 
 FEATURE = Feature(
@@ -14,6 +14,7 @@ FEATURE = Feature(
     cli=(("flags", cli.flags_app), ("claims", cli.claims_app)),
     cli_extends={"broadcast": cli.register_broadcast},  # relay broadcast correct ID "text"
     services=(service.build,),
+    warm_ups=(screening.warm_up,),
     text_hooks=(verification.lines_for,),
     stamp=verification.stamper,
 )

@@ -206,6 +206,27 @@ def analyse(session: Session, raw: str, language: str | None, settings: "Setting
     return analysis
 
 
+WARM_UP_TEXT = "The water at the north well is safe to drink again, the health office says."
+
+
+def warm_up(session: Session, settings: "Settings") -> None:
+    """Screen one ordinary sentence at start-up, recording nothing (`analyse` writes nothing).
+
+    The first `analyse` loads the embedding model, the rumour model, the language detector and the claim
+    index, and imports their libraries (scipy among them): some 30,000 lasting objects. Made inside a
+    webhook, they wait for the collector's next full pass, which then walks them on whichever thread
+    allocates, often the event loop (bench/hostile.py saw the bridged Telegram door stall). Made here, they
+    are frozen with the rest of the start-up heap."""
+    if settings.integrity.enabled:
+        analyse(session, WARM_UP_TEXT, None, settings)
+
+
+def ready() -> bool:
+    """Whether this process has loaded a claim index (and with it the models) for screening."""
+    with _lock:
+        return bool(_indexes)
+
+
 def _rumour(analysis: Analysis, vector: np.ndarray | None, original: str, settings: "Settings",
             stream: str | None = None) -> None:
     cfg = settings.integrity

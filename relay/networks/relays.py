@@ -84,15 +84,21 @@ class NetworkError(ValueError):
 # -- nodes -----------------------------------------------------------------------------------------
 
 
+def _contributor(session: Session, subscriber_id: int, role: str, why: str) -> Subscriber:
+    """The subscriber who is to pass messages on; an unknown one or an observer is refused, `role` ("backup: ")
+    saying in which part of the request and `why` why an observer cannot."""
+    person = session.get(Subscriber, subscriber_id)
+    if person is None:
+        raise NetworkError(f"{role}no subscriber {subscriber_id}")
+    if person.tier == Tier.observer.value:
+        raise NetworkError(f"{role}subscriber {subscriber_id} is an observer; {why}")
+    return person
+
+
 def add_node(session: Session, *, subscriber_id: int, community: str, region: str, size: int = 0,
              languages: Sequence[str] = (), hub: str | None = None, backups: Sequence[int] = (),
              actor: str) -> RelayNode:
-    relay = session.get(Subscriber, subscriber_id)
-    if relay is None:
-        raise NetworkError(f"no subscriber {subscriber_id}")
-    if relay.tier == Tier.observer.value:
-        raise NetworkError(f"subscriber {subscriber_id} is an observer; relays are contributors or above "
-                           "(set their tier first)")
+    _contributor(session, subscriber_id, "", "relays are contributors or above (set their tier first)")
     if not community.strip() or not region.strip():
         raise NetworkError("a relay node needs a community name and a region")
     if session.scalar(select(RelayNode).where(RelayNode.community == community)) is not None:
@@ -103,12 +109,7 @@ def add_node(session: Session, *, subscriber_id: int, community: str, region: st
         if hub_node is None:
             raise NetworkError(f"no relay node for the hub community {hub!r}")
     for backup in backups:
-        person = session.get(Subscriber, backup)
-        if person is None:
-            raise NetworkError(f"backup: no subscriber {backup}")
-        if person.tier == Tier.observer.value:
-            raise NetworkError(f"backup: subscriber {backup} is an observer; backups relay too, so they are "
-                               "contributors or above")
+        _contributor(session, backup, "backup: ", "backups relay too, so they are contributors or above")
         if backup == subscriber_id:
             raise NetworkError("a relay cannot be its own backup")
     node = RelayNode(subscriber_id=subscriber_id, community=community.strip(), region=region.strip(), size=size,

@@ -17,17 +17,8 @@ from sqlalchemy.orm import Session
 from relay.core import audit, subscribers
 from relay.core.channels import planned_senders
 from relay.core.config import Settings
-from relay.core.models import (
-    KIND_PRIORITY,
-    Broadcast,
-    BroadcastKind,
-    BroadcastText,
-    Delivery,
-    DeliveryStatus,
-    Endpoint,
-    Erasure,
-    Subscriber,
-)
+from relay.core.models import (KIND_PRIORITY, Broadcast, BroadcastKind, BroadcastText, Delivery, DeliveryStatus,
+                               Endpoint, Erasure, Subscriber)
 
 log = logging.getLogger("relay.reports.notices")
 

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relay.broadcasts.cli import parse_expiry
+from relay.broadcasts.cli import parse_expiry, split_list
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import authorize, broadcast_action
 from relay.delivery.outbox import Audience, BroadcastError
@@ -39,10 +39,6 @@ def parse_fields(values: list[str]) -> dict[str, int]:
             raise UsageError(f"--field {name}={length}: the maximum length is a number of characters")
         declared[name] = int(length)
     return declared
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(";") if part.strip())
 
 
 @app.command("add")
@@ -147,7 +143,7 @@ def send(
     """Fill a template's fields and queue it: human texts as written, other languages machine-translated."""
     cli = context(ctx)
     settings = cli.settings
-    operator = authorize(cli, lambda who: broadcast_action(who, _split(region), _split(topic)))
+    operator = authorize(cli, lambda who: broadcast_action(who, split_list(region), split_list(topic)))
     values = _pairs(value, "--value", 'NAME=VALUE, e.g. shelter="Lycée Pétion"')
     database = cli.database()
     with database.sessions() as session:
@@ -161,7 +157,7 @@ def send(
             machine=machine_translator(settings, database.sessions), note=untranslated_note,
             approval=approval_policy(settings), sender=operator.actor, severity=severity, urgency=urgency,
             certainty=certainty, expires_at=parse_expiry(expires),
-            audience=Audience(regions=_split(region), topics=_split(topic), tiers=_split(tier)))
+            audience=Audience(regions=split_list(region), topics=split_list(topic), tiers=split_list(tier)))
     except (TemplateError, BroadcastError) as exc:
         raise UsageError(str(exc)) from None
     planned = result.planned

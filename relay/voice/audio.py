@@ -19,12 +19,17 @@ from mutagen.wave import WAVE
 CONTENT_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 
-class AudioError(ValueError):
-    """Not a recording the relay accepts; `status` is the HTTP answer (413 too large, 415 not audio)."""
+class Refused(ValueError):
+    """A recording or a request about one that the relay refuses; `status` is the HTTP answer, which the
+    API returns and the CLI shows alike."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class AudioError(Refused):
+    """Not a recording the relay accepts (413 too large, 415 not audio)."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels import voice_media
 from relay.core import audit
 from relay.core.models import Broadcast, utcnow
-from relay.voice.audio import inspect
+from relay.voice.audio import Refused, inspect
 from relay.voice.models import VoiceRecording
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -32,12 +32,8 @@ DEFAULT_MAX_MB = 5.0  # [voice] recording_max_mb when no [voice] section is conf
 VOICE_CHANNEL = "voice"
 
 
-class RecordingError(ValueError):
-    """A request the store refuses; `status` is the HTTP answer (404 unknown, 422 bad input)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class RecordingError(Refused):
+    """A request the store refuses (404 unknown, 422 bad input)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ need, subscribers from CSV, and a controlled clock (a plain datetime the test mo
 from __future__ import annotations
 
 import io
+from contextlib import closing
 from datetime import datetime, timezone
 
 import pytest
@@ -40,11 +41,8 @@ def make_settings(tmp_path, database_url: str, **alerts):
 def alerts_db(tmp_path, database_url):
     settings = make_settings(tmp_path, database_url, crisis={"contacts": CONTACTS, "reminders": ["6h", "1h"]},
                              scheduler={"grace": "30m"})
-    db = Database.open(settings, upgrade=True)
-    try:
+    with closing(Database.open(settings, upgrade=True)) as db:
         yield settings, db
-    finally:
-        db.close()
 
 
 @pytest.fixture

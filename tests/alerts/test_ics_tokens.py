@@ -3,6 +3,8 @@ under the series' unguessable token, never at the sequential /webinars/ID.ics (i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -21,40 +23,37 @@ from tests.alerts.conftest import make_settings
 LINK = "https://meet.example.org/private-room-7731"
 
 
-def _relay(tmp_path, database_url, *, ics_link: bool):
+@contextmanager
+def _calendars(tmp_path, database_url, *, ics_link: bool) -> Iterator[tuple[TestClient, list[tuple[str, int]]]]:
+    """The calendar routes over a database with two webinar series; (client, [(ics token, first session id)])."""
     settings = make_settings(tmp_path, database_url, webinars={"ics_link": ics_link})
-    db = Database.open(settings, upgrade=True)
-    now = datetime.now(timezone.utc)
-    start = (now + timedelta(days=5)).replace(tzinfo=None, second=0, microsecond=0)
-    made = []
-    with db.sessions.begin() as session:
-        for topic in ("Water safety", "First aid"):
-            series = webinars.add_series(session, alerts_settings(settings), topic=topic, rrule="FREQ=DAILY;COUNT=2",
-                                         first_start=start, zone="UTC", link=LINK, actor="test", now=now)
-            item = session.query(WebinarSession).filter_by(series_id=series.id).order_by(WebinarSession.id).first()
-            made.append((series.ics_token, item.id))
-    app = FastAPI()
-    app.state.relay = Relay(settings, db)
-    app.include_router(alerts_api.calendars)
-    return db, TestClient(app), made
+    with closing(Database.open(settings, upgrade=True)) as db:
+        now = datetime.now(timezone.utc)
+        start = (now + timedelta(days=5)).replace(tzinfo=None, second=0, microsecond=0)
+        made = []
+        with db.sessions.begin() as session:
+            for topic in ("Water safety", "First aid"):
+                series = webinars.add_series(session, alerts_settings(settings), topic=topic,
+                                             rrule="FREQ=DAILY;COUNT=2", first_start=start, zone="UTC", link=LINK,
+                                             actor="test", now=now)
+                item = session.query(WebinarSession).filter_by(series_id=series.id).order_by(WebinarSession.id).first()
+                made.append((series.ics_token, item.id))
+        app = FastAPI()
+        app.state.relay = Relay(settings, db)
+        app.include_router(alerts_api.calendars)
+        yield TestClient(app), made
 
 
 @pytest.fixture
 def enabled(tmp_path, database_url):
-    db, client, made = _relay(tmp_path, database_url, ics_link=True)
-    try:
-        yield client, made
-    finally:
-        db.close()
+    with _calendars(tmp_path, database_url, ics_link=True) as calendars:
+        yield calendars
 
 
 @pytest.fixture
 def disabled(tmp_path, database_url):
-    db, client, made = _relay(tmp_path, database_url, ics_link=False)
-    try:
-        yield client, made
-    finally:
-        db.close()
+    with _calendars(tmp_path, database_url, ics_link=False) as calendars:
+        yield calendars
 
 
 def test_the_right_token_gets_the_calendar(enabled):

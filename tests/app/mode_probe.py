@@ -14,6 +14,7 @@ import aiohttp
 from relay.app import modes
 from relay.app.settings import load_settings
 from relay.inbound import commands
+from relay.integrity import screening
 
 
 def _paths(routes) -> set[str]:
@@ -32,7 +33,8 @@ async def probe(mode: str, config: Path) -> dict:
     try:
         names, fallthrough = commands.installed()
         found = {"commands": names, "fallthrough": fallthrough, "routes": None, "crises": None,
-                 "services": sorted(service.name for service in program.services)}
+                 "services": sorted(service.name for service in program.services),
+                 "screening_ready": screening.ready()}
         if program.server is not None:
             server = program.server.config.app
             paths = {*server.routes, *_paths(server.app.routes)}

@@ -65,3 +65,10 @@ def test_serve_answers_the_alerts_api(probes):
 def test_only_modes_with_a_background_part_run_services(probes):
     assert probes["serve"]["services"] == []
     assert probes["worker"]["services"] == probes["run"]["services"] != []
+
+
+def test_every_mode_is_ready_to_screen_before_its_first_message(probes):
+    # Each mode takes messages in (webhooks or chat loops), so each loads its models and claim index at
+    # start-up, not inside the first webhook, where the loads stalled the event loop.
+    for mode in ("run", "serve", "worker"):
+        assert probes[mode]["screening_ready"] is True, mode

@@ -10,6 +10,7 @@ from channels.sandbox.telegram_settings import SimUser
 from relay.core.models import AuditEntry, Delivery, Endpoint
 from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.running import started
 
 GROUP, SUPERGROUP = -5021, -1005021000001
 ANA = 7121
@@ -17,9 +18,7 @@ SMS_EN = "+12015557021"
 
 
 async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
-    program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
-    await program.start()
-    try:
+    async with started(make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})) as program:
         sim = bridge_north(program, tmp_path, SimUser(id=ANA, first_name="Ana"), GROUP, SMS_EN)
         sim.upgrade_group(GROUP, SUPERGROUP)
 
@@ -43,8 +42,6 @@ async def test_the_bridge_follows_the_group_to_its_supergroup(tmp_path):
         sim.inject_message(ANA, "Thanks, we take the south road.", chat_id=SUPERGROUP)
         bodies = await wait_for(lambda: [m["body"] for m in sms_log(program) if m["to"] == SMS_EN] or None)
         assert bodies == ["Ana (Telegram):\nThanks, we take the south road."]
-    finally:
-        await program.stop()
 
 
 def test_a_group_moved_to_a_supergroup_the_relay_already_knew_keeps_its_bridge(database):

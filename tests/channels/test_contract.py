@@ -8,7 +8,8 @@ session's homeserver raises: `tests/channels/matrix/test_matrix_ratelimit.py` co
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Awaitable, Callable
 
 import pytest
@@ -39,6 +40,7 @@ class Harness:
     say: Callable[[str], Awaitable[Inbound]] | None  # a person sends text; the adapter's Inbound of it
     rate_limited: Callable[[], Awaitable[None]] | None  # provoke the provider's pacing on `channel`
     person: str  # the speaker's address the Inbound must state
+    stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # called in order after the test
 
     def out(self, text: str, to: str | None = None, delivery_id: int = 1) -> Outbound:
         return Outbound(delivery_id=delivery_id, sender=self.sender, to=to or self.to, text=text)
@@ -57,6 +59,18 @@ async def _two_sends(channel, sender: str, to: str) -> None:
     await channel.send(Outbound(delivery_id=91, sender=sender, to=to, text="two"))
 
 
+def _bodies_sent_to(sim: TwilioSimulator, to: str) -> Callable[[], Awaitable[list[str]]]:
+    """`held` for a channel on the Twilio simulator: the bodies its log shows sent to `to`, in order."""
+
+    async def held() -> list[str]:
+        if not sim.jsonl_path.exists():
+            return []
+        rows = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines() if line.strip()]
+        return [row["body"] for row in rows if row["to"] == to]
+
+    return held
+
+
 async def _sms(tmp_path, request) -> Harness:
     sim = TwilioSimulator(TwilioSimSettings(account_sid=SID, auth_token=TOKEN, numbers=[FROM],
                                             segments_per_second=0.1, tolerance_segments=0,
@@ -65,22 +79,12 @@ async def _sms(tmp_path, request) -> Harness:
     channel = SmsChannel(SmsSettings(account_sid=SID, auth_token=TOKEN, numbers=[FROM], api_base_url=sim.base_url))
     await channel.start()
 
-    async def held() -> list[str]:
-        if not sim.jsonl_path.exists():
-            return []
-        rows = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines() if line.strip()]
-        return [row["body"] for row in rows if row["to"] == TO]
-
     async def say(text: str) -> Inbound:
         return _twilio_inbound(channel, "sms", {"MessageSid": "SM" + "ab" * 16, "AccountSid": SID, "From": TO,
                                                 "To": FROM, "Body": text})
 
-    async def rate_limited() -> None:
-        await _two_sends(channel, FROM, TO)
-
-    harness = Harness(channel, FROM, TO, "+15005550001", held, say, rate_limited, TO)
-    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
-    return harness
+    return Harness(channel, FROM, TO, "+15005550001", _bodies_sent_to(sim, TO), say,
+                   partial(_two_sends, channel, FROM, TO), TO, stop=[channel.stop, sim.stop])
 
 
 async def _telegram(tmp_path, request) -> Harness:
@@ -105,9 +109,7 @@ async def _telegram(tmp_path, request) -> Harness:
         for i in range(4):
             await channel.send(Outbound(delivery_id=80 + i, sender=BOT_ID, to=str(ANA), text=f"m{i}"))
 
-    harness = Harness(channel, BOT_ID, str(ANA), "99", held, say, rate_limited, str(ANA))
-    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
-    return harness
+    return Harness(channel, BOT_ID, str(ANA), "99", held, say, rate_limited, str(ANA), stop=[channel.stop, sim.stop])
 
 
 async def _matrix(tmp_path, request) -> Harness:
@@ -143,9 +145,8 @@ async def _matrix(tmp_path, request) -> Harness:
         token[0] = batch.next_batch
         return batch.inbound[-1]
 
-    harness = Harness(bot, bot.user_id, room, "!nowhere:localhost", held, say, None, ana.user_id)
-    harness.stop = [bot.stop, ana.close]  # type: ignore[attr-defined]
-    return harness
+    return Harness(bot, bot.user_id, room, "!nowhere:localhost", held, say, None, ana.user_id,
+                   stop=[bot.stop, ana.close])
 
 
 async def _whatsapp(tmp_path, request) -> Harness:
@@ -172,23 +173,13 @@ async def _whatsapp(tmp_path, request) -> Harness:
                               last_inbound=last_inbound)
     await channel.start()
 
-    async def held() -> list[str]:
-        if not sim.jsonl_path.exists():
-            return []
-        rows = [json.loads(line) for line in sim.jsonl_path.read_text().splitlines() if line.strip()]
-        return [row["body"] for row in rows if row["to"] == f"whatsapp:{person}"]
-
     async def say(text: str) -> Inbound:
         return _twilio_inbound(channel, "whatsapp", {"MessageSid": "SM" + "cd" * 16, "AccountSid": SID,
                                                      "From": f"whatsapp:{person}", "To": f"whatsapp:{FROM}",
                                                      "Body": text, "ProfileName": "Ana"})
 
-    async def rate_limited() -> None:
-        await _two_sends(channel, FROM, person)
-
-    harness = Harness(channel, FROM, person, "+999123", held, say, rate_limited, person)
-    harness.stop = [channel.stop, sim.stop]  # type: ignore[attr-defined]
-    return harness
+    return Harness(channel, FROM, person, "+999123", _bodies_sent_to(sim, f"whatsapp:{person}"), say,
+                   partial(_two_sends, channel, FROM, person), person, stop=[channel.stop, sim.stop])
 
 
 async def _voice(tmp_path, request) -> Harness:
@@ -225,10 +216,10 @@ async def _voice(tmp_path, request) -> Harness:
         await channel.send(Outbound(delivery_id=91, sender=FROM, to=TO, text="two", language="en"))
 
     # A call is answered by keypad only (tests/channels/voice cover it): there is no text to say.
-    harness = Harness(channel, FROM, TO, "+88212345678", held, None, rate_limited, TO)
+    harness = Harness(channel, FROM, TO, "+88212345678", held, None, rate_limited, TO,
+                      stop=[channel.stop, sim.stop, stand_in.stop])
     harness.out = lambda text, to=None, delivery_id=1: Outbound(  # type: ignore[method-assign]
         delivery_id=delivery_id, sender=FROM, to=to or TO, text=text, language="en")
-    harness.stop = [channel.stop, sim.stop, stand_in.stop]  # type: ignore[attr-defined]
     return harness
 
 
@@ -246,7 +237,7 @@ async def harness(request, tmp_path):
     try:
         yield built
     finally:
-        for stop in built.stop:  # type: ignore[attr-defined]
+        for stop in built.stop:
             await stop()
 
 

@@ -7,6 +7,7 @@ test and the launch flags that keep Chromium off the network (no component updat
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -49,3 +50,27 @@ def sign_in(page, live, who: str = "coordinator") -> None:
     page.get_by_label("API token").fill(live.tokens[who])
     page.get_by_label("API token").press("Enter")
     page.get_by_role("heading", name="Compose a broadcast").wait_for()
+
+
+def signed_in_page(browser_context, live, who: str = "coordinator"):
+    """A new page signed in as `who`, and the list its uncaught script errors go to (a test ends by
+    asserting that list empty)."""
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live, who)
+    return page, errors
+
+
+def wait_until_delivered(page) -> None:
+    """On the delivery page the console opens after a send, until it says the broadcast is finished."""
+    page.wait_for_url(re.compile(r"#delivery/\d+$"))
+    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
+                           timeout=60_000)
+
+
+def send_now(page) -> None:
+    """Send what is composed (through the confirmation step) and wait until it is delivered."""
+    page.get_by_role("button", name="Send…").click()
+    page.get_by_role("button", name="Send now").click()
+    wait_until_delivered(page)

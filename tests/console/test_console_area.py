@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.conftest import live_relay
-from tests.console.conftest import sign_in
+from tests.console.conftest import send_now, signed_in_page
 from tests.relay.conftest import sms_log
 
 pytestmark = pytest.mark.slow
@@ -35,10 +35,7 @@ def relay(tmp_path):
 
 
 def test_an_area_drawn_in_the_console_reaches_exactly_the_people_inside(relay, browser_context):
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, relay)
+    page, errors = signed_in_page(browser_context, relay)
     page.get_by_label("Kind").select_option("crisis")
     page.get_by_label("Severity", exact=True).select_option("Severe")
     page.get_by_label("Message").fill("Flood: move to higher ground now.")
@@ -52,11 +49,7 @@ def test_an_area_drawn_in_the_console_reaches_exactly_the_people_inside(relay, b
     page.get_by_label("People without a location").select_option("exclude")
     expect(preview).to_contain_text("no location: left out")
     expect(page.locator("#audience")).to_have_text(re.compile(r"^2 recipients"))
-    page.get_by_role("button", name="Send…").click()
-    page.get_by_role("button", name="Send now").click()
-    page.wait_for_url(re.compile(r"#delivery/\d+$"))
-    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
-                           timeout=60_000)
+    send_now(page)
     reached = sorted(m["to"] for m in sms_log(relay.program))
     assert reached == sorted([PHONES["inside"], PHONES["coded"]])
     assert errors == []

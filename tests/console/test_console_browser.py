@@ -21,7 +21,7 @@ from relay.integrity import claims, screen
 from relay.integrity.models import Claim, Flag
 from relay.core.models import AuditEntry
 from tests.api.conftest import add_second_coordinator, live_relay, start_live, stop_live
-from tests.console.conftest import sign_in
+from tests.console.conftest import signed_in_page, wait_until_delivered
 from tests.relay.conftest import sms_log
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -66,11 +66,7 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_compose_send_watch_and_moderate(relay, browser_context):
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    sign_in(page, relay)  # with the keyboard only: type the token, press Enter
+    page, errors = signed_in_page(browser_context, relay)  # with the keyboard only: type the token, press Enter
     assert "Coordinator Person" in page.locator("#who").inner_text()
 
     # Compose: a crisis alert in English for the coast (Spanish and English people).
@@ -98,9 +94,7 @@ def test_compose_send_watch_and_moderate(relay, browser_context):
     dialog = page.locator("#confirm")
     expect(dialog).to_contain_text("10 recipients")
     page.get_by_role("button", name="Send now").click()
-    page.wait_for_url(re.compile(r"#delivery/\d+$"))
-    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
-                           timeout=60_000)
+    wait_until_delivered(page)
     assert page.locator("#overall-pct").inner_text() == "100 %"
     assert "10 of 10 delivered" in page.locator("#delivery-state").inner_text()
     for group in ("sms", "telegram"):
@@ -202,9 +196,7 @@ def test_an_extreme_alert_needs_a_second_coordinator(two_person_relay, browser_c
     page.get_by_label("API token").fill(relay.tokens["second"])
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Approve and send").click()
-    page.wait_for_url(re.compile(r"#delivery/\d+$"))
-    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
-                           timeout=60_000)
+    wait_until_delivered(page)
     assert "6 of 6 delivered" in page.locator("#delivery-state").inner_text()
 
 

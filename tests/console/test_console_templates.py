@@ -8,13 +8,11 @@ second coordinator like a composed one (a template does not waive the second per
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.api.conftest import add_second_coordinator, live_relay
-from tests.console.conftest import sign_in
+from tests.console.conftest import send_now, signed_in_page
 from tests.relay.conftest import sms_log
 
 pytestmark = pytest.mark.slow
@@ -38,10 +36,7 @@ def relay(tmp_path):
 
 
 def test_a_template_picked_filled_previewed_and_sent(relay, browser_context):
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, relay)
+    page, errors = signed_in_page(browser_context, relay)
     page.get_by_label("From a template").select_option("shelter-open")
     expect(page.get_by_label("Kind")).to_have_value("crisis")
     expect(page.locator("#template-budget li[data-language=es]")).to_contain_text("segment")
@@ -53,11 +48,7 @@ def test_a_template_picked_filled_previewed_and_sent(relay, browser_context):
     spanish = "Refugio abierto en Lycée Pétion, Rue Capois no.12 desde las 18:00. Lleve agua y documentos."
     expect(page.locator(".lang[data-language=es] [data-role=text]")).to_have_text(spanish)
     expect(page.locator(".lang[data-language=es] .badge").first).to_have_text("human")
-    page.get_by_role("button", name="Send…").click()
-    page.get_by_role("button", name="Send now").click()
-    page.wait_for_url(re.compile(r"#delivery/\d+$"))
-    page.wait_for_function("document.querySelector('#delivery-state').textContent.includes('finished')",
-                           timeout=60_000)
+    send_now(page)
     received = [m["body"] for m in sms_log(relay.program) if m["to"].startswith("+1202555060")]
     assert len(received) == 3 and all(spanish in body for body in received)
     assert errors == []

@@ -38,16 +38,27 @@ class Site:
     sim_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
+    def install(self) -> None:
+        """relay.toml written and the database migrated, as an operator sets a site up."""
+        self.write_config()
+        self.cli("db", "upgrade")
+
     def write_config(self) -> None:
+        self.write_toml()
+
+    def write_toml(self, *, top: str = "", dispatcher: str = "", sections: str = "") -> None:
+        """relay.toml: the sandbox and the SMS adapter on this site's numbers, rate and ports, plus `top`
+        (top-level keys), `dispatcher` (more [dispatcher] keys) and `sections` (whole sections), each a
+        block of TOML lines."""
         numbers = json.dumps(self.numbers)
         (self.root / "relay.toml").write_text(f"""
 data_dir = "data"
-[http]
+{top}[http]
 port = {self.http_port}
 [dispatcher]
 max_in_flight = {self.max_in_flight}
 backoff_initial_seconds = 0.5
-[sandbox]
+{dispatcher}{sections}[sandbox]
 sms_numbers = {numbers}
 segments_per_second = {self.rate}
 [sms]
@@ -133,8 +144,7 @@ def site(tmp_path):
 
     def make(numbers: list[str], rate: float, **kwargs) -> Site:
         s = Site(tmp_path, numbers, rate, **kwargs)
-        s.write_config()
-        s.cli("db", "upgrade")
+        s.install()
         created.append(s)
         return s
 

@@ -11,7 +11,8 @@ from relay.core.channels import planned_senders
 from relay.core.models import AuditEntry, Delivery, Endpoint
 from relay.delivery import outbox
 from relay.delivery.outbox import BroadcastRequest
-from tests.relay.conftest import NUMBER, make_program, say_on_telegram
+from tests.relay.conftest import NUMBER, join_by_sms, make_program, say_on_telegram
+from tests.running import started
 
 
 def _plan(program, kind: str, body: str, severity: str = "Unknown") -> dict[str, str]:
@@ -25,13 +26,10 @@ def _plan(program, kind: str, body: str, severity: str = "Unknown") -> dict[str,
 
 
 async def test_less_by_sms_in_english_and_spanish_then_more_and_start_undo_it(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         sim = program.simulators["sms"]
         anna, bea = "+50937001111", "+50937002222"
-        await sim.inject_inbound(anna, NUMBER, "JOIN en")
-        await sim.inject_inbound(bea, NUMBER, "JOIN es")
+        await join_by_sms(program, {anna: "en", bea: "es"})
         assert "crisis alerts only" in await sim.inject_inbound(anna, NUMBER, "LESS")
         assert "Solo recibira alertas de crisis" in await sim.inject_inbound(bea, NUMBER, "menos")
         with program.database.sessions() as session:
@@ -43,14 +41,10 @@ async def test_less_by_sms_in_english_and_spanish_then_more_and_start_undo_it(tm
         assert "LESS" in await sim.inject_inbound(anna, NUMBER, "MORE")
         assert "activas de nuevo" in await sim.inject_inbound(bea, NUMBER, "START")  # START undoes LESS too
         assert set(_plan(program, "notice", "Road works")) == {anna, bea}
-    finally:
-        await program.stop()
 
 
 async def test_less_on_telegram_in_french_and_haitian_creole(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         telegram = program.simulators["telegram"]
         telegram.add_user(SimUser(id=8201, first_name="Marie", language_code="fr"))
         telegram.add_user(SimUser(id=8202, first_name="Jean", language_code="ht"))
@@ -67,5 +61,3 @@ async def test_less_on_telegram_in_french_and_haitian_creole(tmp_path):
             zone = session.scalar(select(Endpoint).where(Endpoint.address == "8201")).subscriber.timezone
         assert zone == "America/Port-au-Prince"  # matched whatever the case, stored as IANA spells it
         assert "Mars/Olympus" in await say_on_telegram(program, 8201, "TZ Mars/Olympus")  # named back, nothing changed
-    finally:
-        await program.stop()

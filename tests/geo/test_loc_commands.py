@@ -13,7 +13,8 @@ from relay.delivery import outbox
 from relay.delivery.outbox import BroadcastRequest
 from relay.geo import locations
 from relay.geo.area import build
-from tests.relay.conftest import NUMBER, make_program, telegram_replies, wait_for
+from tests.relay.conftest import NUMBER, join_by_sms, make_program, telegram_replies, wait_for
+from tests.running import started
 
 REGIONS = {"Ouest": ["ISO3166-2=HT-OU"], "Santa Cruz": ["SAME=006087"]}
 
@@ -35,13 +36,10 @@ def _aimed(program, **area) -> set[str]:
 
 
 async def test_loc_by_sms_with_a_point_a_region_and_mistakes(tmp_path):
-    program = make_program(tmp_path, geo={"regions": REGIONS})
-    await program.start()
-    try:
+    async with started(make_program(tmp_path, geo={"regions": REGIONS})) as program:
         sms = program.simulators["sms"]
         anna, bea = "+50937002001", "+50937002002"
-        await sms.inject_inbound(anna, NUMBER, "JOIN en")
-        await sms.inject_inbound(bea, NUMBER, "JOIN es")
+        await join_by_sms(program, {anna: "en", bea: "es"})
         assert "Your location is now 18.54,-72.34" in await sms.inject_inbound(anna, NUMBER, "LOC 18.54, -72.34")
         assert _location(program, "sms", anna).point == (18.54, -72.34)
         assert "ISO3166-2=HT-OU" in await sms.inject_inbound(bea, NUMBER, "loc ouest")  # a region name, any case
@@ -52,14 +50,10 @@ async def test_loc_by_sms_with_a_point_a_region_and_mistakes(tmp_path):
         assert "Your location: 18.54,-72.34" in await sms.inject_inbound(anna, NUMBER, "LOC")
         assert _aimed(program, circles=["18.55,-72.35 5"]) == {anna}
         assert _aimed(program, codes=["ISO3166-2=HT-OU"]) == {bea}
-    finally:
-        await program.stop()
 
 
 async def test_a_location_shared_on_telegram_sets_the_point(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         telegram = program.simulators["telegram"]
         telegram.add_user(SimUser(id=8301, first_name="Marie", language_code="fr"))
         telegram.inject_message(8301, "/start fr")
@@ -70,5 +64,3 @@ async def test_a_location_shared_on_telegram_sets_the_point(tmp_path):
         assert _location(program, "telegram", "8301").point == (18.5392, -72.335)
         assert _aimed(program, polygons=["18.5,-72.4 18.5,-72.3 18.6,-72.3 18.6,-72.4 18.5,-72.4"]) == {"8301"}
         assert _aimed(program, polygons=["19.5,-72.4 19.5,-72.3 19.6,-72.3 19.6,-72.4 19.5,-72.4"]) == set()
-    finally:
-        await program.stop()

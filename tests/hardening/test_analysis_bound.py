@@ -11,14 +11,13 @@ from relay.inbound.commands import ANALYSED_CHARS
 from relay.integrity.models import ScreenedMessage
 from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, wait_for
+from tests.running import started
 
 GROUP, ANA, SMS_MEMBER = -1005031, 7131, "+12015557031"
 
 
 async def test_a_long_sms_is_screened_on_its_head_and_relayed_whole(tmp_path):
-    program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
-    await program.start()
-    try:
+    async with started(make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})) as program:
         sim = bridge_north(program, tmp_path, SimUser(id=ANA, first_name="Ana"), GROUP, SMS_MEMBER)
         text = ("The north road is closed near the school, use the bridge. " * 200)[:9000].strip()
         await program.simulators["sms"].inject_inbound(SMS_MEMBER, NUMBER, text)
@@ -29,5 +28,3 @@ async def test_a_long_sms_is_screened_on_its_head_and_relayed_whole(tmp_path):
             screened = session.scalar(select(ScreenedMessage))
             assert screened.text == text[:ANALYSED_CHARS]
             assert session.scalar(select(BridgedMessage)).text == text
-    finally:
-        await program.stop()

@@ -20,6 +20,7 @@ from relay.core.models import Endpoint
 from relay.reports.models import Report
 from tests.bridges.support import bridge_north
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.running import started
 
 features.install()  # every command of every feature, as a running relay has them
 
@@ -62,9 +63,7 @@ def test_text_is_still_a_message_when_words_follow_stop():
 
 @pytest.mark.parametrize("stop", ["ＳＴＯＰ", "S\u200bTOP", "\u200bstop\u200b", "ＵＮＳＵＢＳＣＲＩＢＥ"])
 async def test_a_look_alike_stop_unsubscribes_through_the_relay(tmp_path, stop):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         phone = "+12015553999"
         await program.simulators["sms"].inject_inbound(phone, NUMBER, "JOIN en")
         await program.simulators["sms"].inject_inbound(phone, NUMBER, stop)
@@ -72,17 +71,13 @@ async def test_a_look_alike_stop_unsubscribes_through_the_relay(tmp_path, stop):
             endpoint = session.scalar(select(Endpoint).where(Endpoint.address == phone))
             assert endpoint is not None and endpoint.opted_out and endpoint.opted_out_at is not None
             assert session.scalar(select(Report)) is None  # not a citizen report
-    finally:
-        await program.stop()
 
 
 GROUP, MALLORY = -1005011, 7111
 
 
 async def test_bidi_controls_never_reach_a_bridged_label(tmp_path):
-    program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})
-    await program.start()
-    try:
+    async with started(make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0})) as program:
         # shown right to left this would read "Alice (Telegram):" ahead of Mallory's text
         mallory = SimUser(id=MALLORY, first_name="Mallory\u202e:)margeleT( ecilA\u2066\u200f")
         sim = bridge_north(program, tmp_path, mallory, GROUP, "+12015557101")
@@ -92,5 +87,3 @@ async def test_bidi_controls_never_reach_a_bridged_label(tmp_path):
         assert not any(c in label for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
         assert label == "Mallory:)margeleT( ecilA (Telegram):"
         assert body.endswith("\nRoad to the hospital is open.")
-    finally:
-        await program.stop()

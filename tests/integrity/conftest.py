@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Iterator
 
 import pytest
@@ -24,8 +25,5 @@ def integrity_settings(tmp_path, database_url) -> Settings:
 
 @pytest.fixture
 def db(integrity_settings) -> Iterator[Database]:
-    database = Database.open(integrity_settings, upgrade=True)
-    try:
+    with closing(Database.open(integrity_settings, upgrade=True)) as database:
         yield database
-    finally:
-        database.close()

@@ -9,13 +9,19 @@ import asyncio
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
+from channels.sandbox.telegram_sim import TelegramSimulator
 from relay.app.cli import app
+from relay.app.program import Program
 from relay.core.cli_context import UsageError
-from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.relay.conftest import NUMBER, make_program, sms_log, telegram_replies, wait_for
+from tests.running import started
 
 GROUP = -1007001
 ANA = 7501
@@ -31,18 +37,28 @@ def _cli(config, *args: str) -> str:
     return result.output
 
 
-async def _relay(tmp_path, *, services: bool = False):
+@asynccontextmanager
+async def _relay(tmp_path, *, services: bool = False) -> AsyncIterator[tuple[Program, Path]]:
+    """The running relay (stopped after the block) and a relay.toml for the CLI on its data."""
     program = make_program(tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0},
                            translation={"engines": ["apertium"]})
     if services:  # the integrity service, as `relay run` starts it (relay/app/features.py)
         from relay.integrity.service import build
 
         program.services = [build(program.settings)]
-    await program.start()
-    config = tmp_path / "relay.toml"
-    config.write_text(f'data_dir = "{program.settings.data_dir}"\n[translation]\nengines = ["apertium"]\n'
-                      f'[sandbox]\nsms_numbers = ["{NUMBER}"]\n')
-    return program, config
+    async with started(program):
+        config = tmp_path / "relay.toml"
+        config.write_text(f'data_dir = "{program.settings.data_dir}"\n[translation]\nengines = ["apertium"]\n'
+                          f'[sandbox]\nsms_numbers = ["{NUMBER}"]\n')
+        yield program, config
+
+
+def _north_group(program) -> TelegramSimulator:
+    """Ana in the Telegram group "North district" (GROUP); the Telegram simulator."""
+    sim = program.simulators["telegram"]
+    sim.add_user(SimUser(id=ANA, first_name="Ana"))
+    sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+    return sim
 
 
 def _to(program, number: str) -> list[str]:
@@ -50,11 +66,8 @@ def _to(program, number: str) -> list[str]:
 
 
 async def test_a_rumour_relayed_before_its_claim_was_known_is_corrected_for_exactly_those_it_reached(tmp_path):
-    program, config = await _relay(tmp_path)
-    try:
-        sim = program.simulators["telegram"]
-        sim.add_user(SimUser(id=ANA, first_name="Ana"))
-        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+    async with _relay(tmp_path) as (program, config):
+        sim = _north_group(program)
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en",
              "--sms", f"{SMS_ES}=es")
         _cli(config, "subscribers", "add", "--phone", OUTSIDER, "--language", "en")
@@ -83,13 +96,10 @@ async def test_a_rumour_relayed_before_its_claim_was_known_is_corrected_for_exac
         assert not any("CORRECTION" in str(m.get("text", "")) for m in telegram)  # the group wrote it: no copy
         assert len(sms_log(program)) == 4
         assert json.loads(_cli(config, "flags", "list", "--json")) == []
-    finally:
-        await program.stop()
 
 
 async def test_broadcast_correct_reaches_exactly_who_got_the_original_in_their_language(tmp_path):
-    program, config = await _relay(tmp_path)
-    try:
+    async with _relay(tmp_path) as (program, config):
         north_en, north_es, south, late = "+12015559101", "+12015559102", "+12015559103", "+12015559104"
         _cli(config, "subscribers", "add", "--phone", north_en, "--language", "en", "--regions", "north")
         _cli(config, "subscribers", "add", "--phone", north_es, "--language", "es", "--regions", "north")
@@ -112,18 +122,14 @@ async def test_broadcast_correct_reaches_exactly_who_got_the_original_in_their_l
         assert _to(program, south) == [] and _to(program, late) == []
         bad = CliRunner().invoke(app, ["--config", str(config), "broadcast", "correct", "999", "x"])
         assert isinstance(bad.exception, UsageError) and str(bad.exception) == "no broadcast 999"  # exit code 2
-    finally:
-        await program.stop()
 
 
 async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_relays_it_then(tmp_path):
-    program, config = await _relay(tmp_path)
-    try:
-        sim = program.simulators["telegram"]
+    async with _relay(tmp_path) as (program, config):
+        sim = _north_group(program)
         mods, observer = (7511, 7512), 7513
-        for uid, name in ((ANA, "Ana"), (mods[0], "Mo"), (mods[1], "Mia"), (observer, "Obi")):
+        for uid, name in ((mods[0], "Mo"), (mods[1], "Mia"), (observer, "Obi")):
             sim.add_user(SimUser(id=uid, first_name=name))
-        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en")
         for uid in mods:
             _cli(config, "subscribers", "add", "--telegram", str(uid), "--language", "en", "--tier", "moderator")
@@ -134,37 +140,27 @@ async def test_moderators_release_a_held_message_from_telegram_and_the_bridge_re
         [flag] = await wait_for(lambda: json.loads(_cli(config, "flags", "list", "--json")))
         assert flag["state"] == "held" and "link_shortener:bit.ly" in flag["reasons"]
 
-        def answers(uid: int) -> list[str]:
-            path = sim.jsonl_path
-            lines = path.read_text().splitlines() if path.exists() else []
-            return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == uid]
-
         sim.inject_message(observer, "/flags")
-        [refused] = await wait_for(lambda: answers(observer))
+        [refused] = await wait_for(lambda: telegram_replies(program, observer))
         assert refused.startswith("Not allowed: flags.review needs the tier coordinator or moderator")
         sim.inject_message(mods[0], "/flags")
-        [queue] = await wait_for(lambda: answers(mods[0]))
+        [queue] = await wait_for(lambda: telegram_replies(program, mods[0]))
         assert queue.startswith(f"#{flag['id']} [held, score ") and "river will flood" in queue
         sim.inject_message(mods[0], f"/flags {flag['id']} warn checked: the river is high but no flood order")
-        await wait_for(lambda: len(answers(mods[0])) == 2)
-        assert "your vote release_warning is recorded (1 of 2 needed)" in answers(mods[0])[1]
+        await wait_for(lambda: len(telegram_replies(program, mods[0])) == 2)
+        assert "your vote release_warning is recorded (1 of 2 needed)" in telegram_replies(program, mods[0])[1]
         assert _to(program, SMS_EN) == []  # still held
         sim.inject_message(mods[1], f"/flags {flag['id']} warn")
-        [decided] = await wait_for(lambda: answers(mods[1]))
+        [decided] = await wait_for(lambda: telegram_replies(program, mods[1]))
         assert decided == f"Flag {flag['id']}: decided release_warning by 2 moderators."
         [relayed] = await wait_for(lambda: _to(program, SMS_EN))
         assert relayed.startswith("Ana (Telegram):\nURGENT!!! The government says the river will flood tonight.")
         assert relayed.endswith("[Caution] Unverified message with signs of misinformation. Check before you share it.")
-    finally:
-        await program.stop()
 
 
 async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_corrected(tmp_path):
-    program, config = await _relay(tmp_path)
-    try:
-        sim = program.simulators["telegram"]
-        sim.add_user(SimUser(id=ANA, first_name="Ana"))
-        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+    async with _relay(tmp_path) as (program, config):
+        sim = _north_group(program)
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_EN}=en")
         _cli(config, "subscribers", "add", "--phone", OUTSIDER, "--language", "en")
         sim.inject_message(ANA, "The mayor has ordered all shops closed until Friday.", chat_id=GROUP)
@@ -184,16 +180,11 @@ async def test_a_relayed_message_no_claim_caught_is_raised_confirmed_false_and_c
         assert correction.startswith("CORRECTION: a message relayed to you on ")
         assert "Shops may open; there is no order." in correction and VERIFY_LINE.search(correction)
         assert _to(program, OUTSIDER) == []
-    finally:
-        await program.stop()
 
 
 async def test_a_release_decided_at_the_cli_is_relayed_by_the_running_relay(tmp_path):
-    program, config = await _relay(tmp_path, services=True)
-    try:
-        sim = program.simulators["telegram"]
-        sim.add_user(SimUser(id=ANA, first_name="Ana"))
-        sim.add_group(SimGroup(id=GROUP, title="North district", members=[ANA]))
+    async with _relay(tmp_path, services=True) as (program, config):
+        sim = _north_group(program)
         _cli(config, "bridges", "add", "north", "--telegram", f"{GROUP}=en", "--sms", f"{SMS_ES}=es")
         _cli(config, "claims", "add", CLAIM_ES, "--lang", "es")
         sim.inject_message(ANA, RUMOUR, chat_id=GROUP)
@@ -211,5 +202,3 @@ async def test_a_release_decided_at_the_cli_is_relayed_by_the_running_relay(tmp_
         assert copy.startswith("Ana (Telegram):\n") and "agua" in copy.lower()
         [done] = json.loads(_cli(config, "flags", "list", "--status", "released", "--json"))
         assert done["release_pending"] is False
-    finally:
-        await program.stop()

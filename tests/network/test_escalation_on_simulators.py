@@ -18,6 +18,7 @@ from relay.networks.models import RelayAck, RelayNode
 from relay.delivery.outbox import Audience, BroadcastRequest
 from tests.network.support import three_level_network
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.running import started
 
 STEP = timedelta(seconds=1.2)
 BODY = "Flood warning: move to high ground before 18:00."
@@ -41,9 +42,8 @@ def settled(program):
 async def test_two_silent_relays_escalate_to_backups_then_villages_then_hub(tmp_path):
     # 1.2 s per step: the controlled clock stays close to real time, so what escalation queues (due at the
     # controlled "now") is sent by the running dispatcher straight away.
-    program = make_program(tmp_path, network={"ack_minutes": {"Severe": STEP.total_seconds() / 60}})
-    await program.start()
-    try:
+    ack_minutes = {"Severe": STEP.total_seconds() / 60}
+    async with started(make_program(tmp_path, network={"ack_minutes": ack_minutes})) as program:
         with program.database.sessions.begin() as session:
             ids = three_level_network(session)
         senders = planned_senders(program.settings)
@@ -109,5 +109,3 @@ async def test_two_silent_relays_escalate_to_backups_then_villages_then_hub(tmp_
             assert not any(texts_to(program, f"+120255502{village}{j}") for j in range(3))
             assert not texts_to(program, f"+1202555012{village}")  # their backups never bothered
         assert not [t for t in texts_to(program, "+12025550100") if "Village 5" in t]
-    finally:
-        await program.stop()

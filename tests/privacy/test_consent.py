@@ -13,6 +13,7 @@ from relay.core.consent import ConsentEvent
 from relay.core.models import Subscriber
 from tests.conftest import DATA
 from tests.relay.conftest import NUMBER, make_program
+from tests.running import started
 from tests.test_cli import relay
 
 
@@ -23,9 +24,7 @@ def _events(program) -> list[tuple]:
 
 
 async def test_join_and_stop_by_sms_are_recorded_with_time_channel_and_words(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         sim = program.simulators["sms"]
         ana, stranger = "+50937001111", "+50937009999"
         await sim.inject_inbound(ana, NUMBER, "JOIN es")
@@ -48,8 +47,6 @@ async def test_join_and_stop_by_sms_are_recorded_with_time_channel_and_words(tmp
         assert [e[:4] for e in after[:4]] == [e[:4] for e in before]
         assert not any(linked for *_, linked, _ in after)
         assert after[-1][:3] == ("erased", "sms", "cli")
-    finally:
-        await program.stop()
 
 
 def test_imports_and_cli_adds_are_consent_in_the_operators_name_and_the_cli_exports_it(tmp_path):

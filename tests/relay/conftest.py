@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 
 from relay.app.settings import load_settings
 from relay.app.program import Program
+from relay.core import subscribers
+from relay.core.channels import planned_senders
+from relay.delivery import outbox, reach
+from tests.running import started
 
 NUMBER = "+12015550100"
 
@@ -29,12 +34,8 @@ def make_program(tmp_path: Path, *, numbers=(NUMBER,), rate: float = 0.0, sandbo
 
 @pytest.fixture
 async def program(tmp_path):
-    relay = make_program(tmp_path)
-    await relay.start()
-    try:
+    async with started(make_program(tmp_path)) as relay:
         yield relay
-    finally:
-        await relay.stop()
 
 
 def sms_log(program: Program) -> list[dict]:
@@ -44,11 +45,22 @@ def sms_log(program: Program) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def telegram_replies(program: Program, chat_id: int) -> list[str]:
-    """What the relay has sent to one Telegram chat so far, from the simulator's JSONL, in order."""
+async def join_by_sms(program: Program, people: dict[str, str]) -> None:
+    """Each phone texts `JOIN <language>` to NUMBER through the Twilio simulator, as a person subscribes."""
+    for phone, language in people.items():
+        await program.simulators["sms"].inject_inbound(phone, NUMBER, f"JOIN {language}")
+
+
+def telegram_sends(program: Program) -> list[dict]:
+    """What the relay has sent on Telegram so far: the simulator's JSONL `send` records, in order."""
     path = program.simulators["telegram"].jsonl_path
     lines = path.read_text().splitlines() if path.exists() else []
-    return [m["text"] for m in map(json.loads, lines) if m.get("op") == "send" and m["chat_id"] == chat_id]
+    return [m for m in map(json.loads, lines) if m.get("op") == "send"]
+
+
+def telegram_replies(program: Program, chat_id: int) -> list[str]:
+    """What the relay has sent to one Telegram chat so far, in order."""
+    return [m["text"] for m in telegram_sends(program) if m["chat_id"] == chat_id]
 
 
 async def say_on_telegram(program: Program, user: int, text: str, chat: int | None = None) -> str:
@@ -58,6 +70,34 @@ async def say_on_telegram(program: Program, user: int, text: str, chat: int | No
     program.simulators["telegram"].inject_message(user, text, chat_id=chat)
     got = await wait_for(lambda: telegram_replies(program, where)[before:] or None)
     return got[-1]
+
+
+def import_people(program: Program, rows: str) -> None:
+    """`rows` (a subscribers CSV) imported as `relay subscribers import` would; not one row refused."""
+    with program.database.sessions.begin() as session:
+        report = subscribers.import_csv(session, io.StringIO(rows), actor="t", default_region=None,
+                                        default_timezone="UTC")
+        assert not report.errors, report.errors
+
+
+async def send_crisis(program: Program, body: str) -> outbox.PlannedBroadcast:
+    """A crisis broadcast of `body` planned as `relay broadcast send` plans it, for the running relay's
+    senders (in a thread: planning is blocking database work), and the dispatcher woken to send it."""
+    planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, outbox.BroadcastRequest(
+        kind="crisis", body=body, source_language="en", sender="t"), senders=planned_senders(program.settings),
+        actor="t")
+    program.dispatcher.wake()
+    return planned
+
+
+async def settled(program: Program, broadcast_id: int, timeout: float = 60) -> reach.BroadcastReport:
+    """The broadcast's report once none of its deliveries is pending, sending or sent any more."""
+    async def done():
+        report = await program.database.run(reach.report, broadcast_id)
+        unfinished = sum(report.by_status.get(s, 0) for s in ("pending", "sending", "sent"))
+        return report if unfinished == 0 else None
+
+    return await wait_for(done, timeout=timeout)
 
 
 def deliveries_by_address(program: Program, broadcast_id: int) -> dict:

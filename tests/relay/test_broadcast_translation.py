@@ -5,13 +5,15 @@ approval step for severe crisis texts."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from relay.delivery import approvals, deliveries, outbox, reach
-from relay.app.settings import load_settings
+from relay.app.settings import Settings, load_settings
 from relay.core.db import Database
 from relay.core.models import Broadcast, BroadcastText, Delivery, Subscriber, TranslationMemoryEntry
 from relay.delivery.outbox import BroadcastError, BroadcastRequest
@@ -38,12 +40,19 @@ def crowd(database: Database, per_language: int) -> None:
 APERTIUM_ONLY = {"engines": ["apertium"]}
 
 
+@contextmanager
+def opened(tmp_path, **translation) -> Iterator[tuple[Settings, Database]]:
+    """Settings (Apertium only, plus `translation`) and their migrated database, closed after the block."""
+    settings = load_settings(None, overrides={"data_dir": str(tmp_path),
+                                              "translation": {**APERTIUM_ONLY, **translation}})
+    with closing(Database.open(settings, upgrade=True)) as db:
+        yield settings, db
+
+
 @pytest.fixture
 def database(tmp_path):
-    settings = load_settings(None, overrides={"data_dir": str(tmp_path), "translation": APERTIUM_ONLY})
-    db = Database.open(settings, upgrade=True)
-    yield settings, db
-    db.close()
+    with opened(tmp_path) as settings_and_db:
+        yield settings_and_db
 
 
 def plan(settings, db, body=BODY, **kwargs):
@@ -113,28 +122,16 @@ def test_a_broken_engine_never_silences_a_language(tmp_path):
     modes = tmp_path / "modes"
     modes.mkdir()
     (modes / "eng-spa.mode").write_text(f"lt-proc '{tmp_path}/missing.automorf.bin'\n")
-    settings = load_settings(None, overrides={"data_dir": str(tmp_path),
-                                              "translation": {"apertium_modes_dir": str(modes), "engines": ["apertium"]}})
-    db = Database.open(settings, upgrade=True)
-    try:
+    with opened(tmp_path, apertium_modes_dir=str(modes)) as (settings, db):
         crowd(db, 3)
         planned = plan(settings, db)
         assert planned.deliveries == 24
         spanish = texts(db, planned.id)["es"]
         assert spanish.origin == "untranslated" and spanish.text == f"{NOTES['es']}\n{BODY}"
-    finally:
-        db.close()
-
-
-def _approval_settings(tmp_path, send_original: bool):
-    return load_settings(None, overrides={"data_dir": str(tmp_path), "translation": {
-        **APERTIUM_ONLY, "require_approval": ["es"], "send_original_while_pending": send_original}})
 
 
 def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
-    settings = _approval_settings(tmp_path, send_original=False)
-    db = Database.open(settings, upgrade=True)
-    try:
+    with opened(tmp_path, require_approval=["es"], send_original_while_pending=False) as (settings, db):
         crowd(db, 2)
         planned = plan(settings, db, severity="Extreme")
         assert planned.pending_approval == ("es",)
@@ -155,14 +152,10 @@ def test_severe_crisis_text_held_until_a_person_approves_it(tmp_path):
             assert reach.report(session, planned.id).by_language["es"] == {"pending": 2}
         # A moderate alert does not wait.
         assert plan(settings, db, severity="Moderate").pending_approval == ()
-    finally:
-        db.close()
 
 
 def test_original_goes_first_and_the_approved_text_follows_to_the_same_people(tmp_path):
-    settings = _approval_settings(tmp_path, send_original=True)
-    db = Database.open(settings, upgrade=True)
-    try:
+    with opened(tmp_path, require_approval=["es"], send_original_while_pending=True) as (settings, db):
         crowd(db, 3)
         planned = plan(settings, db, severity="Severe")
         spanish = texts(db, planned.id)["es"]
@@ -178,8 +171,6 @@ def test_original_goes_first_and_the_approved_text_follows_to_the_same_people(tm
             follow_text = session.get(BroadcastText, (result.follow_up, "es")).text
             assert session.get(Broadcast, result.follow_up).references_id == planned.id
         assert follow == original and follow_text == spanish.draft
-    finally:
-        db.close()
 
 
 def test_an_unknown_language_code_gets_the_original_and_the_others_still_translate(database):

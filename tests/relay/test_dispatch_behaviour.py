@@ -6,7 +6,6 @@ A real relay (webhooks, dispatcher, the twilio client) against the Twilio simula
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -16,12 +15,12 @@ from sqlalchemy import select
 
 from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator
 from relay.delivery import outbox, reach
-from relay.core import subscribers
 from relay.app.settings import load_settings
 from relay.core.models import Delivery, Endpoint
 from relay.delivery.outbox import BroadcastRequest
 from relay.app.program import Program
-from tests.relay.conftest import wait_for
+from tests.relay.conftest import import_people, settled, wait_for
+from tests.running import started
 
 ACCOUNT, TOKEN = "AC" + "5a" * 16, "d" * 32
 NUMBERS = ["+12015550100", "+12015550101"]
@@ -53,11 +52,7 @@ async def relay_and_sim(tmp_path):
 
 
 def add_people(program: Program, phones: list[str]) -> None:
-    rows = "phone,language\n" + "".join(f"{p},en\n" for p in phones)
-    with program.database.sessions.begin() as session:
-        report = subscribers.import_csv(session, io.StringIO(rows), actor="t", default_region=None,
-                                        default_timezone="UTC")
-        assert not report.errors, report.errors
+    import_people(program, "phone,language\n" + "".join(f"{p},en\n" for p in phones))
 
 
 async def send(program: Program, body: str, kind: str = "notice", **kwargs) -> int:
@@ -65,15 +60,6 @@ async def send(program: Program, body: str, kind: str = "notice", **kwargs) -> i
         kind=kind, body=body, source_language="en", sender="t", **kwargs), senders={"sms": NUMBERS}, actor="t")
     program.dispatcher.wake()
     return planned.id
-
-
-async def settled(program: Program, broadcast_id: int, timeout: float = 60) -> reach.BroadcastReport:
-    async def done():
-        report = await program.database.run(reach.report, broadcast_id)
-        unfinished = sum(report.by_status.get(s, 0) for s in ("pending", "sending", "sent"))
-        return report if unfinished == 0 else None
-
-    return await wait_for(done, timeout=timeout)
 
 
 def received(simulator: TwilioSimulator, body: str) -> Counter:
@@ -84,14 +70,18 @@ def received(simulator: TwilioSimulator, body: str) -> Counter:
 PEOPLE = [f"+1201558{i:04d}" for i in range(40)]
 
 
+async def everyone_gets_it_once(program: Program, simulator: TwilioSimulator, body: str) -> None:
+    """`body` sent to the 40 PEOPLE: every delivery ends delivered, and each phone got it exactly once."""
+    add_people(program, PEOPLE)
+    report = await settled(program, await send(program, body))
+    assert report.by_status == {"delivered": 40}
+    assert set(received(simulator, body).values()) == {1}
+
+
 async def test_provider_errors_are_retried_until_delivered(relay_and_sim):
     program, simulator = await relay_and_sim(sim={"error_rate": 0.3, "seed": 4636})
-    add_people(program, PEOPLE)
-    broadcast = await send(program, "Clinic open until 20:00 today.")
-    report = await settled(program, broadcast)
-    assert report.by_status == {"delivered": 40}
+    await everyone_gets_it_once(program, simulator, "Clinic open until 20:00 today.")
     assert simulator.stats["faults"] > 0
-    assert set(received(simulator, "Clinic open until 20:00 today.").values()) == {1}
     with program.database.sessions() as session:
         attempts = [d.attempts for d in session.scalars(select(Delivery))]
     assert max(attempts) > 1
@@ -101,12 +91,8 @@ async def test_rate_limited_by_the_provider_backs_off_and_delivers_all(relay_and
     """We believe the numbers may send 20 segments/s; the provider allows 5: its 429s slow us down."""
     program, simulator = await relay_and_sim(rate=20, sim={"segments_per_second": 5, "tolerance_segments": 0},
                                              dispatcher={"max_attempts": 2})
-    add_people(program, PEOPLE)
-    broadcast = await send(program, "Road to the north closed by landslide.")
-    report = await settled(program, broadcast)
-    assert report.by_status == {"delivered": 40}
+    await everyone_gets_it_once(program, simulator, "Road to the north closed by landslide.")
     assert simulator.stats["rate_limited"] > 0
-    assert set(received(simulator, "Road to the north closed by landslide.").values()) == {1}
     with program.database.sessions() as session:  # being paced used up no attempt
         assert set(session.scalars(select(Delivery.attempts))) == {1}
 
@@ -171,9 +157,7 @@ async def test_a_clean_stop_mid_broadcast_resends_nothing(relay_and_sim, tmp_pat
     await program.stop()
     with program.database.sessions() as session:
         assert not session.scalars(select(Delivery).where(Delivery.status == "sending")).all()
-    program2 = Program(program.settings, upgrade=True)
-    await program2.start()
-    try:
+    async with started(Program(program.settings, upgrade=True)) as program2:
         async def handed_over():
             report = await program2.database.run(reach.report, broadcast)
             return report if report.by_status.get("pending", 0) + report.by_status.get("sending", 0) == 0 else None
@@ -184,5 +168,3 @@ async def test_a_clean_stop_mid_broadcast_resends_nothing(relay_and_sim, tmp_pat
         assert report.by_status.get("delivered", 0) + report.by_status.get("sent", 0) == 24
         got = received(simulator, "Curfew from 20:00 tonight.")
         assert len(got) == 24 and set(got.values()) == {1}
-    finally:
-        await program2.stop()

@@ -11,6 +11,7 @@ from relay.delivery import outbox, reach
 from relay.core.models import AuditEntry, Delivery, Endpoint, InboundMessage, Subscriber
 from relay.delivery.outbox import BroadcastRequest
 from tests.relay.conftest import NUMBER, make_program, post_form, sms_log, wait_for
+from tests.running import started
 
 
 def count(program, model) -> int:
@@ -86,9 +87,7 @@ async def test_oversized_webhook_is_refused_before_it_is_read(program):
 async def test_stop_overtakes_a_queued_broadcast(tmp_path):
     """At 1 segment per second from one number, the tenth recipient is still queued when she texts STOP:
     she gets nothing more, and everyone else still gets the alert."""
-    program = make_program(tmp_path, rate=1.0)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path, rate=1.0)) as program:
         phones = [f"+1201555{3000 + i:04d}" for i in range(10)]
         for phone in phones:
             await program.simulators["sms"].inject_inbound(phone, NUMBER, "JOIN en")
@@ -115,5 +114,3 @@ async def test_stop_overtakes_a_queued_broadcast(tmp_path):
         with program.database.sessions() as session:
             row = session.scalar(select(Delivery).where(Delivery.endpoint_id == stopper_id))
             assert row.status == "cancelled" and "opted out" in row.last_error
-    finally:
-        await program.stop()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from channels.sandbox.telegram_settings import SimGroup, SimUser
 from relay.core.models import AuditEntry, Broadcast, Endpoint, Subscriber
 from tests.relay.conftest import make_program, say_on_telegram, sms_log, telegram_replies, wait_for
+from tests.running import started
 
 GROUP = -1007001
 
@@ -22,9 +23,7 @@ def _endpoint(program, address: str) -> Endpoint | None:
 
 
 async def test_start_lang_stop_help_in_a_private_chat(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         program.simulators["telegram"].add_user(SimUser(id=8101, first_name="Marie", language_code="fr-CA"))
         assert "francais" in (await say_on_telegram(program, 8101, "/start")).lower()  # from the app's language
         assert _endpoint(program, "8101").subscriber.language == "fr"
@@ -37,15 +36,11 @@ async def test_start_lang_stop_help_in_a_private_chat(tmp_path):
         assert _endpoint(program, "8101").opted_out
         assert "kreyol" in (await say_on_telegram(program, 8101, "/start ht")).lower()
         assert not _endpoint(program, "8101").opted_out and _endpoint(program, "8101").subscriber.language == "ht"
-    finally:
-        await program.stop()
 
 
 async def test_a_group_subscribes_itself_and_broadcast_needs_a_coordinator(tmp_path):
-    program = make_program(tmp_path)
-    await program.start()
-    sim = program.simulators["telegram"]
-    try:
+    async with started(make_program(tmp_path)) as program:
+        sim = program.simulators["telegram"]
         for uid in (8201, 8202):
             sim.add_user(SimUser(id=uid, first_name=f"U{uid}"))
         sim.add_group(SimGroup(id=GROUP, title="Village council", members=[8201, 8202]))
@@ -68,5 +63,3 @@ async def test_a_group_subscribes_itself_and_broadcast_needs_a_coordinator(tmp_p
         [alert] = await wait_for(lambda: [t for t in telegram_replies(program, GROUP) if "River over the bridge" in t])
         assert "Verify:" in alert  # an official broadcast carries its verification code
         assert not sms_log(program)  # no SMS subscriber: nothing sent there
-    finally:
-        await program.stop()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import POSTGRES_URL, require_postgres
-from tests.e2e.conftest import ACCOUNT, Site
+from tests.e2e.conftest import Site
 
 SOAK = os.environ.get("RELAY_SOAK") == "1"
 
@@ -38,29 +38,10 @@ class Cluster(Site):
     workers: list[subprocess.Popen] = field(default_factory=list)
 
     def write_config(self) -> None:
-        numbers = json.dumps(self.numbers)
-        (self.root / "relay.toml").write_text(f"""
-data_dir = "data"
-database_url = "{self.database_url}"
-[http]
-port = {self.http_port}
-[dispatcher]
-max_in_flight = {self.max_in_flight}
-backoff_initial_seconds = 0.5
-backoff_max_seconds = 4
-receipt_check_seconds = 3
-rate_limits = {"true" if self.rate else "false"}
-[translation]
-engines = ["apertium"]
-[sandbox]
-sms_numbers = {numbers}
-segments_per_second = {self.rate}
-[sms]
-account_sid = "{ACCOUNT}"
-numbers = {numbers}
-segments_per_second = {self.rate}
-api_base_url = "http://127.0.0.1:{self.sim_port}"
-""")
+        self.write_toml(top=f'database_url = "{self.database_url}"\n',
+                        dispatcher="backoff_max_seconds = 4\nreceipt_check_seconds = 3\n"
+                                   f'rate_limits = {"true" if self.rate else "false"}\n',
+                        sections='[translation]\nengines = ["apertium"]\n')
 
     def _log_of(self, process: subprocess.Popen) -> Path:
         return Path(process.stdout_path)  # type: ignore[attr-defined]
@@ -136,8 +117,7 @@ def cluster(tmp_path):
         url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
         c = Cluster(tmp_path, numbers, kwargs.pop("rate", 0.0), database_url=url, application_name=schema,
                     **kwargs)
-        c.write_config()
-        c.cli("db", "upgrade")
+        c.install()
         made.append(c)
         return c
 

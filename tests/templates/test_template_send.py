@@ -19,6 +19,7 @@ from sqlalchemy import select
 from channels.sms_text import segment_count
 from relay.core.models import BroadcastText, TranslationMemoryEntry
 from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.running import started
 
 TEXTS = {
     "en": "Shelter open at {shelter} from {time}. Bring water, medicine and ID. Reply HELP for help.",
@@ -54,12 +55,8 @@ def add_args(name: str, max_segments: int) -> list[str]:
 @pytest.fixture
 async def relay(tmp_path):
     write_config(tmp_path)
-    program = make_program(tmp_path)
-    await program.start()
-    try:
+    async with started(make_program(tmp_path)) as program:
         yield program
-    finally:
-        await program.stop()
 
 
 async def test_a_template_in_five_languages_arrives_as_written_with_the_segments_previewed(relay, tmp_path):

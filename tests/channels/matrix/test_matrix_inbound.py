@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from channels.base import Inbound
 from channels.matrix import MatrixChannel
 from tests.channels.matrix.support import Person, outbound
+from tests.channels.matrix.synapse_server import User
 
 
-async def _room_with_bot(person: Person, bot: MatrixChannel) -> tuple[str, str]:
-    """A room `person` made and invited the bot to; the bot has joined. Returns (room, sync token)."""
+async def _bot_in_a_room(make_bot, person: Person, user: User | None = None,
+                         **options: Any) -> tuple[MatrixChannel, str, str]:
+    """A bot (a new account, or `user`'s) that takes `person`'s invites, in a room `person` made and
+    invited it to; it has joined. Returns (bot, room, sync token)."""
+    bot = await make_bot(user, allowed_inviters=[person.user_id], **options)
     room = await person.create_room(invite=[bot.user_id])
     first = await bot.sync_once(None)
     assert first.joined_rooms == [room]
     settled = await bot.sync_once(first.next_batch)  # the batch that shows our own join
     assert settled.inbound == []
-    return room, settled.next_batch
+    return bot, room, settled.next_batch
 
 
 async def test_a_persons_message_is_reported_once_with_who_and_where(make_bot, make_person):
     ana = make_person()
     await ana.set_display_name("Ana María")
-    bot = await make_bot(allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana)
 
     event_id = await ana.say(room, "Need <water> at the school")
     batch = await bot.sync_once(token)
@@ -44,8 +48,7 @@ async def test_a_persons_message_is_reported_once_with_who_and_where(make_bot, m
 
 async def test_the_bots_own_messages_are_never_reported(make_bot, make_person):
     ana = make_person()
-    bot = await make_bot(allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana)
 
     await bot.send(outbound(bot.user_id, room, "Alert: river rising"))
     await ana.say(room, "thanks")
@@ -57,8 +60,7 @@ async def test_the_bots_own_messages_are_never_reported(make_bot, make_person):
 async def test_a_restart_from_the_stored_token_misses_nothing_and_repeats_nothing(make_bot, make_person, new_user):
     user = new_user("bot")
     ana = make_person()
-    bot = await make_bot(user, allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana, user)
     await ana.say(room, "before the restart")
     handled = await bot.sync_once(token)
     stored = handled.next_batch  # what the relay persisted
@@ -78,8 +80,7 @@ async def test_a_long_downtime_is_filled_in_beyond_the_servers_timeline_limit(ma
     """Synapse sends only the last `limit` events of a busy room ("limited"); the rest are fetched."""
     user = new_user("bot")
     ana = make_person()
-    bot = await make_bot(user, allowed_inviters=[ana.user_id], timeline_limit=3)
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana, user, timeline_limit=3)
     await bot.stop()
 
     sent = [await ana.say(room, f"report {n}") for n in range(11)]
@@ -92,8 +93,7 @@ async def test_a_long_downtime_is_filled_in_beyond_the_servers_timeline_limit(ma
 
 async def test_the_token_is_reported_only_after_the_batch_was_handed_over(make_bot, make_person):
     ana = make_person()
-    bot = await make_bot(allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana)
     log: list[str] = []
     done = asyncio.Event()
 
@@ -121,8 +121,7 @@ async def test_the_token_is_reported_only_after_the_batch_was_handed_over(make_b
 async def test_a_crash_while_handling_replays_the_batch_from_the_old_token(make_bot, make_person):
     """The handler dies before the token is stored: the next run gets the same events again."""
     ana = make_person()
-    bot = await make_bot(allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana)
     stored: list[str] = []
     seen: list[str] = []
 
@@ -148,8 +147,7 @@ async def test_a_crash_while_handling_replays_the_batch_from_the_old_token(make_
 async def test_a_first_start_does_not_replay_the_rooms_history(make_bot, make_person, new_user):
     user = new_user("bot")
     ana = make_person()
-    bot = await make_bot(user, allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana, user)
     await ana.say(room, "old news")
     await bot.stop()
 
@@ -210,8 +208,7 @@ async def test_an_invite_from_anyone_else_is_ignored(make_bot, make_person):
 
 async def test_edits_replies_and_redactions_carry_their_markers(make_bot, make_person):
     ana = make_person()
-    bot = await make_bot(allowed_inviters=[ana.user_id])
-    room, token = await _room_with_bot(ana, bot)
+    bot, room, token = await _bot_in_a_room(make_bot, ana)
 
     original = await ana.say(room, "Shelter at the school")
     edit = await ana.send_raw(room, "m.room.message", {

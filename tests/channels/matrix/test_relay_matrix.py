@@ -10,8 +10,6 @@ coordinator is refused with a reply and nothing is broadcast.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 from collections import Counter
 
@@ -19,35 +17,27 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from channels.sandbox.telegram_settings import SimGroup, SimUser
-from relay.core import channel_state, subscribers
-from relay.delivery import outbox, reach
-from relay.core.channels import planned_senders
 from relay.app.cli import app
+from relay.app.program import Program
+from relay.core import channel_state
 from relay.core.models import Broadcast, Endpoint
-from relay.delivery.outbox import BroadcastRequest
-from tests.relay.conftest import NUMBER, make_program, sms_log, wait_for
+from tests.relay.conftest import (NUMBER, import_people, make_program, send_crisis, settled, sms_log, telegram_sends,
+                                  wait_for)
+from tests.running import started
 
 GROUP = -1006001
 ANA = 7201
 
 
-def _telegram_sends(program) -> list[dict]:
-    path = program.simulators["telegram"].jsonl_path
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [m for m in map(json.loads, lines) if m.get("op") == "send"]
-
-
-async def _relay_with_matrix(tmp_path, synapse, bot_user, inviters):
-    """A sandboxed relay (SMS, Telegram) with the bot account on the test's Synapse."""
-    program = make_program(
+def _relay_with_matrix(tmp_path, synapse, bot_user, inviters) -> Program:
+    """A sandboxed relay (SMS, Telegram) with the bot account on the test's Synapse (not started yet)."""
+    return make_program(
         tmp_path, sandbox={"sms_numbers": [NUMBER], "segments_per_second": 0, "telegram_groups": [GROUP]},
         translation={"engines": ["apertium"]},
         matrix={"homeserver": synapse.url, "user_id": bot_user.user_id,
                 "access_token": bot_user.access_token, "allowed_inviters": inviters, "sync_timeout_ms": 300,
                 "messages_per_second": 0},
     )
-    await program.start()
-    return program
 
 
 async def _joined(person, room: str, user_id: str) -> bool:
@@ -59,49 +49,31 @@ async def _bot_messages(person, room: str, bot_id: str) -> list[str]:
     return [e["content"]["body"] for e in await person.messages(room) if e["sender"] == bot_id]
 
 
-
-
-
 async def test_a_crisis_reaches_telegram_users_a_group_matrix_users_and_a_room_once_each(
         tmp_path, synapse, new_user, make_person):
     bot = new_user("relaybot")
     organiser, ben, cleo = make_person("organiser"), make_person("ben"), make_person("cleo")
-    program = await _relay_with_matrix(tmp_path, synapse, bot, [organiser.user_id])
-    try:
+    async with started(_relay_with_matrix(tmp_path, synapse, bot, [organiser.user_id])) as program:
         room = await organiser.create_room(invite=[bot.user_id], name="Flood response")
         await wait_for(lambda: _joined(organiser, room, bot.user_id), timeout=30)
         rows = "name,telegram,matrix,language\n" + "".join(f"T{u},{u},,en\n" for u in (7301, 7302))
         rows += f"Group,{GROUP},,en\nBen,,{ben.user_id},en\nCleo,,{cleo.user_id},en\nRoom,,{room},en\n"
-        with program.database.sessions.begin() as session:
-            report = subscribers.import_csv(session, io.StringIO(rows), actor="t", default_region=None,
-                                            default_timezone="UTC")
-            assert not report.errors
+        import_people(program, rows)
         body = "Flood warning: move to higher ground before 21:00."
-        planned = await asyncio.to_thread(outbox.plan_broadcast, program.database.sessions, BroadcastRequest(
-            kind="crisis", body=body, source_language="en", sender="t"),
-            senders=planned_senders(program.settings), actor="t")
-        program.dispatcher.wake()
-
-        async def finished():
-            report = await program.database.run(reach.report, planned.id)
-            return report if report.by_status.get("delivered", 0) == planned.deliveries else None
-
-        report = await wait_for(finished, timeout=60)
+        planned = await send_crisis(program, body)
+        report = await settled(program, planned.id)
         assert planned.deliveries == 6
         assert report.by_channel == {"telegram": {"delivered": 3}, "matrix": {"delivered": 3}}
-        chats = Counter(str(m["chat_id"]) for m in _telegram_sends(program) if body in m["text"])
+        chats = Counter(str(m["chat_id"]) for m in telegram_sends(program) if body in m["text"])
         assert chats == {"7301": 1, "7302": 1, str(GROUP): 1}
         assert await _bot_messages(organiser, room, bot.user_id) == [body]
         for person in (ben, cleo):  # each gets an invite to a direct room and the alert in it, once
             [direct] = (await person.pending_invites()).keys()
             await person.join(direct)
             assert await _bot_messages(person, direct, bot.user_id) == [body]
-        # A restart reuses the direct rooms it stored instead of opening new ones.
-        await program.stop()
-        program = await _relay_with_matrix(tmp_path, synapse, bot, [organiser.user_id])
+    # A restart reuses the direct rooms it stored instead of opening new ones.
+    async with started(_relay_with_matrix(tmp_path, synapse, bot, [organiser.user_id])) as program:
         assert set(program.channels["matrix"].direct_rooms) == {ben.user_id, cleo.user_id}
-    finally:
-        await program.stop()
 
 
 async def test_a_bridged_group_room_and_sms_list_carry_each_message_once_without_echo(
@@ -109,11 +81,10 @@ async def test_a_bridged_group_room_and_sms_list_carry_each_message_once_without
     bot = new_user("relaybot")
     dana = make_person("dana")
     await dana.set_display_name("Dana")
-    program = await _relay_with_matrix(tmp_path, synapse, bot, [dana.user_id])
-    sim = program.simulators["telegram"]
-    sim.add_user(SimUser(id=ANA, first_name="Ana"))
-    sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
-    try:
+    async with started(_relay_with_matrix(tmp_path, synapse, bot, [dana.user_id])) as program:
+        sim = program.simulators["telegram"]
+        sim.add_user(SimUser(id=ANA, first_name="Ana"))
+        sim.add_group(SimGroup(id=GROUP, title="North", members=[ANA]))
         room = await dana.create_room(invite=[bot.user_id], name="North (Matrix)")
         await wait_for(lambda: _joined(dana, room, bot.user_id), timeout=30)
         config = tmp_path / "relay.toml"
@@ -131,9 +102,9 @@ async def test_a_bridged_group_room_and_sms_list_carry_each_message_once_without
         assert await wait_for(lambda: in_room("Route 2")) == ["Ana (Telegram):\nBridge on Route 2 is closed."]
 
         event = await dana.say(room, "Thanks, we will take Route 5.")
-        await wait_for(lambda: any("Route 5" in m["text"] for m in _telegram_sends(program)))
+        await wait_for(lambda: any("Route 5" in m["text"] for m in telegram_sends(program)))
         await wait_for(lambda: len(sms_log(program)) == 2)
-        assert [m["text"] for m in _telegram_sends(program)] == ["Dana (Matrix):\nThanks, we will take Route 5."]
+        assert [m["text"] for m in telegram_sends(program)] == ["Dana (Matrix):\nThanks, we will take Route 5."]
         assert [m["body"] for m in sms_log(program)][1] == "Dana (Matrix):\nThanks, we will take Route 5."
         assert await in_room("Route 5") == []  # not echoed into the room it came from
 
@@ -147,16 +118,13 @@ async def test_a_bridged_group_room_and_sms_list_carry_each_message_once_without
         [copy] = sim.sent(GROUP)
         assert "Route 6" in copy.text
         assert len(sms_log(program)) == 2
-    finally:
-        await program.stop()
 
 
 async def test_matrix_commands_subscribe_and_refuse_a_broadcast_without_permission(
         tmp_path, synapse, new_user, make_person):
     bot = new_user("relaybot")
     eve = make_person("eve")
-    program = await _relay_with_matrix(tmp_path, synapse, bot, [eve.user_id])
-    try:
+    async with started(_relay_with_matrix(tmp_path, synapse, bot, [eve.user_id])) as program:
         room = await eve.create_room(invite=[bot.user_id], name="eve and the relay")
         await wait_for(lambda: _joined(eve, room, bot.user_id), timeout=30)
         await eve.say(room, "!start es")
@@ -169,8 +137,6 @@ async def test_matrix_commands_subscribe_and_refuse_a_broadcast_without_permissi
         assert "coordinator" in replies[1]
         with program.database.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Broadcast)) == 0
-    finally:
-        await program.stop()
 
 
 async def _two(person, room, bot_id):
@@ -186,18 +152,10 @@ async def test_a_password_is_used_once_and_the_token_it_gives_is_kept(tmp_path, 
                             matrix={"homeserver": synapse.url, "user_id": bot.user_id, "password": bot.password,
                                     "sync_timeout_ms": 300})
 
-    program = relay_with_password()
-    await program.start()
-    try:
+    async with started(relay_with_password()) as program:
         token = program.channels["matrix"].access_token
         assert token and token != bot.access_token  # a login of its own
         with program.database.sessions() as session:
             assert channel_state.get(session, f"matrix:{bot.user_id}:access_token") == token
-    finally:
-        await program.stop()
-    program = relay_with_password()
-    await program.start()
-    try:
+    async with started(relay_with_password()) as program:
         assert program.channels["matrix"].access_token == token  # no second login after a restart
-    finally:
-        await program.stop()

@@ -9,16 +9,8 @@ import socket
 import pytest
 from pydantic import ValidationError
 
-from channels.base import (
-    Channel,
-    ChannelError,
-    Outbound,
-    PermanentError,
-    RateLimited,
-    RecipientUnreachable,
-    SenderLimit,
-    TransientError,
-)
+from channels.base import (Channel, ChannelError, Outbound, PermanentError, RateLimited, RecipientUnreachable,
+                          SenderLimit, TransientError)
 from channels.sms import SmsChannel, SmsSettings
 from tests.sandbox.twilio_sim_support import FROM, OTHER_FROM, SID, TO, TOKEN
 

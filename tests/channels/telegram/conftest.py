@@ -47,6 +47,13 @@ async def start_channel() -> AsyncIterator[Callable[..., Awaitable[TelegramChann
         yield start
 
 
+@pytest.fixture
+async def telegram(start_telegram_sim, start_channel) -> tuple[TelegramSimulator, TelegramChannel]:
+    """A simulator with the defaults and a channel on it: what most adapter tests start from."""
+    sim = await start_telegram_sim()
+    return sim, await start_channel(sim)
+
+
 @dataclass
 class WebhookEndpoint:
     """What the relay's webhook route would do: check the secret, parse, answer 403 / 200."""

@@ -44,9 +44,8 @@ async def test_long_polling_receives_an_update_once_and_resumes_from_the_offset(
     assert (await restarted.poll_updates(offset=resumed.next_offset, timeout=0)).inbound == []
 
 
-async def test_long_poll_wakes_when_a_message_arrives(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_long_poll_wakes_when_a_message_arrives(telegram):
+    sim, channel = telegram
     poll = asyncio.ensure_future(channel.poll_updates(offset=None, timeout=20))
     await wait_for(lambda: sim.updates.long_polling, "the long poll to be waiting")
     sim.inject_message(ANA, "help!")
@@ -54,9 +53,8 @@ async def test_long_poll_wakes_when_a_message_arrives(start_telegram_sim, start_
     assert [i.text for _, i in batch.inbound] == ["help!"]
 
 
-async def test_updates_iterator_yields_offsets_to_persist(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_updates_iterator_yields_offsets_to_persist(telegram):
+    sim, channel = telegram
     for text in ("one", "two"):
         sim.inject_message(ANA, text)
     seen = []
@@ -67,9 +65,8 @@ async def test_updates_iterator_yields_offsets_to_persist(start_telegram_sim, st
     assert seen == [("one", 2), ("two", 3)]
 
 
-async def test_group_messages_and_edits_carry_who_and_where(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_group_messages_and_edits_carry_who_and_where(telegram):
+    sim, channel = telegram
     update = sim.inject_message(ANA, "water is rising", chat_id=GROUP)
     message_id = update["message"]["message_id"]
     sim.inject_edit(ANA, message_id, "water is rising fast", chat_id=GROUP)
@@ -86,9 +83,8 @@ async def test_group_messages_and_edits_carry_who_and_where(start_telegram_sim, 
     assert edited.provider_message_id != said.provider_message_id
 
 
-async def test_injection_over_http(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_injection_over_http(telegram):
+    sim, channel = telegram
     url = f"{sim.base_url}/sandbox/telegram/updates"
     async with aiohttp.ClientSession() as session:
         async with session.post(url, json={"from": BEN, "text": "/help"}) as response:

@@ -6,15 +6,8 @@ import json
 
 import pytest
 
-from channels.base import (
-    Channel,
-    Outbound,
-    PermanentError,
-    RateLimited,
-    RecipientUnreachable,
-    SenderLimit,
-    TransientError,
-)
+from channels.base import (Channel, Outbound, PermanentError, RateLimited, RecipientUnreachable, SenderLimit,
+                          TransientError)
 from channels.telegram import parse_provider_message_id
 from tests.channels.telegram.support import ANA, BEN, BLOCKER, BOT_ID, GONE, GROUP, KICKED_GROUP, STRANGER
 
@@ -39,9 +32,8 @@ async def test_channel_declares_one_sender_and_telegram_limits(start_telegram_si
         channel.recipient_limit("+15551234567")
 
 
-async def test_send_to_a_user_and_a_group(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_send_to_a_user_and_a_group(telegram):
+    sim, channel = telegram
     to_ana = await channel.send(out(ANA, "Shelter open at the school."))
     to_group = await channel.send(out(GROUP, "Shelter open at the school."))
     assert to_ana.provider_message_id == f"{ANA}:1" and to_ana.status == "sent"
@@ -52,9 +44,8 @@ async def test_send_to_a_user_and_a_group(start_telegram_sim, start_channel):
     assert sim.stats["accepted"] == 2
 
 
-async def test_markup_typed_by_a_user_arrives_literally(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_markup_typed_by_a_user_arrives_literally(telegram):
+    sim, channel = telegram
     text = "<b>not bold</b> & a < b > c <script>x</script>"
     await channel.send(out(ANA, text))
     [message] = sim.sent(ANA)
@@ -62,9 +53,8 @@ async def test_markup_typed_by_a_user_arrives_literally(start_telegram_sim, star
     assert message.entities == []  # Telegram found no markup: nothing became bold
 
 
-async def test_long_text_is_sent_in_order_split_at_sentences(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_long_text_is_sent_in_order_split_at_sentences(telegram):
+    sim, channel = telegram
     sentences = [f"Update {i:03d}: the water at gauge {i} is {i % 7} cm higher than at noon." for i in range(160)]
     text = " ".join(sentences)
     assert len(text) > 2 * 4096
@@ -89,9 +79,8 @@ async def test_long_text_is_sent_in_order_split_at_sentences(start_telegram_sim,
         (STRANGER, RecipientUnreachable, "can't initiate conversation", False),
     ],
 )
-async def test_unreachable_chats_raise_recipient_unreachable(start_telegram_sim, start_channel, to, error, words, opted_out):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_unreachable_chats_raise_recipient_unreachable(telegram, to, error, words, opted_out):
+    sim, channel = telegram
     with pytest.raises(error, match=words) as caught:
         await channel.send(out(to, "hello"))
     assert caught.value.retryable is False
@@ -99,9 +88,8 @@ async def test_unreachable_chats_raise_recipient_unreachable(start_telegram_sim,
     assert sim.stats["accepted"] == 0
 
 
-async def test_other_bad_requests_are_permanent(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_other_bad_requests_are_permanent(telegram):
+    sim, channel = telegram
     sim.fail_next("sendMessage", 400, "Bad Request: TEXT_TOO_FANCY")
     with pytest.raises(PermanentError, match="TEXT_TOO_FANCY") as caught:
         await channel.send(out(ANA, "hello"))
@@ -114,9 +102,8 @@ async def test_other_bad_requests_are_permanent(start_telegram_sim, start_channe
         await channel.send(out("ana", "hello"))
 
 
-async def test_server_errors_are_transient(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_server_errors_are_transient(telegram):
+    sim, channel = telegram
     sim.fail_next("sendMessage", 502, "Bad Gateway")
     with pytest.raises(TransientError, match="Bad Gateway") as caught:
         await channel.send(out(ANA, "hello"))
@@ -166,9 +153,8 @@ async def test_group_and_bot_wide_limits_are_counted_separately(start_telegram_s
     assert (sim.stats["rate_limited_group"], sim.stats["rate_limited_global"]) == (1, 1)
 
 
-async def test_edit_and_delete_a_sent_message(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_edit_and_delete_a_sent_message(telegram):
+    sim, channel = telegram
     receipt = await channel.send(out(GROUP, "Meet at 5 <pm>."))
     edited = await channel.edit(receipt.provider_message_id, "Meet at 6 <pm>.")
     assert edited.provider_message_id == receipt.provider_message_id
@@ -181,9 +167,8 @@ async def test_edit_and_delete_a_sent_message(start_telegram_sim, start_channel)
         await channel.delete(receipt.provider_message_id)
 
 
-async def test_editing_a_split_message_drops_surplus_parts(start_telegram_sim, start_channel):
-    sim = await start_telegram_sim()
-    channel = await start_channel(sim)
+async def test_editing_a_split_message_drops_surplus_parts(telegram):
+    sim, channel = telegram
     receipt = await channel.send(out(ANA, "First sentence is here. " * 400))  # 9600 characters: 3 parts
     assert len(parse_provider_message_id(receipt.provider_message_id)[1]) == 3
     await channel.edit(receipt.provider_message_id, "Correction: all clear.")
