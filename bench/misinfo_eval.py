@@ -161,7 +161,7 @@ def sweep(prepared, tmp: Path) -> None:
     for weight, holds in ((2.0, (0.88, 0.92, 0.94, 0.96)), (3.0, (0.88, 0.90, 0.92, 0.94, 0.96, 0.98))):
         for hold in holds:
             settings = settings_for(tmp, embedding_threshold=hold, embedding_warn_threshold=hold - 0.02,
-                                    embedding_thresholds={}, embedding_margin_weight=weight)
+                                    embedding_thresholds={}, embedding_shifted=[], embedding_margin_weight=weight)
             per = {name: figures(outcomes(db, settings, labelled, vectors), ids, labelled.right_claim_only)["all"]["f1"]
                    for name, labelled, db, ids, vectors in prepared}
             others = [v for k, v in per.items() if not k.startswith("crossfake")]

@@ -22,7 +22,7 @@ for name in sys.argv[1].split(","):
 for weight in (1.0, 2.0, 3.0, 4.0):
     for hold in [0.85 + 0.01 * i for i in range(10)]:
         s = me.settings_for(tmp, embedding_threshold=round(hold, 3), embedding_warn_threshold=round(hold - 0.02, 3),
-                            embedding_thresholds={}, embedding_margin_weight=weight)
+                            embedding_thresholds={}, embedding_shifted=[], embedding_margin_weight=weight)
         out = []
         for name, labelled, db, ids, vectors in prepared:
             a = me.figures(me.outcomes(db, s, labelled, vectors), ids, labelled.right_claim_only)["all"]

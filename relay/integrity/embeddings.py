@@ -23,6 +23,7 @@ from translation.embeddings import EmbedderConfig, SentenceEmbedder, load_embedd
 from translation.embeddings import missing_reason as _missing
 
 if TYPE_CHECKING:
+    from relay.integrity.language_means import Shift
     from relay.integrity.settings import IntegritySettings
 
 log = logging.getLogger("relay.integrity")
@@ -66,12 +67,19 @@ def from_bytes(data: bytes | None, dimension: int) -> np.ndarray | None:
 @dataclass(frozen=True)
 class Nearest:
     """One claim close to a message: its id, the cosine with the claim and with its correction, and the
-    best cosine of any other claim that is not a near-copy of this one (its runner-up)."""
+    best cosine of any other claim that is not a near-copy of this one (its runner-up). With a language
+    shift (language_means.py) these three are the shifted message's cosines and `raw` is the plain one
+    (what is shown)."""
 
     claim_id: int
     cosine: float
     correction_cosine: float
     runner_up: float
+    raw: float | None = None
+
+    @property
+    def shown(self) -> float:
+        return self.cosine if self.raw is None else self.raw
 
 
 class EmbeddingIndex:
@@ -84,6 +92,7 @@ class EmbeddingIndex:
         self._row: dict[int, int] = {}
         self._pending: list[np.ndarray] = []
         self.corrections: dict[int, np.ndarray] = {}
+        self._products: dict[bytes, np.ndarray] = {}  # matrix @ a language offset, until the matrix changes
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -93,6 +102,7 @@ class EmbeddingIndex:
         with self._lock:
             self.ids, self._row, self._pending, self.corrections = [], {}, [], {}
             self.matrix = np.zeros((0, self.dimension), dtype=np.float32)
+            self._products = {}
 
     def add(self, claim_id: int, vector: np.ndarray, correction: np.ndarray | None = None) -> None:
         with self._lock:
@@ -110,21 +120,35 @@ class EmbeddingIndex:
             self.ids.extend(claim_ids)
             self._row.update((cid, start + i) for i, cid in enumerate(claim_ids))
             self.matrix = np.ascontiguousarray(np.vstack([self.matrix, np.asarray(vectors, dtype=np.float32)]))
+            self._products = {}
 
     def _flush(self) -> None:
         if self._pending:
             self.matrix = np.ascontiguousarray(np.vstack([self.matrix, np.stack(self._pending)]))
             self._pending = []
+            self._products = {}
 
-    def nearest(self, query: np.ndarray, top: int = TOP, same: float = 0.9) -> list[Nearest]:
+    def _shifted(self, raw: np.ndarray, query: np.ndarray, shift: "Shift") -> np.ndarray:
+        """Every claim's cosine with the shifted message, (q + o)·c / |q + o|, from the raw product already
+        made: the claims' product with the offset is kept until the matrix changes, so a shift costs one pass
+        over one float per claim, not a second product with the matrix."""
+        key = shift.offset.tobytes()
+        if key not in self._products:
+            self._products[key] = self.matrix @ shift.offset
+        return (raw + self._products[key]) / max(float(np.linalg.norm(query + shift.offset)), 1e-12)
+
+    def nearest(self, query: np.ndarray, top: int = TOP, same: float = 0.9,
+                shift: "Shift | None" = None) -> list[Nearest]:
         """The `top` claims by cosine with `query` (a normalised message vector), best first; a claim's
         runner-up ignores claims whose own cosine with it reaches `same` (one claim stored in two
-        languages is one claim, not a rival)."""
+        languages is one claim, not a rival). With `shift`, ranked and compared as the shifted message."""
         with self._lock:
             self._flush()
             if not self.ids:
                 return []
-            scores = self.matrix @ np.asarray(query, dtype=np.float32)
+            query = np.asarray(query, dtype=np.float32)
+            raw = self.matrix @ query
+            scores = raw if shift is None else self._shifted(raw, query, shift)
             count = min(top, len(scores))
             rows = np.argpartition(-scores, count - 1)[:count]
             rows = rows[np.argsort(-scores[rows])]
@@ -133,10 +157,18 @@ class EmbeddingIndex:
             for i, row in enumerate(rows):
                 claim_id = self.ids[int(row)]
                 correction = self.corrections.get(claim_id)
-                against = float(correction @ query) if correction is not None else -1.0
+                against = -1.0 if correction is None else _cosine(query, correction, shift)
                 rivals = [float(scores[r]) for j, r in enumerate(rows) if j != i and between[i, j] < same]
-                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=NO_RIVAL)))
+                found.append(Nearest(claim_id, float(scores[row]), against, max(rivals, default=NO_RIVAL),
+                                     None if shift is None else float(raw[row])))
             return found
 
     def memory_bytes(self) -> int:
         return int(self.matrix.nbytes + sum(v.nbytes for v in self.corrections.values()))
+
+
+def _cosine(query: np.ndarray, other: np.ndarray, shift: "Shift | None") -> float:
+    if shift is None:
+        return float(other @ query)
+    moved = query + shift.offset
+    return float(other @ moved / max(float(np.linalg.norm(moved)), 1e-12))

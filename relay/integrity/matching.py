@@ -30,6 +30,7 @@ from relay.integrity.embeddings import EmbeddingIndex, Nearest
 from relay.integrity.index import ClaimIndex, Match
 
 if TYPE_CHECKING:
+    from relay.integrity.language_means import Shift
     from relay.integrity.settings import IntegritySettings
 
 
@@ -64,9 +65,10 @@ def by_minhash(claims: ClaimIndex, normalised: str, cfg: "IntegritySettings") ->
 
 
 def by_embedding(claims: ClaimIndex, vectors: EmbeddingIndex, query: np.ndarray, language: str | None,
-                 cfg: "IntegritySettings") -> tuple[Match | None, Nearest | None]:
-    """(the match, if the closest eligible claim reaches the warn cosine; the closest claim at all)."""
-    nearest = vectors.nearest(query, same=cfg.embedding_threshold)
+                 cfg: "IntegritySettings", shift: "Shift | None" = None) -> tuple[Match | None, Nearest | None]:
+    """(the match, if the closest eligible claim reaches the warn cosine; the closest claim at all).
+    With `shift` (language_means.py) the message is compared as moved towards the pivot language."""
+    nearest = vectors.nearest(query, same=cfg.embedding_threshold, shift=shift)
     if not nearest:
         return None, None
     bands = cosines_for(language, cfg)
@@ -78,7 +80,7 @@ def by_embedding(claims: ClaimIndex, vectors: EmbeddingIndex, query: np.ndarray,
             continue  # it reads like the correction: a forwarded correction is no rumour
         if claims.verdicts.get(found.claim_id) == "true":
             return None, nearest[0]  # closest to something known to be true
-        return Match(found.claim_id, round(found.cosine, 4), "embedding",
+        return Match(found.claim_id, round(found.shown, 4), "embedding",
                      round(min(1.0, embedding_score(evidence, bands, cfg)), 4)), nearest[0]
     return None, nearest[0]
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relay.core import audit, heap
-from relay.integrity import claim_vectors, matching, pivot, rumour, signs
+from relay.integrity import claim_vectors, language_means, matching, pivot, rumour, signs
 from relay.integrity import stream as recent_streams
 from relay.integrity import embeddings as vectors_of
 from relay.integrity import text as texts
@@ -136,7 +136,9 @@ def match_claim(session: Session, normalised: str, settings: "Settings", *, vect
     found = found or indexes(session, settings)
     best = matching.by_minhash(found.claims, normalised, cfg)
     if vector is not None and found.vectors is not None and len(found.vectors):
-        semantic, nearest = matching.by_embedding(found.claims, found.vectors, vector, language, cfg)
+        model = vectors_of.embedder(cfg)
+        shift = language_means.for_message(language, cfg, model.model_id) if model is not None else None
+        semantic, nearest = matching.by_embedding(found.claims, found.vectors, vector, language, cfg, shift)
         if analysis is not None:
             analysis.nearest = nearest
         best = matching.combine(best, semantic)

@@ -55,10 +55,17 @@ class IntegritySettings(BaseModel):
     embedding_warn_threshold: float = Field(0.92, gt=0, le=1.5, description="Evidence from which the closest "
                                             "claim puts a message in the warn band.")
     embedding_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"zh": 0.90}, description="Per message language: a hold evidence that replaces "
-        "embedding_threshold; the warn one moves with it. zh: calibrated on each half of CrossFake's claim "
-        "clusters apart, both halves chose 0.90 (bench/misinfo_halves.py; Chinese re-tellings of English "
-        "claims sit lower than re-tellings in languages closer to the claim's).")
+        default_factory=lambda: {"zh": 0.94}, description="Per message language: a hold evidence that replaces "
+        "embedding_threshold; the warn one moves with it. zh (with the language shift, embedding_shifted): "
+        "calibrated on each half of CrossFake's claim clusters apart, which chose 0.93 and 0.955; 0.94 is "
+        "between them (bench/misinfo_halves.py).")
+    embedding_shifted: list[str] = Field(
+        default_factory=lambda: ["zh"], description="Message languages whose vector is moved towards the pivot "
+        "language before it is compared with the claims: by the pivot language's mean vector minus theirs "
+        "(integrity/language_means.py). Their embedding_thresholds were calibrated with the shift. zh: on "
+        "each half of CrossFake's claim clusters apart (bench/misinfo_halves.py).")
+    embedding_means_path: str | None = Field(None, description="The language means file (none: the one "
+                                             "shipped, made by bench/misinfo_means.py).")
     embedding_margin_weight: float = Field(2.0, ge=0, le=10, description="How much it counts that the closest "
                                            "claim stands out: the thresholds apply to cosine + weight * (cosine - "
                                            "the next other claim's cosine).")
