@@ -25,6 +25,7 @@ from translation import gate_checks as checks
 from translation.embedding_cache import CachedEmbedder
 from translation.embeddings import cosine_rows, load_embedder
 from translation.gate_config import GateSettings
+from translation.gate_factory import GATE_EMBEDDER
 
 CACHE = ROOT / ".cache" / "embeddings.sqlite3"
 # (field, check value, percentile of the references, decimals)
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="store the table in translation/gate_defaults.py")
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     args = parser.parse_args()
-    inner = load_embedder()
+    inner = load_embedder(GATE_EMBEDDER)
     embedder = CachedEmbedder(inner, CACHE) if inner is not None else None
     # The reverse engine is the chain the relay builds (direct pairs and pivots: fr->en goes through es),
     # so every pair the gate back-translates at run time is calibrated with the same route.

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.tico19 import GATE_LANGUAGES, KINDS, LANGUAGES, ROOT, Pair, aligned, broken, load
 from translation.embedding_cache import CachedEmbedder
 from translation.embeddings import load_embedder
+from translation.gate_factory import GATE_EMBEDDER
 from translation.gate import QualityGate
 from translation.gate_config import GateSettings
 
@@ -22,7 +23,7 @@ CACHE = ROOT / ".cache" / "embeddings.sqlite3"
 
 
 def build_gate(reverse=None, settings: GateSettings | None = None) -> QualityGate:
-    inner = load_embedder()
+    inner = load_embedder(GATE_EMBEDDER)
     embedder = CachedEmbedder(inner, CACHE) if inner is not None else None
     return QualityGate(settings or GateSettings(), embedder=embedder, reverse=reverse)
 

