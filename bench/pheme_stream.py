@@ -69,6 +69,7 @@ def _setting(c: float, scale: float | None) -> str:
 def nested(x: np.ndarray, y: np.ndarray, events: np.ndarray, grid, label: str) -> np.ndarray:
     """Outer leave-one-event-out; (C, scale) and the threshold chosen by the inner one on the other events."""
     probability, cut = np.zeros(len(y)), np.zeros(len(y))
+    print(f"{label}, per held-out event:", flush=True)
     for event in sorted(set(events)):
         test = events == event
         _, (c, scale), threshold = choose(x[~test], y[~test], events[~test], grid)
@@ -77,7 +78,7 @@ def nested(x: np.ndarray, y: np.ndarray, events: np.ndarray, grid, label: str) -
         print(f"  {event:>15}: chose {_setting(c, scale)}, threshold {threshold:.3f} -> "
               f"{figures(y[test], probability[test] >= threshold)} ({int(y[test].sum())}/{int(test.sum())} rumours)",
               flush=True)
-    print(f"{label}: nested {figures(y, probability >= cut)}; at 0.5 {figures(y, probability >= 0.5)}; "
+    print(f"{label}, pooled: nested {figures(y, probability >= cut)}; at 0.5 {figures(y, probability >= 0.5)}; "
           f"held-out AUC {roc_auc_score(y, probability):.3f}", flush=True)
     return probability
 
@@ -133,7 +134,7 @@ def main() -> None:
     if not options.only_stream:
         without = x.copy()
         without[:, -1] = 0.0  # every tweet as if screened alone: the model before the stream feature
-        nested(without, y, events, [(c, 1.0) for c in GRID_C], "without the stream feature (C, threshold nested)")
+        nested(without, y, events, [(c, None) for c in GRID_C], "without the stream feature (C, threshold nested)")
     nested(x, y, events, [(c, None) for c in GRID_C], "shipped design (C and threshold nested)")
     nested(x, y, events, [(rumour_train.C, None)], "shipped design, C fixed at 1 (threshold nested, as round 4)")
     fixed(x, y, events)
