@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from channels.phone import normalise_e164
+from channels.settings_rules import Fraction
 from channels.sandbox.twilio_limits import Outage
 from channels.sandbox.twilio_whatsapp import WhatsAppSimSettings
 
@@ -22,7 +23,7 @@ class TwilioSimSettings(BaseModel):
     callback_delay_ms: int = 0
     delivered_after_ms: int = 0
     inbound_webhook_url: str | None = None
-    error_rate: float = 0.0  # fraction of API calls answered 500 / 503
+    error_rate: Fraction = 0.0  # of API calls, answered 500 / 503
     latency_ms: int = 0
     outages: list[Outage] = Field(default_factory=list)
     undeliverable_numbers: list[str] = Field(default_factory=list)
@@ -41,13 +42,6 @@ class TwilioSimSettings(BaseModel):
     @classmethod
     def _e164(cls, value: list[str], info: ValidationInfo) -> list[str]:
         return [normalise_e164(raw) for raw in value]
-
-    @field_validator("error_rate")
-    @classmethod
-    def _fraction(cls, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"error_rate is a fraction between 0 and 1, got {value}")
-        return value
 
     @field_validator(
         "segments_per_second", "tolerance_segments", "callback_delay_ms", "delivered_after_ms", "latency_ms"

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relay.core import hooks
+from relay.core.db import required
 from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
 from relay.core.cli_context import UsageError, console, context, errors, language_texts
@@ -185,9 +186,7 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
     mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
     hidden = False
     with cli.database().sessions() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         hidden = not mine.sees(scope.broadcast_place(session, broadcast))
         report = reach.report(session, broadcast_id)
         missing = reach.unreached(session, broadcast_id)
@@ -214,9 +213,7 @@ def cancel(ctx: typer.Context, broadcast_id: int) -> None:
     """Stop every delivery of a broadcast that has not been sent yet."""
     operator = authorize(context(ctx), "broadcast.cancel", f"broadcast:{broadcast_id}")
     with context(ctx).database().sessions.begin() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         count = deliveries.cancel(session, broadcast, actor=operator.actor)
     console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
 
@@ -238,9 +235,7 @@ def texts(ctx: typer.Context, broadcast_id: int) -> None:
     cli = context(ctx)
     mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
     with cli.database().sessions() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         if not mine.sees(scope.broadcast_place(session, broadcast)):
             session.close()
             raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")

@@ -40,6 +40,15 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def refuse_unknown_keys(value: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+    """A table keyed by a fixed vocabulary (CAP severities, crisis milestones, contact levels): a key
+    outside it is a typo to report with the keys that are expected, not a setting to ignore."""
+    expected = tuple(allowed)
+    unknown = set(value) - set(expected)
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(unknown)}; expected {', '.join(expected)}")
+
+
 class HttpSettings(Section):
     host: str = Field("127.0.0.1", description="Address the webhook and API server listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of that server (0 picks a free one).")

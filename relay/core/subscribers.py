@@ -212,7 +212,7 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise SubscriberError("the CSV file is empty: expected a header row with " + ", ".join(CSV_COLUMNS))
-    extra = hooks.installed().columns  # the features' own columns (relay/geo: latitude, longitude, geocodes)
+    extra = hooks.installed().subscriber_columns  # the features' own columns (relay/geo: latitude, longitude, geocodes)
     known = (*CSV_COLUMNS, *(c for columns in extra for c in columns.columns))
     unknown = [h for h in header if h not in known]
     if unknown:

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus
 from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
 
@@ -32,9 +33,7 @@ def pending(session: Session, broadcast_id: int) -> list[BroadcastText]:
 
 
 def approve(session: Session, broadcast_id: int, language: str, *, text: str | None, actor: str) -> Approval:
-    broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        raise BroadcastError(f"no broadcast {broadcast_id}")
+    broadcast = required(session.get(Broadcast, broadcast_id), BroadcastError(f"no broadcast {broadcast_id}"))
     entry = session.get(BroadcastText, (broadcast_id, language))
     if entry is None or entry.status != "pending_approval":
         waiting = ", ".join(t.language for t in pending(session, broadcast_id)) or "none"

@@ -176,7 +176,7 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Endpoint.id.in_(audience.endpoint_ids))
     if not audience.endpoint_ids:  # endpoints named one by one are meant, whatever their owner's order
         conditions.append(_first_choice(channels))
-    for narrow in hooks.installed().audience:  # the features' own terms (relay/geo: an area)
+    for narrow in hooks.installed().audience_filters:  # the features' own terms (relay/geo: an area)
         condition = narrow(request)
         if condition is not None:
             conditions.append(condition)
@@ -204,7 +204,7 @@ def _run_plan_hooks(session: Session, broadcast: Broadcast, request: BroadcastRe
                     senders: Mapping[str, Sequence[str]], now: datetime) -> None:
     """Features that add to a broadcast inside its own transaction (relay headers and ACK codes, polls):
     their Features' `plan_hooks`, in Feature-list order."""
-    for hook in hooks.installed().plan:
+    for hook in hooks.installed().plan_hooks:
         hook(session, broadcast, request, senders, now)
 
 

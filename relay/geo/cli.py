@@ -14,6 +14,7 @@ from relay.core import subscribers
 from relay.core.channels import planned_senders
 from relay.core.cli_context import UsageError, console, context
 from relay.core.cli_identity import authorize
+from relay.core.db import required
 from relay.core.models import Broadcast
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.geo import audience, locations
@@ -159,9 +160,8 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
     with context(ctx).database().sessions() as session:
         if session.get(Broadcast, broadcast_id) is None:
             raise UsageError(f"no broadcast {broadcast_id}")
-        row = session.get(BroadcastArea, broadcast_id)
-        if row is None:
-            raise UsageError(f"broadcast {broadcast_id} has no area: it went to its whole audience")
+        row = required(session.get(BroadcastArea, broadcast_id),
+                       UsageError(f"broadcast {broadcast_id} has no area: it went to its whole audience"))
         counts = dict(row.counts)
     if as_json:
         typer.echo(json.dumps(counts))

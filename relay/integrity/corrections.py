@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.inbound import replies
 from relay.integrity import pivot, verification
 from relay.core.models import (
@@ -61,9 +62,7 @@ def correct(session: Session, original_id: int, *, body: str | None, source_lang
 
     `header` is a reply key ("correction_of_broadcast" or "correction_of_relayed") taking `{when}`.
     """
-    original = session.get(Broadcast, original_id)
-    if original is None:
-        raise BroadcastError(f"no broadcast {original_id}")
+    original = required(session.get(Broadcast, original_id), BroadcastError(f"no broadcast {original_id}"))
     if body is not None and not body.strip():
         raise BroadcastError("the correction text is empty")
     received = (Delivery.broadcast_id == original.id, Delivery.status.in_(RECEIVED))

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.inbound import replies
 from relay.inbound.commands import CommandContext, command
 from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber, Tier
@@ -87,9 +88,7 @@ class NetworkError(ValueError):
 def _contributor(session: Session, subscriber_id: int, role: str, why: str) -> Subscriber:
     """The subscriber who is to pass messages on; an unknown one or an observer is refused, `role` ("backup: ")
     saying in which part of the request and `why` why an observer cannot."""
-    person = session.get(Subscriber, subscriber_id)
-    if person is None:
-        raise NetworkError(f"{role}no subscriber {subscriber_id}")
+    person = required(session.get(Subscriber, subscriber_id), NetworkError(f"{role}no subscriber {subscriber_id}"))
     if person.tier == Tier.observer.value:
         raise NetworkError(f"{role}subscriber {subscriber_id} is an observer; {why}")
     return person

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from relay.core import audit, csv_safe, scope, subscribers
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import Refused, authorize, hide, scope_of
+from relay.core.db import required
 from relay.core.models import Endpoint
 from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, Translator
@@ -101,9 +102,7 @@ def list_translators(ctx: typer.Context, as_json: bool = typer.Option(False, "--
 def remove(ctx: typer.Context, translator_id: int = typer.Argument(..., help="The id `translators list` shows.")) -> None:
     """Stop offering reports to a translator (their past translations stay attributed)."""
     with context(ctx).database().sessions.begin() as session:
-        row = session.get(Translator, translator_id)
-        if row is None:
-            raise UsageError(f"no translator {translator_id}")
+        row = required(session.get(Translator, translator_id), UsageError(f"no translator {translator_id}"))
         row.available = False
     console.print(f"translator {translator_id} will get no more reports")
 

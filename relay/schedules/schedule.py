@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.delivery import outbox
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.schedules.models import EVERYWHERE, ScheduledBroadcast, ScheduledSend
@@ -131,10 +132,8 @@ def create(session: Session, request: BroadcastRequest, *, at: str | None, local
 
 
 def get(session: Session, schedule_id: int) -> ScheduledBroadcast:
-    schedule = session.get(ScheduledBroadcast, schedule_id)
-    if schedule is None:
-        raise ScheduleError(f"no scheduled broadcast {schedule_id} (relay broadcast scheduled lists them)")
-    return schedule
+    return required(session.get(ScheduledBroadcast, schedule_id),
+                    ScheduleError(f"no scheduled broadcast {schedule_id} (relay broadcast scheduled lists them)"))
 
 
 def _editable(session: Session, schedule: ScheduledBroadcast) -> None:
