@@ -17,6 +17,7 @@ from relay.core import hooks
 from relay.core.db import required
 from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
+from relay.core.cli_options import Expires, HumanTexts, Language, Regions, Severity, Tiers, Topics
 from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
@@ -59,15 +60,15 @@ def send(
     body: Optional[str] = typer.Argument(None, help="The message, in the source language."),
     body_file: Optional[Path] = typer.Option(None, "--body-file", exists=True, dir_okay=False),
     kind: str = typer.Option("notice", help="crisis, webinar or notice (crisis goes first)."),
-    language: str = typer.Option(None, "--lang", help="Language of the body (default: config default_language)."),
-    severity: str = typer.Option("Unknown", help="CAP severity: Extreme, Severe, Moderate, Minor, Unknown."),
+    language: Language = None,
+    severity: Severity = "Unknown",
     urgency: str = typer.Option("Unknown", help="CAP urgency: Immediate, Expected, Future, Past, Unknown."),
     certainty: str = typer.Option("Unknown", help="CAP certainty: Observed, Likely, Possible, Unlikely, Unknown."),
-    region: str = typer.Option("", help="';'-separated regions (any of)."),
-    topic: str = typer.Option("", help="';'-separated topics (any of)."),
-    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
-    expires: Optional[str] = typer.Option(None, help="Stop sending after: 30m, 6h, 2d or an ISO 8601 time."),
-    text: list[str] = typer.Option([], "--text", help="A human text for a language: es=\"...\" (repeatable)."),
+    region: Regions = "",
+    topic: Topics = "",
+    tier: Tiers = "",
+    expires: Expires = None,
+    text: HumanTexts = [],
     as_json: bool = typer.Option(False, "--json", help='Print {"id": ...} only.'),
     wait: bool = typer.Option(False, "--wait", help="Show progress until every delivery is final."),
     sender: str = typer.Option("cli", help="Who sends it (recorded in the audit log)."),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from relay.core import audit
 from relay.core.db import required
-from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus
+from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, content_of
 from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
 
 
@@ -63,8 +63,8 @@ def approve(session: Session, broadcast_id: int, language: str, *, text: str | N
 def _follow_up(session: Session, original: Broadcast, language: str, text: str, actor: str,
                now: datetime) -> Approval:
     follow = Broadcast(
-        kind=original.kind, severity=original.severity, urgency=original.urgency, certainty=original.certainty,
-        source_language=language, body=text, audience={"follow_up_of": original.id, "language": language},
+        **content_of(original, source_language=language, body=text),
+        audience={"follow_up_of": original.id, "language": language},
         sender=actor, priority=original.priority, expires_at=original.expires_at, references_id=original.id,
         texts=[BroadcastText(language=language, text=text, origin="human", status="ready")],
     )

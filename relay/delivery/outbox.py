@@ -28,6 +28,7 @@ from relay.core.models import (
     Subscriber,
     SubscriberRegion,
     SubscriberTopic,
+    content_of,
 )
 
 CAP_SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
@@ -322,12 +323,7 @@ def plan_broadcast(
     priority = KIND_PRIORITY[BroadcastKind(request.kind)]
     with (sessions.begin() if own else nullcontext(session)) as session:
         broadcast = Broadcast(
-            kind=request.kind,
-            severity=request.severity,
-            urgency=request.urgency,
-            certainty=request.certainty,
-            source_language=request.source_language,
-            body=request.body,
+            **content_of(request),
             audience=request.audience.as_json(),
             sender=request.sender,
             priority=priority,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from relay.core import subscribers
 from relay.core.channels import planned_senders
+from relay.core.cli_options import Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context
 from relay.core.cli_identity import authorize
 from relay.core.db import required
@@ -82,8 +83,8 @@ def _who(phone: Optional[str], telegram: Optional[str]) -> tuple[str, str]:
 @app.command("set")
 def set_location(
     ctx: typer.Context,
-    phone: Optional[str] = typer.Option(None, help="The person's phone number."),
-    telegram: Optional[str] = typer.Option(None, help="The person's Telegram chat id."),
+    phone: Phone = None,
+    telegram: TelegramChat = None,
     point: Optional[str] = typer.Option(None, help="lat,lon, e.g. 18.54,-72.34."),
     geocode: list[str] = typer.Option([], "--geocode", help="NAME=VALUE, e.g. SAME=006113 (repeatable; replaces "
                                       "the person's geocodes)."),
@@ -111,7 +112,7 @@ def set_location(
 
 
 @app.command("show")
-def show(ctx: typer.Context, phone: Optional[str] = typer.Option(None), telegram: Optional[str] = typer.Option(None),
+def show(ctx: typer.Context, phone: Phone = None, telegram: TelegramChat = None,
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One person's location."""
     channel, address = _who(phone, telegram)

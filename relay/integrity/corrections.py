@@ -25,6 +25,7 @@ from relay.core.models import (
     BroadcastText,
     Delivery,
     DeliveryStatus,
+    content_of,
     utcnow,
 )
 from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
@@ -74,8 +75,7 @@ def correct(session: Session, original_id: int, *, body: str | None, source_lang
                                    text=f"{line}\n{_body(body, source_language, language, settings)}"))
     source_text = next(t.text for t in texts if t.language == source_language)
     correction = Broadcast(
-        kind=BroadcastKind.correction.value, severity=original.severity, urgency=original.urgency,
-        certainty=original.certainty, source_language=source_language, body=source_text,
+        **content_of(original, kind=BroadcastKind.correction.value, source_language=source_language, body=source_text),
         audience={"correction_of": original.id}, sender=actor, priority=original.priority,
         references_id=original.id, texts=texts,
     )

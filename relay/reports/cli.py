@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from relay.core import audit, csv_safe, scope, subscribers
+from relay.core.cli_options import MatrixUser, Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import Refused, authorize, hide, scope_of
 from relay.core.db import required
@@ -55,9 +56,9 @@ def add(
     ctx: typer.Context,
     languages: str = typer.Option(..., "--languages", "-l", help="Languages they translate from, e.g. ht,fr."),
     target: Optional[str] = typer.Option(None, help="Language they translate into (default: reports.pivot_language)."),
-    telegram: Optional[str] = typer.Option(None, help="Their Telegram chat id."),
-    matrix: Optional[str] = typer.Option(None, help="Their Matrix user id."),
-    phone: Optional[str] = typer.Option(None, help="Their phone number (they answer with /tr by SMS)."),
+    telegram: TelegramChat = None,
+    matrix: MatrixUser = None,
+    phone: Phone = None,  # they answer with /tr by SMS
 ) -> None:
     """Register a subscriber (tier contributor or above) as a volunteer translator."""
     cli = context(ctx)
