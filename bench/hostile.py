@@ -44,8 +44,9 @@ from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator  # no
 from channels.sms import webhook_signature  # noqa: E402
 from relay.core import subscribers  # noqa: E402
 from relay.inbound import handling as inbound  # noqa: E402
-from tests.postgres import fresh_schema  # noqa: E402
-from tests.threaded_relay import ThreadedRelay  # noqa: E402
+sys.path.append(str(ROOT / "tests"))  # the helpers it shares with the tests (`tests` itself names a site package)
+from pg_schema import fresh_schema  # noqa: E402
+from threaded_relay import ThreadedRelay  # noqa: E402
 
 TOKEN = "7000000077:" + "h" * 12 + "R" * 12 + "q9"
 SECRET = "bench-hostile-secret"

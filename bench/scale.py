@@ -39,7 +39,8 @@ from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Delivery  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
-from tests.running import wait_http  # noqa: E402
+sys.path.append(str(ROOT / "tests"))  # the helpers it shares with the tests (`tests` itself names a site package)
+from running import wait_http  # noqa: E402
 
 RELAY = [sys.executable, "-m", "relay.app.cli"]
 TOKEN = "scale" + "0" * 27

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from relay.app.settings import Settings, load_settings
 from relay.core.db import make_sessionmaker
 from relay.core.db import Database
-from tests.postgres import fresh_schema
+from tests.pg_schema import fresh_schema
 from tests.running import starting
 
 POSTGRES_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -1,7 +1,8 @@
 """What the fixtures start and stop alike: simulators and adapters started on demand with keyword
 overrides and all stopped after the test, small aiohttp apps standing in for the relay (or a
 provider) on a free port of 127.0.0.1, and the wait for a relay process to serve. (A plain module, not
-conftest: a test or a bench cannot import a particular conftest.)"""
+conftest: a test or a bench cannot import a particular conftest. A bench puts tests/ on its path and
+imports it as `running`: a package installed in the environment is also named `tests`.)"""
 
 from __future__ import annotations
 

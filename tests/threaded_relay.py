@@ -1,6 +1,7 @@
 """A relay (its whole `Program`) on an event loop of its own thread, for synchronous callers that post to
 it over HTTP and hand it coroutines: hypothesis tests (tests/reliability/test_hostile_input.py) and the
-hostile-input bench (bench/hostile.py). (A plain module: a bench cannot import a conftest.)
+hostile-input bench (bench/hostile.py). (A plain module that imports nothing from tests/: a bench
+puts tests/ on its path and imports it as `threaded_relay`.)
 
 The provider simulators it talks to are started before it and stopped after it; with
 `own_simulator_loop` they run on a second loop, so that their work is not counted as the relay's."""
@@ -15,7 +16,6 @@ from typing import Any
 
 from relay.app.program import Program
 from relay.app.settings import load_settings
-from tests.running import Startable
 
 
 class _LoopThread:
@@ -42,14 +42,14 @@ class ThreadedRelay:
         self._relay_thread = _LoopThread()
         self._sim_thread = _LoopThread() if own_simulator_loop else self._relay_thread
         self.loop, self.sim_loop = self._relay_thread.loop, self._sim_thread.loop
-        self.simulators: list[Startable] = []
+        self.simulators: list[Any] = []  # started: each has an async stop()
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None,
             loop: asyncio.AbstractEventLoop | None = None) -> Any:
         """Run `coro` on the relay's loop (or `loop`) and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coro, loop or self.loop).result(timeout=timeout or self.timeout)
 
-    async def start_simulators(self) -> list[Startable]:
+    async def start_simulators(self) -> list[Any]:
         return []
 
     def channel_settings(self) -> dict[str, Any]:

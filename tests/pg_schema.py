@@ -1,6 +1,7 @@
 """A fresh schema of a PostgreSQL database, dropped afterwards: what every storage test on PostgreSQL
 (tests/conftest.py) and a bench run on it (bench/hostile.py) live in, so that no two runs see each other's
-rows and nothing needs a database of its own. (A plain module: a bench cannot import a conftest.)"""
+rows and nothing needs a database of its own. (A plain module that imports nothing from tests/: a bench
+puts tests/ on its path and imports it as `pg_schema`.)"""
 
 from __future__ import annotations
 
