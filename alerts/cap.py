@@ -26,7 +26,7 @@ from alerts.cap_document import export_imported
 from alerts.cap_parse import NS, CapAlertDoc, CapError, CapInfo, schema
 from alerts.models import CapAlert
 from alerts.sending import NOT_YET_SENT, REACHED, Sender, cancel_unsent, follow_up, recipients_languages
-from relay import Broadcast, BroadcastKind
+from relay import Broadcast, BroadcastKind, required
 from relay import Audience, BroadcastError, BroadcastRequest, GeoError, area_extras_for_cap
 
 KIND_PARAMETER = "relay:kind"  # a CAP <parameter> carrying the broadcast kind, so a round trip keeps it
@@ -192,9 +192,7 @@ def identity(session: Session, broadcast: Broadcast, cap_sender: str) -> tuple[s
 
 
 def export(session: Session, broadcast_id: int, *, cap_sender: str) -> bytes:
-    broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        raise CapError(f"no broadcast {broadcast_id}")
+    broadcast = required(session.get(Broadcast, broadcast_id), CapError(f"no broadcast {broadcast_id}"))
     if " " in cap_sender or "," in cap_sender:
         raise CapError(f"CAP sender {cap_sender!r} may contain no spaces or commas (alerts.cap.sender)")
     row = session.scalars(select(CapAlert).where(CapAlert.broadcast_id == broadcast.id)).first()

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from relay import ConfigError, Settings, describe_validation_error
+from relay import ConfigError, Settings, describe_validation_error, refuse_unknown_keys
 
 LEVELS = ("party", "movement", "network")  # the seed framework's three levels, in escalation order
 MILESTONES = ("response", "assessment", "action_plan")
@@ -96,9 +96,7 @@ class CrisisSettings(_Reminders):
     @field_validator("deadlines")
     @classmethod
     def _all_milestones(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = set(value) - set(MILESTONES)
-        if unknown:
-            raise ValueError(f"unknown milestone(s) {sorted(unknown)}; expected {', '.join(MILESTONES)}")
+        refuse_unknown_keys(value, MILESTONES, "milestone(s)")
         for text in value.values():
             parse_duration(text)
         return {**{"response": "24h", "assessment": "72h", "action_plan": "7d"}, **value}
@@ -112,9 +110,7 @@ class CrisisSettings(_Reminders):
     @field_validator("contacts")
     @classmethod
     def _levels(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = set(value) - set(LEVELS)
-        if unknown:
-            raise ValueError(f"unknown level(s) {sorted(unknown)}; expected {', '.join(LEVELS)}")
+        refuse_unknown_keys(value, LEVELS, "level(s)")
         return value
 
     def deadline(self, milestone: str) -> timedelta:

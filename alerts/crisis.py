@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from alerts import timeline
 from alerts.config import LEVELS, MILESTONES, AlertsSettings, parse_duration
 from alerts.models import Crisis, Milestone
-from relay import audit, permissions
+from relay import audit, permissions, required
 from relay import CAP_SEVERITY
 
 
@@ -62,10 +62,7 @@ def activate(session: Session, cfg: AlertsSettings, *, title: str, region: str, 
 
 
 def get(session: Session, crisis_id: int) -> Crisis:
-    crisis = session.get(Crisis, crisis_id)
-    if crisis is None:
-        raise CrisisError(f"no crisis {crisis_id}")
-    return crisis
+    return required(session.get(Crisis, crisis_id), CrisisError(f"no crisis {crisis_id}"))
 
 
 def _open(session: Session, crisis_id: int) -> Crisis:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from alerts.config import AlertsSettings
 from alerts.models import Firing, Rsvp, WebinarBroadcast, WebinarSeries, WebinarSession
-from relay import audit
+from relay import audit, required
 from relay import BroadcastKind, Delivery, Endpoint, Subscriber
 
 MAX_SESSIONS_PER_LAYOUT = 500  # a rule such as FREQ=MINUTELY must not fill the table
@@ -128,10 +128,8 @@ def events(series: WebinarSeries, item: WebinarSession, cfg: AlertsSettings) -> 
 
 
 def get_session(session: Session, session_id: int) -> WebinarSession:
-    item = session.get(WebinarSession, session_id)
-    if item is None:
-        raise WebinarError(f"no webinar session {session_id} (relay webinar list shows them)")
-    return item
+    return required(session.get(WebinarSession, session_id),
+                    WebinarError(f"no webinar session {session_id} (relay webinar list shows them)"))
 
 
 def told(session: Session, session_id: int) -> list[int]:

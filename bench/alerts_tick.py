@@ -6,7 +6,6 @@ documents are parsed and validated (and hostile ones refused). Prints figures; n
 
 from __future__ import annotations
 
-import argparse
 import io
 import statistics
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from options import options  # noqa: E402
 from alerts import crisis, webinars  # noqa: E402
 from alerts.cap_parse import CapError, parse  # noqa: E402
 from alerts.config import alerts_settings  # noqa: E402
@@ -65,11 +65,7 @@ def timed(fn, repeat: int = 1) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--crises", type=int, default=200)
-    parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--series", type=int, default=50)
-    args = parser.parse_args()
+    args = options(__doc__, crises=200, people=2000, series=50)
     print(f"SQLite; contacts: 15 (5 per level, 5 time zones); {args.people} subscribers in 5 zones and 5 languages")
     with tempfile.TemporaryDirectory() as tmp:
         settings, db, cfg = setup(Path(tmp), args.crises, args.people, 0)

@@ -13,7 +13,6 @@ Usage: .venv/bin/python bench/console_api.py [--subscribers 10000] [--repeats 15
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
@@ -28,6 +27,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from options import options  # noqa: E402
 from relay.api import tokens# noqa: E402
 from relay.app.settings import load_settings  # noqa: E402
 from relay.core.models import Endpoint, Subscriber, SubscriberRegion  # noqa: E402
@@ -58,10 +58,7 @@ def timed(fn, repeats: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args()
+    args = options(__doc__, subscribers=10_000, repeats=15)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(None, overrides={"data_dir": tmp, "http": {"port": 0},
                                                   "translation": {"engines": ["apertium"]}})

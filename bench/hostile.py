@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import io
 import json
 import random
@@ -30,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -46,8 +44,9 @@ from channels.sandbox.twilio_sim import TwilioSimSettings, TwilioSimulator  # no
 from channels.sms import webhook_signature  # noqa: E402
 from relay.core import subscribers  # noqa: E402
 from relay.inbound import handling as inbound  # noqa: E402
-from relay.app.settings import load_settings  # noqa: E402
-from relay.app.program import Program  # noqa: E402
+sys.path.append(str(ROOT / "tests"))  # the helpers it shares with the tests (`tests` itself names a site package)
+from pg_schema import fresh_schema  # noqa: E402
+from threaded_relay import ThreadedRelay  # noqa: E402
 
 TOKEN = "7000000077:" + "h" * 12 + "R" * 12 + "q9"
 SECRET = "bench-hostile-secret"
@@ -72,27 +71,19 @@ def hostile(size: int, rng: random.Random) -> list[str]:
     return texts + [mix]
 
 
-def loop_thread() -> asyncio.AbstractEventLoop:
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, daemon=True).start()
-    return loop
-
-
-class Relay:
+class Relay(ThreadedRelay):
     """A sandboxed relay on its own event loop thread, in Telegram webhook mode, with a bridge between a
     Telegram group and an SMS number (so chat and SMS messages are screened before they are relayed).
 
     The Telegram and Twilio simulators run on a second loop: in production they are other machines, and
     their work (parsing the relay's HTML, counting segments) must not be counted as the relay's loop block."""
 
+    timeout = 300.0
+
     def __init__(self, tmp: Path, database_url: str | None) -> None:
-        self.tmp, self.database_url = tmp, database_url
-        self.loop, self.sim_loop = loop_thread(), loop_thread()
+        super().__init__(tmp, database_url, own_simulator_loop=True)
 
-    def run(self, coro, timeout: float = 300, loop: asyncio.AbstractEventLoop | None = None):
-        return asyncio.run_coroutine_threadsafe(coro, loop or self.loop).result(timeout=timeout)
-
-    async def _start_simulators(self) -> None:
+    async def start_simulators(self) -> list:
         self.telegram = TelegramSimulator(TelegramSimSettings(token=TOKEN, messages_per_second=0, per_chat_per_second=0,
                                                               per_group_per_minute=0), self.tmp / "sim")
         await self.telegram.start()
@@ -101,39 +92,15 @@ class Relay:
         self.twilio = TwilioSimulator(TwilioSimSettings(account_sid=ACCOUNT, auth_token=AUTH, numbers=[NUMBER],
                                                         segments_per_second=0), self.tmp / "twilio")
         await self.twilio.start()
+        return [self.telegram, self.twilio]
 
-    async def _start(self) -> None:
-        overrides = {
-            "data_dir": str(self.tmp / "data"), "http": {"port": 0}, "translation": {"engines": ["apertium"]},
+    def channel_settings(self) -> dict:
+        return {
             "sms": {"account_sid": ACCOUNT, "auth_token": AUTH, "numbers": [NUMBER], "segments_per_second": 0,
                     "api_base_url": self.twilio.base_url},
             "telegram": {"token": TOKEN, "api_base_url": self.telegram.base_url, "inbound": "webhook",
                          "webhook_secret": SECRET},
         }
-        if self.database_url:
-            overrides["database_url"] = self.database_url
-        self.settings = load_settings(None, overrides=overrides)
-        self.program = Program(self.settings, upgrade=True)
-        await self.program.start()
-
-    def start(self) -> "Relay":
-        self.run(self._start_simulators(), loop=self.sim_loop)
-        self.run(self._start())
-        return self
-
-    def stop(self) -> None:
-        async def stop_simulators():
-            await self.telegram.stop()
-            await self.twilio.stop()
-
-        self.run(self.program.stop())
-        self.run(stop_simulators(), loop=self.sim_loop)
-        for loop in (self.loop, self.sim_loop):
-            loop.call_soon_threadsafe(loop.stop)
-
-    @property
-    def url(self) -> str:
-        return self.program.settings.public_url
 
 
 class Watch:
@@ -319,26 +286,10 @@ def main() -> None:
     parser.add_argument("--doors", default="", help="only the doors whose name contains this text")
     args = parser.parse_args()
     if args.postgres:
-        with postgres_schema(args.postgres) as url:
+        with fresh_schema(args.postgres, "bench_hostile") as url:
             run(args, url)
     else:
         run(args, None)
-
-
-@contextlib.contextmanager
-def postgres_schema(base: str):
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_hostile_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def run(args, database_url: str | None) -> None:

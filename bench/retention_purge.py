@@ -1,13 +1,13 @@
 """The retention purge on this machine: how fast final delivery rows are folded into tallies and deleted,
 and how fast old inbound bodies are blanked, on SQLite (and PostgreSQL with --postgres URL). Prints
-figures; never passes or fails. The counts of every broadcast are compared before and after.
+figures; never passes or fails. The counts of every broadcast are compared before and after. The
+PostgreSQL URL names an empty database or schema.
 
     .venv/bin/python bench/retention_purge.py [--people 50000] [--broadcasts 4] [--batch 1000] [--postgres URL]
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from options import options  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from relay.app import features  # noqa: E402
@@ -59,12 +60,7 @@ def load(db: Database, people: int, broadcasts: int) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--people", type=int, default=50_000)
-    parser.add_argument("--broadcasts", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (an empty database or schema)")
-    args = parser.parse_args()
+    args = options(__doc__, people=50_000, broadcasts=4, batch=1000, postgres=None)
     features.install()
     with tempfile.TemporaryDirectory() as directory:
         overrides = {"data_dir": str(Path(directory) / "data")}

@@ -31,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from fanout import PG_URL, PeakRss, add_subscribers, free_port, planning  # noqa: E402
@@ -40,6 +39,8 @@ from relay.app.settings import load_settings  # noqa: E402
 from relay.core.db import Database  # noqa: E402
 from relay.core.models import Delivery  # noqa: E402
 from relay.delivery.outbox import BroadcastRequest  # noqa: E402
+sys.path.append(str(ROOT / "tests"))  # the helpers it shares with the tests (`tests` itself names a site package)
+from running import wait_http  # noqa: E402
 
 RELAY = [sys.executable, "-m", "relay.app.cli"]
 TOKEN = "scale" + "0" * 27
@@ -68,19 +69,6 @@ api_base_url = "http://127.0.0.1:{sim_port}"
 """)
 
 
-def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"a process exited before serving {url}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} not up in {timeout}s")
-
-
 def run_workers(workers: int, messages: int, rate: float) -> tuple[float, float]:
     """(accepted by the provider per second, wall seconds to all delivered) for one configuration."""
     schema = f"scale_{uuid.uuid4().hex[:8]}"
@@ -106,8 +94,8 @@ def run_workers(workers: int, messages: int, rate: float) -> tuple[float, float]
                 processes.append(process)
                 return process
 
-            _wait_http(f"http://127.0.0.1:{sim_port}/sandbox/stats", spawn("sandbox", "--port", str(sim_port)))
-            _wait_http(f"http://127.0.0.1:{http_port}/readyz", spawn("serve"))
+            wait_http(f"http://127.0.0.1:{sim_port}/sandbox/stats", spawn("sandbox", "--port", str(sim_port)), timeout=60)
+            wait_http(f"http://127.0.0.1:{http_port}/readyz", spawn("serve"), timeout=60)
             started = [spawn("worker") for _ in range(workers)]
             deadline = time.monotonic() + 120
             while sum("stop with" in (root / f"worker-{processes.index(w)}.log").read_text() for w in started) < workers:

@@ -10,13 +10,13 @@ Usage: .venv/bin/python bench/telegram_fanout.py [--chats 1000]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import time
 from datetime import datetime
 
 from sandbox_fanout import add_people, sandbox_relay, send_crisis, until_final  # first: puts this tree on sys.path
+from options import options
 
 from relay.core.channels import planned_senders
 
@@ -45,10 +45,7 @@ async def run(chats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chats", type=int, default=1000)
-    args = parser.parse_args()
-    asyncio.run(run(args.chats))
+    asyncio.run(run(options(__doc__, chats=1000).chats))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ Usage: .venv/bin/python bench/voice_calls.py [--calls 60]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
 from sandbox_fanout import add_people, sandbox_relay, send_crisis, until_final  # first: puts this tree on sys.path
+from options import options
 
 from channels.voice_spec import SANDBOX_CALLS_PER_SECOND
 
@@ -45,10 +45,7 @@ async def run(calls: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=60)
-    args = parser.parse_args()
-    asyncio.run(run(args.calls))
+    asyncio.run(run(options(__doc__, calls=60).calls))
 
 
 if __name__ == "__main__":

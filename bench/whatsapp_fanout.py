@@ -13,13 +13,13 @@ Usage: .venv/bin/python bench/whatsapp_fanout.py [--inside 200] [--outside 1050]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import time
 from datetime import datetime
 
 from sandbox_fanout import add_people, sandbox_relay, send_crisis, until_final  # first: puts this tree on sys.path
+from options import options
 
 from channels.whatsapp_spec import SANDBOX_MESSAGES_PER_SECOND, SANDBOX_SENDER
 from relay.core.channels import planned_senders
@@ -71,10 +71,7 @@ async def run(inside: int, outside: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inside", type=int, default=200)
-    parser.add_argument("--outside", type=int, default=1050)
-    args = parser.parse_args()
+    args = options(__doc__, inside=200, outside=1050)
     asyncio.run(run(args.inside, args.outside))
 
 

@@ -4,11 +4,12 @@ never imports nio."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationInfo, field_validator, model_validator
 
-from channels.settings_rules import Positive, Rate, is_placeholder
+from channels.settings_rules import Positive, Rate, between, is_placeholder
 
 _USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
 _SERVER_SUFFIX = re.compile(r"^:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
@@ -28,7 +29,7 @@ class MatrixSettings(BaseModel):
     allowed_inviters: list[str] = []  # "@user:server" or ":server"; invites from others are ignored
     messages_per_second: Rate = 0.2  # Synapse's default rc_message
     burst: Positive = 10
-    sync_timeout_ms: int = 30000
+    sync_timeout_ms: Annotated[int, between(0, 600_000)] = 30000
 
     @field_validator("homeserver")
     @classmethod
@@ -74,13 +75,6 @@ class MatrixSettings(BaseModel):
         for entry in value:
             if not (_USER_ID.match(entry) or _SERVER_SUFFIX.match(entry)):
                 raise ValueError(f"allowed_inviters entry {entry!r} is neither a user id (@user:server) nor :server")
-        return value
-
-    @field_validator("sync_timeout_ms")
-    @classmethod
-    def _sync_timeout(cls, value: int) -> int:
-        if not 0 <= value <= 600_000:
-            raise ValueError(f"sync_timeout_ms must be between 0 and 600000, got {value}")
         return value
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, SecretStr, ValidationInfo
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo
 
 # Words that only appear in documentation examples and config templates. Matched as substrings, so a
 # real (random) secret contains one with negligible probability.
@@ -46,6 +46,17 @@ def _positive(value: float, info: ValidationInfo) -> float:
     return value
 
 
+def between(low: float, high: float) -> AfterValidator:
+    """A number from `low` to `high`, both included: `Annotated[int, between(0, 600_000)]`."""
+
+    def check(value: float, info: ValidationInfo) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"{info.field_name} must be between {low:g} and {high:g}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
 def _http_url(value: str, info: ValidationInfo) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -55,5 +66,6 @@ def _http_url(value: str, info: ValidationInfo) -> str:
 
 Rate = Annotated[float, AfterValidator(_non_negative)]  # per second (or minute); 0 = unlimited
 Positive = Annotated[float, AfterValidator(_positive)]
+Fraction = Annotated[float, Field(ge=0, le=1)]  # a share or a score, 0 to 1
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 BaseUrl = Annotated[str, AfterValidator(_http_url), AfterValidator(lambda value: value.rstrip("/"))]

@@ -26,9 +26,7 @@ def sandbox_settings(sandbox: Any, public_url: str, account_sid: str = SANDBOX_A
     return TwilioSimSettings(
         account_sid=account_sid, auth_token=auth_token or secrets.token_hex(16), numbers=sandbox.sms_numbers,
         segments_per_second=sandbox.segments_per_second, inbound_webhook_url=f"{public_url}{INBOUND_PATH}",
-        latency_ms=sandbox.latency_ms, error_rate=sandbox.error_rate, outages=sandbox.outages,
-        delivered_after_ms=sandbox.delivered_after_ms, undeliverable_numbers=sandbox.undeliverable_numbers,
-        seed=sandbox.seed,
+        **sandbox.faults(),
     )
 
 

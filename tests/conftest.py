@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +18,7 @@ from sqlalchemy import create_engine, text
 from relay.app.settings import Settings, load_settings
 from relay.core.db import make_sessionmaker
 from relay.core.db import Database
+from tests.pg_schema import fresh_schema
 from tests.running import starting
 
 POSTGRES_URL = os.environ.get("RELAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -62,16 +62,8 @@ def require_postgres() -> None:
 def postgres_schema() -> Iterator[str]:
     """A URL whose connections live in a fresh schema of the `test` database (dropped afterwards)."""
     require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(POSTGRES_URL, "t") as url:
+        yield url
 
 
 @pytest.fixture

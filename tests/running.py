@@ -1,14 +1,18 @@
 """What the fixtures start and stop alike: simulators and adapters started on demand with keyword
-overrides and all stopped after the test, and small aiohttp apps standing in for the relay (or a
-provider) on a free port of 127.0.0.1. (A plain module, not conftest: a test cannot import a particular
-conftest.)"""
+overrides and all stopped after the test, small aiohttp apps standing in for the relay (or a
+provider) on a free port of 127.0.0.1, and the wait for a relay process to serve. (A plain module, not
+conftest: a test or a bench cannot import a particular conftest. A bench puts tests/ on its path and
+imports it as `running`: a package installed in the environment is also named `tests`.)"""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+import httpx
 from aiohttp import web
 
 
@@ -63,3 +67,19 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{site.port}"
     finally:
         await runner.cleanup()
+
+
+# 120 s: a hang guard only; a relay process on a loaded two-core machine can take half a minute to start.
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once `url` answers at all; raise if `process` (the one that should serve it) exits first
+    or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before serving {url}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not up within {timeout}s")

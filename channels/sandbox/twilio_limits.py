@@ -7,9 +7,12 @@ Kept apart from the HTTP handlers so each rule is a small, clock-driven object: 
 from __future__ import annotations
 
 import random
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from channels.phone import normalise_e164
+from channels.settings_rules import Fraction
 
 
 class Outage(BaseModel):
@@ -24,6 +27,34 @@ class Outage(BaseModel):
         if self.start_s < 0 or self.end_s <= self.start_s:
             raise ValueError(f"outage needs 0 <= start_s < end_s, got {self.start_s}..{self.end_s}")
         return self
+
+
+class Faults(BaseModel):
+    """What the Twilio simulator is told to get wrong, so that observers and tests see what the relay does
+    against a misbehaving provider. Declared once for `[sandbox]` (relay.core.config.SandboxSettings) and
+    for the simulator's own settings (TwilioSimSettings), which the sandbox fills from it (`faults`)."""
+
+    latency_ms: int = Field(0, ge=0, description="Added to every answer of the SMS simulator's API.")
+    error_rate: Fraction = Field(0.0, description="Fraction of API calls the SMS simulator answers "
+                              "500 or 503.")
+    outages: list[Outage] = Field(
+        default_factory=list, description="Windows, in seconds since the simulator started, when its API "
+        "answers 503, hangs (timeout) or refuses connections (refuse).",
+    )
+    delivered_after_ms: int = Field(0, ge=0, description="Delay between 'sent' and 'delivered' receipts.")
+    undeliverable_numbers: list[str] = Field(
+        default_factory=list, description="Recipients whose messages end 'undelivered' (error 30003).",
+    )
+    seed: int | None = Field(None, description="Makes the injected errors reproducible.")
+
+    @field_validator("undeliverable_numbers")
+    @classmethod
+    def _e164(cls, value: list[str]) -> list[str]:
+        return [normalise_e164(raw) for raw in value]
+
+    def faults(self) -> dict[str, Any]:
+        """These settings alone, as keyword arguments of another `Faults`."""
+        return {name: getattr(self, name) for name in Faults.model_fields}
 
 
 class ThroughputLimiter:

@@ -3,14 +3,14 @@ the field, rather than halfway through a benchmark."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from channels.phone import normalise_e164
-from channels.sandbox.twilio_limits import Outage
+from channels.sandbox.twilio_limits import Faults
 from channels.sandbox.twilio_whatsapp import WhatsAppSimSettings
 
 
-class TwilioSimSettings(BaseModel):
+class TwilioSimSettings(Faults):
     """How the simulated Twilio account behaves; every knob defaults to a well-behaved Twilio."""
 
     account_sid: str
@@ -20,13 +20,7 @@ class TwilioSimSettings(BaseModel):
     tolerance_segments: float = 1.0  # extra burst before 429, so pacing at exactly the limit is safe
     callbacks: bool = True
     callback_delay_ms: int = 0
-    delivered_after_ms: int = 0
     inbound_webhook_url: str | None = None
-    error_rate: float = 0.0  # fraction of API calls answered 500 / 503
-    latency_ms: int = 0
-    outages: list[Outage] = Field(default_factory=list)
-    undeliverable_numbers: list[str] = Field(default_factory=list)
-    seed: int | None = None
     whatsapp: WhatsAppSimSettings | None = None  # the account's WhatsApp senders, if it has any
     log_name: str = "sms.jsonl"  # under <data_dir>/sandbox/: each simulator of a sandbox writes its own
 
@@ -37,21 +31,12 @@ class TwilioSimSettings(BaseModel):
             raise ValueError(f"{info.field_name} is empty")
         return value.strip()
 
-    @field_validator("numbers", "undeliverable_numbers")
+    @field_validator("numbers")
     @classmethod
-    def _e164(cls, value: list[str], info: ValidationInfo) -> list[str]:
+    def _own_numbers(cls, value: list[str]) -> list[str]:
         return [normalise_e164(raw) for raw in value]
 
-    @field_validator("error_rate")
-    @classmethod
-    def _fraction(cls, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"error_rate is a fraction between 0 and 1, got {value}")
-        return value
-
-    @field_validator(
-        "segments_per_second", "tolerance_segments", "callback_delay_ms", "delivered_after_ms", "latency_ms"
-    )
+    @field_validator("segments_per_second", "tolerance_segments", "callback_delay_ms")
     @classmethod
     def _not_negative(cls, value: float, info: ValidationInfo) -> float:
         if value < 0:

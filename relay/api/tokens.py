@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from relay.core import audit
 from relay.api.models import ApiToken
+from relay.core.db import required
 from relay.core.models import Subscriber, utcnow
 
 PREFIX = "rly_"
@@ -28,9 +29,7 @@ def digest(token: str) -> str:
 
 
 def create(session: Session, *, subscriber_id: int, name: str, actor: str) -> tuple[ApiToken, str]:
-    subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None:
-        raise TokenError(f"no subscriber {subscriber_id}")
+    subscriber = required(session.get(Subscriber, subscriber_id), TokenError(f"no subscriber {subscriber_id}"))
     if not name.strip():
         raise TokenError("give the token a name (whose device it is for), e.g. --name \"Ana's laptop\"")
     plain = PREFIX + secrets.token_urlsafe(32)
@@ -44,9 +43,7 @@ def create(session: Session, *, subscriber_id: int, name: str, actor: str) -> tu
 
 
 def revoke(session: Session, token_id: int, *, actor: str) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise TokenError(f"no token {token_id}")
+    token = required(session.get(ApiToken, token_id), TokenError(f"no token {token_id}"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(session, actor, "token.revoke", f"token:{token.id}", subscriber=token.subscriber_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from channels.base import Inbound
@@ -23,6 +22,7 @@ from relay.core.models import BroadcastText, Endpoint, Subscriber
 from relay.delivery.outbox import MachineTranslate
 from relay.delivery.translation_hooks import gated_machine
 from translation.factory import build_protected, build_translator
+from translation.fail_open import FailOpenEngine
 from translation.gate_factory import build_gate
 
 VOLUNTEER = "+12015557001"  # an en->ht volunteer translator, on SMS
@@ -30,18 +30,6 @@ VOLUNTEER = "+12015557001"  # an en->ht volunteer translator, on SMS
 CRISIS_HT = ("AVÈTISMAN INONDASYON: rivyè a pral debòde aswè a. Monte sou tè ki pi wo kounye a. "
              "Abri nan lekòl Wout 3 la apati 18:00. Rele 114 pou èd.")
 _ids = itertools.count(1)
-
-
-class FailOpenStandIn:
-    """The demo's Swahili "engine": serves en->sw and gives the English back, as a broken engine does."""
-
-    name = "demo-fail-open"
-
-    def pairs(self) -> set[tuple[str, str]]:
-        return {("en", "sw")}
-
-    def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
-        return list(texts)
 
 
 def apertium_advice() -> str | None:
@@ -56,7 +44,7 @@ def apertium_advice() -> str | None:
 def demo_machine(settings: Settings) -> MachineTranslate:
     """The configured engines plus the Swahili stand-in, protected and gated as the relay's own are."""
     chain = build_translator(settings.translation)
-    chain.backends.append(FailOpenStandIn())
+    chain.backends.append(FailOpenEngine("sw", name="demo-fail-open"))  # the Swahili stand-in
     protected = build_protected(settings.translation, chain)
     return gated_machine(protected, build_gate(settings.translation, protected))
 

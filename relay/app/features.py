@@ -11,6 +11,7 @@ place allowed to name `alerts/`: the core never imports it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
 from alerts.feature import FEATURE as ALERTS
@@ -64,19 +65,8 @@ def install(features: tuple[Feature, ...] = FEATURES, *, runtime: bool = True) -
         [module for feature in features for module in feature.commands],
         [handler for feature in features for handler in feature.fallthrough],
     )
-    stamps = [feature.stamp for feature in features if feature.stamp is not None]
-    hooks.install(hooks.Hooks(
-        plan=tuple(hook for feature in features for hook in feature.plan_hooks),
-        text=tuple(hook for feature in features for hook in feature.text_hooks),
-        media=tuple(hook for feature in features for hook in feature.media_hooks),
-        release={kind: handler for feature in features for kind, handler in feature.release_handlers.items()}
-        if runtime else {},
-        copies={kind: resolver for feature in features for kind, resolver in feature.copy_resolvers.items()},
-        stamp=stamps[0] if stamps else None,
-        audience=tuple(hook for feature in features for hook in feature.audience_filters),
-        columns=tuple(columns for feature in features for columns in feature.subscriber_columns),
-        merge=tuple(hook for feature in features for hook in feature.merge_hooks),
-    ))
+    table = hooks.combine(features)
+    hooks.install(table if runtime else replace(table, release_handlers={}))
 
 
 def settings_sections(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relay.core import hooks
+from relay.core.db import required
 from relay.delivery import deliveries, outbox, reach
 from relay.core.channels import planned_senders
+from relay.core.cli_options import Expires, HumanTexts, Language, Regions, Severity, Tiers, Topics
 from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.models import Broadcast, BroadcastText
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
@@ -58,15 +60,15 @@ def send(
     body: Optional[str] = typer.Argument(None, help="The message, in the source language."),
     body_file: Optional[Path] = typer.Option(None, "--body-file", exists=True, dir_okay=False),
     kind: str = typer.Option("notice", help="crisis, webinar or notice (crisis goes first)."),
-    language: str = typer.Option(None, "--lang", help="Language of the body (default: config default_language)."),
-    severity: str = typer.Option("Unknown", help="CAP severity: Extreme, Severe, Moderate, Minor, Unknown."),
+    language: Language = None,
+    severity: Severity = "Unknown",
     urgency: str = typer.Option("Unknown", help="CAP urgency: Immediate, Expected, Future, Past, Unknown."),
     certainty: str = typer.Option("Unknown", help="CAP certainty: Observed, Likely, Possible, Unlikely, Unknown."),
-    region: str = typer.Option("", help="';'-separated regions (any of)."),
-    topic: str = typer.Option("", help="';'-separated topics (any of)."),
-    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
-    expires: Optional[str] = typer.Option(None, help="Stop sending after: 30m, 6h, 2d or an ISO 8601 time."),
-    text: list[str] = typer.Option([], "--text", help="A human text for a language: es=\"...\" (repeatable)."),
+    region: Regions = "",
+    topic: Topics = "",
+    tier: Tiers = "",
+    expires: Expires = None,
+    text: HumanTexts = [],
     as_json: bool = typer.Option(False, "--json", help='Print {"id": ...} only.'),
     wait: bool = typer.Option(False, "--wait", help="Show progress until every delivery is final."),
     sender: str = typer.Option("cli", help="Who sends it (recorded in the audit log)."),
@@ -185,9 +187,7 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
     mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
     hidden = False
     with cli.database().sessions() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         hidden = not mine.sees(scope.broadcast_place(session, broadcast))
         report = reach.report(session, broadcast_id)
         missing = reach.unreached(session, broadcast_id)
@@ -214,9 +214,7 @@ def cancel(ctx: typer.Context, broadcast_id: int) -> None:
     """Stop every delivery of a broadcast that has not been sent yet."""
     operator = authorize(context(ctx), "broadcast.cancel", f"broadcast:{broadcast_id}")
     with context(ctx).database().sessions.begin() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         count = deliveries.cancel(session, broadcast, actor=operator.actor)
     console.print(f"broadcast {broadcast_id} cancelled: {count} queued deliveries stopped")
 
@@ -238,9 +236,7 @@ def texts(ctx: typer.Context, broadcast_id: int) -> None:
     cli = context(ctx)
     mine = scope_of(authorize(cli, "broadcast.view", f"broadcast:{broadcast_id}"))
     with cli.database().sessions() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise UsageError(f"no broadcast {broadcast_id}")
+        broadcast = required(session.get(Broadcast, broadcast_id), UsageError(f"no broadcast {broadcast_id}"))
         if not mine.sees(scope.broadcast_place(session, broadcast)):
             session.close()
             raise hide(cli, mine, f"broadcast:{broadcast_id}", f"no broadcast {broadcast_id}")

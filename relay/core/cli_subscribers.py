@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from relay.core import subscribers
+from relay.core.cli_options import MatrixUser, Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context
 from relay.core.models import Subscriber
 from relay.core.subscribers import SubscriberError
@@ -21,9 +22,9 @@ app = typer.Typer(help="Manage the people the relay reaches.", no_args_is_help=T
 def add(
     ctx: typer.Context,
     language: str = typer.Option(..., "--language", "-l", help="ISO 639 code, e.g. en, es, ht."),
-    phone: Optional[str] = typer.Option(None, help="Phone number, E.164 (+50937001234)."),
-    telegram: Optional[str] = typer.Option(None, help="Telegram chat id."),
-    matrix: Optional[str] = typer.Option(None, help="Matrix user id (@name:server)."),
+    phone: Phone = None,
+    telegram: TelegramChat = None,
+    matrix: MatrixUser = None,
     name: Optional[str] = typer.Option(None),
     timezone: Optional[str] = typer.Option(None, help="IANA time zone; default from config."),
     regions: str = typer.Option("", help="';'-separated regions."),
@@ -97,7 +98,7 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), lim
 def forget(
     ctx: typer.Context,
     subscriber_id: Optional[int] = typer.Option(None, "--id"),
-    phone: Optional[str] = typer.Option(None),
+    phone: Phone = None,
 ) -> None:
     """Erase a person's data; an anonymous tombstone keeps a STOP honoured."""
     cli = context(ctx)

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from channels.sandbox.twilio_limits import Outage
+from channels.sandbox.twilio_limits import Faults
 from channels.phone import normalise_e164
+from channels.settings_rules import Fraction
 from channels import registry
 from translation.config import TranslationSettings
 
@@ -38,6 +39,15 @@ class Section(BaseModel):
     """A config section: an unknown key is a typo to report, not something to ignore."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def refuse_unknown_keys(value: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+    """A table keyed by a fixed vocabulary (CAP severities, crisis milestones, contact levels): a key
+    outside it is a typo to report with the keys that are expected, not a setting to ignore."""
+    expected = tuple(allowed)
+    unknown = set(value) - set(expected)
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(unknown)}; expected {', '.join(expected)}")
 
 
 class HttpSettings(Section):
@@ -68,7 +78,7 @@ class DispatcherSettings(Section):
     max_attempts: int = Field(10, gt=0, description="Transient failures tolerated before a delivery fails.")
     backoff_initial_seconds: float = Field(2.0, gt=0, description="First retry delay.")
     backoff_max_seconds: float = Field(300.0, gt=0, description="Retry delays never exceed this.")
-    backoff_jitter: float = Field(0.2, ge=0, le=1, description="Random spread applied to each delay (fraction).")
+    backoff_jitter: Fraction = Field(0.2, description="Random spread applied to each delay (fraction).")
     record_interval_seconds: float = Field(
         0.05, gt=0, description="Outcomes are written in batches at most this far apart."
     )
@@ -84,7 +94,9 @@ class DispatcherSettings(Section):
     )
 
 
-class SandboxSettings(Section):
+class SandboxSettings(Section, Faults):
+    """The simulators `relay run --sandbox` and `relay sandbox` start, and the faults the SMS one injects."""
+
     sms_numbers: list[str] = Field(
         default_factory=lambda: ["+12015550100", "+12015550101"],
         description="Sending numbers the SMS simulator gives the relay in sandbox mode.",
@@ -96,21 +108,8 @@ class SandboxSettings(Section):
         description="Group chat ids (negative) the Telegram simulator knows, with the bot as a member. "
         "Any positive chat id is a user who pressed Start.",
     )
-    # Fault injection: observers and tests try the relay against a misbehaving provider.
-    latency_ms: int = Field(0, ge=0, description="Added to every answer of the SMS simulator's API.")
-    error_rate: float = Field(0.0, ge=0, le=1, description="Fraction of API calls the SMS simulator answers "
-                              "500 or 503.")
-    outages: list[Outage] = Field(
-        default_factory=list, description="Windows, in seconds since the simulator started, when its API "
-        "answers 503, hangs (timeout) or refuses connections (refuse).",
-    )
-    delivered_after_ms: int = Field(0, ge=0, description="Delay between 'sent' and 'delivered' receipts.")
-    undeliverable_numbers: list[str] = Field(
-        default_factory=list, description="Recipients whose messages end 'undelivered' (error 30003).",
-    )
-    seed: int | None = Field(None, description="Makes the injected errors reproducible.")
 
-    @field_validator("sms_numbers", "undeliverable_numbers")
+    @field_validator("sms_numbers")
     @classmethod
     def _phone_numbers(cls, value: list[str]) -> list[str]:
         return [normalise_e164(raw) for raw in value]

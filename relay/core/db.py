@@ -89,6 +89,14 @@ def settings_of(session: Session) -> "Settings | None":
     return session.info.get("settings")
 
 
+def required(row: T | None, error: Exception) -> T:
+    """`row`, or `error` raised when it is None: a lookup by key that must find its row (`session.get`),
+    answered with the caller's own error type and message."""
+    if row is None:
+        raise error
+    return row
+
+
 class SetupError(Exception):
     """The relay cannot start as configured; the message says what to do."""
 

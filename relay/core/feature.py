@@ -15,12 +15,15 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 
-from relay.core.hooks import (AudienceHook, CopyResolver, MediaHook, MergeHook, PlanHook, ReleaseHandler,
-                              StampFactory, SubscriberColumns, TextHook)
+from relay.core.hooks import Hooks
 
 
-@dataclass(frozen=True)
-class Feature:
+@dataclass(frozen=True, kw_only=True)
+class Feature(Hooks):
+    """A feature's hooks into the core and delivery layers are the fields it inherits from `Hooks`
+    (plan_hooks, text_hooks, media_hooks, release_handlers, copy_resolvers, stamp, audience_filters,
+    subscriber_columns, merge_hooks); the app installs them all combined (relay/app/features.py)."""
+
     name: str
     # Sections of relay.toml this feature owns: section name -> its pydantic model (defaults when absent).
     settings: Mapping[str, type[BaseModel]] = field(default_factory=dict)
@@ -41,19 +44,6 @@ class Feature:
     api_routers: tuple[Any, ...] = ()
     # (settings) -> Service | None: what runs beside the dispatcher in `run` and `worker`.
     services: tuple[Callable[[Any], Any], ...] = ()
-    plan_hooks: tuple[PlanHook, ...] = ()
-    text_hooks: tuple[TextHook, ...] = ()
-    # Recordings to play instead of a text on channels that can (voice): see hooks.MediaHook.
-    media_hooks: tuple[MediaHook, ...] = ()
-    release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
-    copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
-    stamp: StampFactory | None = None
-    # SQL conditions narrowing every broadcast's audience (relay/geo: the people inside an area).
-    audience_filters: tuple[AudienceHook, ...] = ()
-    # Its own columns of the subscriber CSV import (relay/geo: latitude, longitude, geocodes).
-    subscriber_columns: tuple[SubscriberColumns, ...] = ()
-    # Its rows that follow an endpoint merged into another (relay/bridges: the room's bridge membership).
-    merge_hooks: tuple[MergeHook, ...] = ()
     # (session, settings) work done once at start-up by every process that takes messages in, before the
     # start-up heap is frozen (relay/core/heap.py): lazy loads that would otherwise land in the first webhook.
     warm_ups: tuple[Callable[[Any, Any], None], ...] = ()

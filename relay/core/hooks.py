@@ -9,7 +9,7 @@ process mode (run, serve, worker, demo, the CLI) gets exactly what the Feature l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
@@ -49,15 +49,37 @@ class SubscriberColumns:
 
 @dataclass(frozen=True)
 class Hooks:
-    plan: tuple[PlanHook, ...] = ()
-    text: tuple[TextHook, ...] = ()
-    media: tuple[MediaHook, ...] = ()
-    release: Mapping[str, ReleaseHandler] = field(default_factory=dict)
-    copies: Mapping[str, CopyResolver] = field(default_factory=dict)
+    """The hooks one feature brings (a `Feature` declares them with these fields) and, installed, the
+    whole process's: every feature's in Feature-list order (`combine`)."""
+
+    plan_hooks: tuple[PlanHook, ...] = ()
+    text_hooks: tuple[TextHook, ...] = ()
+    # Recordings to play instead of a text on channels that can (voice): see MediaHook.
+    media_hooks: tuple[MediaHook, ...] = ()
+    release_handlers: Mapping[str, ReleaseHandler] = field(default_factory=dict)
+    copy_resolvers: Mapping[str, CopyResolver] = field(default_factory=dict)
     stamp: StampFactory | None = None
-    audience: tuple[AudienceHook, ...] = ()
-    columns: tuple[SubscriberColumns, ...] = ()
-    merge: tuple[MergeHook, ...] = ()
+    # SQL conditions narrowing every broadcast's audience (relay/geo: the people inside an area).
+    audience_filters: tuple[AudienceHook, ...] = ()
+    # Its own columns of the subscriber CSV import (relay/geo: latitude, longitude, geocodes).
+    subscriber_columns: tuple[SubscriberColumns, ...] = ()
+    # Its rows that follow an endpoint merged into another (relay/bridges: the room's bridge membership).
+    merge_hooks: tuple[MergeHook, ...] = ()
+
+
+def combine(parts: Sequence[Hooks]) -> Hooks:
+    """One table from many, in their order: the hook tuples joined, the mappings merged (a later key
+    wins), the first stamp."""
+    table: dict[str, Any] = {}
+    for item in fields(Hooks):
+        values = [getattr(part, item.name) for part in parts]
+        if item.default == ():
+            table[item.name] = tuple(hook for value in values for hook in value)
+        elif item.default_factory is dict:
+            table[item.name] = {key: hook for value in values for key, hook in value.items()}
+        else:
+            table[item.name] = next((value for value in values if value is not None), None)
+    return Hooks(**table)
 
 
 _installed = Hooks()
@@ -75,7 +97,7 @@ def installed() -> Hooks:
 def text_lines(session: Session, broadcast_ids: Sequence[int]) -> dict[int, str]:
     """Every text hook's lines for these broadcasts, joined per broadcast in Feature-list order."""
     lines: dict[int, list[str]] = {}
-    for hook in _installed.text:
+    for hook in _installed.text_hooks:
         for broadcast_id, line in hook(session, broadcast_ids).items():
             lines.setdefault(broadcast_id, []).append(line)
     return {broadcast_id: "\n".join(parts) for broadcast_id, parts in lines.items()}
@@ -85,7 +107,7 @@ def media_for(session: Session, channel: str, pairs: Sequence[tuple[int, str]]) 
     """The recordings the features have for these (broadcast, language) pairs on `channel`; the first
     feature in list order that has one wins."""
     found: dict[tuple[int, str], str] = {}
-    for hook in _installed.media:
+    for hook in _installed.media_hooks:
         for pair, path in hook(session, channel, pairs).items():
             found.setdefault(pair, path)
     return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -184,6 +185,16 @@ class BroadcastContent:
     certainty: Mapped[str] = mapped_column(String(16), default="Unknown", sort_order=-1)
     source_language: Mapped[str] = mapped_column(String(16), sort_order=-1)
     body: Mapped[str] = mapped_column(Text, sort_order=-1)
+
+
+CONTENT_COLUMNS = tuple(name for name in BroadcastContent.__annotations__ if name != "id")
+
+
+def content_of(source: Any, **changes: Any) -> dict[str, Any]:
+    """BroadcastContent's columns read from `source` (a BroadcastRequest, a broadcast, a scheduled one),
+    with `changes` over them: the keyword arguments of a broadcast that says the same, or nearly (a
+    follow-up in another language, a correction)."""
+    return {**{name: getattr(source, name) for name in CONTENT_COLUMNS}, **changes}
 
 
 class Broadcast(BroadcastContent, Base):

@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, TextIO
+from typing import Iterable, NamedTuple, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, tuple_, update
@@ -41,8 +41,9 @@ class SubscriberError(ValueError):
     """A subscriber record that cannot be accepted; the message says which field and why."""
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(NamedTuple):
+    """One of a person's addresses: the (channel, address) key of an endpoint, which SQL compares as a tuple."""
+
     channel: str
     address: str
 
@@ -155,7 +156,7 @@ def upsert(session: Session, data: SubscriberData, *, actor: str, source: str = 
     `words` (which file line, which command): the operator vouches for that consent."""
     matches = session.scalars(
         select(Endpoint).where(
-            tuple_(Endpoint.channel, Endpoint.address).in_([(c.channel, c.address) for c in data.contacts])
+            tuple_(Endpoint.channel, Endpoint.address).in_(data.contacts)
         )
     ).all()
     created = not matches
@@ -212,7 +213,7 @@ def _import_rows(session: Session, reader: csv.DictReader, report: ImportReport,
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise SubscriberError("the CSV file is empty: expected a header row with " + ", ".join(CSV_COLUMNS))
-    extra = hooks.installed().columns  # the features' own columns (relay/geo: latitude, longitude, geocodes)
+    extra = hooks.installed().subscriber_columns  # the features' own columns (relay/geo: latitude, longitude, geocodes)
     known = (*CSV_COLUMNS, *(c for columns in extra for c in columns.columns))
     unknown = [h for h in header if h not in known]
     if unknown:

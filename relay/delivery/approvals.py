@@ -14,7 +14,8 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
-from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus
+from relay.core.db import required
+from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, content_of
 from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
 
 
@@ -32,9 +33,7 @@ def pending(session: Session, broadcast_id: int) -> list[BroadcastText]:
 
 
 def approve(session: Session, broadcast_id: int, language: str, *, text: str | None, actor: str) -> Approval:
-    broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        raise BroadcastError(f"no broadcast {broadcast_id}")
+    broadcast = required(session.get(Broadcast, broadcast_id), BroadcastError(f"no broadcast {broadcast_id}"))
     entry = session.get(BroadcastText, (broadcast_id, language))
     if entry is None or entry.status != "pending_approval":
         waiting = ", ".join(t.language for t in pending(session, broadcast_id)) or "none"
@@ -64,8 +63,8 @@ def approve(session: Session, broadcast_id: int, language: str, *, text: str | N
 def _follow_up(session: Session, original: Broadcast, language: str, text: str, actor: str,
                now: datetime) -> Approval:
     follow = Broadcast(
-        kind=original.kind, severity=original.severity, urgency=original.urgency, certainty=original.certainty,
-        source_language=language, body=text, audience={"follow_up_of": original.id, "language": language},
+        **content_of(original, source_language=language, body=text),
+        audience={"follow_up_of": original.id, "language": language},
         sender=actor, priority=original.priority, expires_at=original.expires_at, references_id=original.id,
         texts=[BroadcastText(language=language, text=text, origin="human", status="ready")],
     )

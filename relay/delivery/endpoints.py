@@ -30,7 +30,7 @@ def move_endpoint(session: Session, endpoint_id: int, address: str) -> None:
     if existing is None:
         endpoint.address = address
     else:
-        for follow in hooks.installed().merge:  # the features' rows (a bridge membership) follow
+        for follow in hooks.installed().merge_hooks:  # the features' rows (a bridge membership) follow
             follow(session, endpoint_id, existing.id)
         taken = select(Delivery.broadcast_id).where(Delivery.endpoint_id == existing.id).scalar_subquery()
         session.execute(update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == PENDING,

@@ -28,6 +28,7 @@ from relay.core.models import (
     Subscriber,
     SubscriberRegion,
     SubscriberTopic,
+    content_of,
 )
 
 CAP_SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
@@ -176,7 +177,7 @@ def _audience_filter(request: BroadcastRequest, channels: Sequence[str]):
         conditions.append(Endpoint.id.in_(audience.endpoint_ids))
     if not audience.endpoint_ids:  # endpoints named one by one are meant, whatever their owner's order
         conditions.append(_first_choice(channels))
-    for narrow in hooks.installed().audience:  # the features' own terms (relay/geo: an area)
+    for narrow in hooks.installed().audience_filters:  # the features' own terms (relay/geo: an area)
         condition = narrow(request)
         if condition is not None:
             conditions.append(condition)
@@ -204,7 +205,7 @@ def _run_plan_hooks(session: Session, broadcast: Broadcast, request: BroadcastRe
                     senders: Mapping[str, Sequence[str]], now: datetime) -> None:
     """Features that add to a broadcast inside its own transaction (relay headers and ACK codes, polls):
     their Features' `plan_hooks`, in Feature-list order."""
-    for hook in hooks.installed().plan:
+    for hook in hooks.installed().plan_hooks:
         hook(session, broadcast, request, senders, now)
 
 
@@ -322,12 +323,7 @@ def plan_broadcast(
     priority = KIND_PRIORITY[BroadcastKind(request.kind)]
     with (sessions.begin() if own else nullcontext(session)) as session:
         broadcast = Broadcast(
-            kind=request.kind,
-            severity=request.severity,
-            urgency=request.urgency,
-            certainty=request.certainty,
-            source_language=request.source_language,
-            body=request.body,
+            **content_of(request),
             audience=request.audience.as_json(),
             sender=request.sender,
             priority=priority,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 import shapely
 from shapely.geometry import Polygon as ShapelyPolygon
@@ -69,49 +69,79 @@ def parse_code(text: str, what: str = "geocode") -> tuple[str, str]:
     return check_code(name, value, what)
 
 
+KM_PER_DEGREE = 111.32  # along a meridian, and along the equator
+
+
 @dataclass(frozen=True)
-class PolygonPart:
+class _Part:
+    """One part of an area, under its label. `as_json` is how the API, the audit log and the stored
+    audience write it: the label and the part in CAP's text form (what `from_json` reads back)."""
+
     label: str
+    kind: ClassVar[str]  # its key in the JSON: polygon | circle | geocode | region
+
+    def cap_text(self) -> str:
+        raise NotImplementedError
+
+    def as_json(self) -> dict[str, str]:
+        return {"label": self.label, self.kind: self.cap_text()}
+
+
+@dataclass(frozen=True)
+class PolygonPart(_Part):
+    kind = "polygon"
     ring: tuple[tuple[float, float], ...]  # (lat, lon), closed: first == last
 
     def geometry(self) -> ShapelyPolygon:
         return ShapelyPolygon([(lon, lat) for lat, lon in self.ring])
 
-    def as_json(self) -> dict[str, str]:
-        return {"label": self.label, "polygon": " ".join(f"{lat:g},{lon:g}" for lat, lon in self.ring)}
+    def cap_text(self) -> str:
+        return " ".join(f"{lat:g},{lon:g}" for lat, lon in self.ring)
 
 
 @dataclass(frozen=True)
-class CirclePart:
-    label: str
+class CirclePart(_Part):
+    kind = "circle"
     lat: float
     lon: float
     radius_km: float
 
-    def as_json(self) -> dict[str, str]:
-        return {"label": self.label, "circle": f"{self.lat:g},{self.lon:g} {self.radius_km:g}"}
+    def cap_text(self) -> str:
+        return f"{self.lat:g},{self.lon:g} {self.radius_km:g}"
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        """A box that holds the whole circle (generous near the poles: the full longitude range)."""
+        dlat = self.radius_km / KM_PER_DEGREE
+        lat_low, lat_high = max(-90.0, self.lat - dlat), min(90.0, self.lat + dlat)
+        widest = max(abs(lat_low), abs(lat_high))
+        if widest >= 89.0:
+            return lat_low, -180.0, lat_high, 180.0
+        dlon = self.radius_km / (KM_PER_DEGREE * math.cos(math.radians(widest)))
+        if dlon >= 180.0 or self.lon - dlon < -180.0 or self.lon + dlon > 180.0:  # or across the antimeridian
+            return lat_low, -180.0, lat_high, 180.0
+        return lat_low, max(-180.0, self.lon - dlon), lat_high, min(180.0, self.lon + dlon)
 
 
 @dataclass(frozen=True)
-class CodePart:
-    label: str
+class CodePart(_Part):
+    kind = "geocode"
     name: str
     value: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"label": self.label, "geocode": f"{self.name}={self.value}"}
+    def cap_text(self) -> str:
+        return f"{self.name}={self.value}"
 
 
 @dataclass(frozen=True)
-class RegionPart:
+class RegionPart(_Part):
     """One of the operator's region names (a subscriber's `regions`), e.g. a CAP areaDesc. When an area
     names regions, a region tag counts as a location: tagged people are inside or outside by it."""
 
-    label: str
+    kind = "region"
     region: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"label": self.label, "region": self.region}
+    def cap_text(self) -> str:
+        return self.region
 
 
 def parse_polygon(text: str, label: str = "") -> PolygonPart:
@@ -173,27 +203,11 @@ class Area:
         for polygon in self.polygons:
             lats, lons = [p[0] for p in polygon.ring], [p[1] for p in polygon.ring]
             boxes.append((min(lats), min(lons), max(lats), max(lons)))
-        boxes.extend(circle_bbox(c) for c in self.circles)
+        boxes.extend(c.bbox() for c in self.circles)
         return boxes
 
     def as_json(self) -> dict[str, Any]:
         return {"parts": [p.as_json() for p in self.parts], "no_location": self.no_location}
-
-
-KM_PER_DEGREE = 111.32  # along a meridian, and along the equator
-
-
-def circle_bbox(circle: CirclePart) -> tuple[float, float, float, float]:
-    """A box that holds the whole circle (generous near the poles: the full longitude range)."""
-    dlat = circle.radius_km / KM_PER_DEGREE
-    lat_low, lat_high = max(-90.0, circle.lat - dlat), min(90.0, circle.lat + dlat)
-    widest = max(abs(lat_low), abs(lat_high))
-    if widest >= 89.0:
-        return lat_low, -180.0, lat_high, 180.0
-    dlon = circle.radius_km / (KM_PER_DEGREE * math.cos(math.radians(widest)))
-    if dlon >= 180.0 or circle.lon - dlon < -180.0 or circle.lon + dlon > 180.0:  # or across the antimeridian
-        return lat_low, -180.0, lat_high, 180.0
-    return lat_low, max(-180.0, circle.lon - dlon), lat_high, min(180.0, circle.lon + dlon)
 
 
 def check_no_location(value: str | None) -> str | None:

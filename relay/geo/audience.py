@@ -121,12 +121,12 @@ def assess(session: Session, area: Area, people: Select) -> Assessment:
     result = Assessment()
     shapes = [*area.polygons, *area.circles]
     for shape, found in zip(shapes, matched.per_part):
-        result.parts.append({"label": shape.label, **_kind(shape), "people": int(len(found))})
+        result.parts.append({**shape.as_json(), "people": int(len(found))})
     by_code: set[int] = set()
     for code in area.codes:
         members = coded.get((code.name, code.value), set())
         by_code |= members
-        result.parts.append({"label": code.label, "geocode": f"{code.name}={code.value}", "people": len(members)})
+        result.parts.append({**code.as_json(), "people": len(members)})
     if area.regions:
         tagged: dict[str, set[int]] = {}
         for subscriber_id, region in session.execute(
@@ -152,11 +152,6 @@ def no_location_count(session: Session, request: Any, channels: Sequence[str]) -
         select(func.count(func.distinct(Subscriber.id))).select_from(Endpoint)
         .join(Subscriber, Endpoint.subscriber_id == Subscriber.id)
         .where(outbox._audience_filter(probe, list(channels)), _unlocated(from_json(spec)))) or 0)
-
-
-def _kind(shape) -> dict[str, str]:
-    data = shape.as_json()
-    return {k: v for k, v in data.items() if k != "label"}
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:

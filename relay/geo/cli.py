@@ -12,8 +12,10 @@ from rich.table import Table
 
 from relay.core import subscribers
 from relay.core.channels import planned_senders
+from relay.core.cli_options import Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context
 from relay.core.cli_identity import authorize
+from relay.core.db import required
 from relay.core.models import Broadcast
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.geo import audience, locations
@@ -81,8 +83,8 @@ def _who(phone: Optional[str], telegram: Optional[str]) -> tuple[str, str]:
 @app.command("set")
 def set_location(
     ctx: typer.Context,
-    phone: Optional[str] = typer.Option(None, help="The person's phone number."),
-    telegram: Optional[str] = typer.Option(None, help="The person's Telegram chat id."),
+    phone: Phone = None,
+    telegram: TelegramChat = None,
     point: Optional[str] = typer.Option(None, help="lat,lon, e.g. 18.54,-72.34."),
     geocode: list[str] = typer.Option([], "--geocode", help="NAME=VALUE, e.g. SAME=006113 (repeatable; replaces "
                                       "the person's geocodes)."),
@@ -110,7 +112,7 @@ def set_location(
 
 
 @app.command("show")
-def show(ctx: typer.Context, phone: Optional[str] = typer.Option(None), telegram: Optional[str] = typer.Option(None),
+def show(ctx: typer.Context, phone: Phone = None, telegram: TelegramChat = None,
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One person's location."""
     channel, address = _who(phone, telegram)
@@ -159,9 +161,8 @@ def status(ctx: typer.Context, broadcast_id: int, as_json: bool = typer.Option(F
     with context(ctx).database().sessions() as session:
         if session.get(Broadcast, broadcast_id) is None:
             raise UsageError(f"no broadcast {broadcast_id}")
-        row = session.get(BroadcastArea, broadcast_id)
-        if row is None:
-            raise UsageError(f"broadcast {broadcast_id} has no area: it went to its whole audience")
+        row = required(session.get(BroadcastArea, broadcast_id),
+                       UsageError(f"broadcast {broadcast_id} has no area: it went to its whole audience"))
         counts = dict(row.counts)
     if as_json:
         typer.echo(json.dumps(counts))

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely import STRtree, box
 
-from relay.geo.area import Area, CirclePart, circle_bbox
+from relay.geo.area import Area, CirclePart
 
 EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
 
@@ -62,7 +62,7 @@ def match_points(area: Area, lats: Sequence[float] | np.ndarray, lons: Sequence[
 
 
 def _in_circle(tree: STRtree, lat: np.ndarray, lon: np.ndarray, circle: CirclePart) -> np.ndarray:
-    lat_low, lon_low, lat_high, lon_high = circle_bbox(circle)
+    lat_low, lon_low, lat_high, lon_high = circle.bbox()
     candidates = tree.query(box(lon_low, lat_low, lon_high, lat_high))
     distance = haversine_km(lat[candidates], lon[candidates], circle.lat, circle.lon)
     return np.sort(candidates[distance <= circle.radius_km])

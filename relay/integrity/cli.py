@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from relay.core.cli_options import Language
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import LOCAL, Operator, authorize
 from relay.integrity import claims as claim_store
@@ -149,7 +150,7 @@ def flags_raise(
 def claims_add(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="The claim, as people spread it."),
-    language: Optional[str] = typer.Option(None, "--lang", help="Its language (default: default_language)."),
+    language: Language = None,
     verdict: str = typer.Option("false", help="false, misleading or true."),
     correction: Optional[str] = typer.Option(None, help="What to tell people instead."),
     source: Optional[str] = typer.Option(None, help="Link to the fact-check."),
@@ -221,7 +222,7 @@ def correct(
     ctx: typer.Context,
     broadcast_id: int,
     text: str = typer.Argument(..., help="The correction, in the source language."),
-    language: Optional[str] = typer.Option(None, "--lang", help="Language of the text (default: default_language)."),
+    language: Language = None,
     by: Optional[str] = typer.Option(None, "--by", help="As the local operator: your name, for the audit log."),
 ) -> None:
     """Send a correction of a broadcast to exactly the endpoints it reached, in their languages, at its

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.inbound import replies
 from relay.integrity import pivot, verification
 from relay.core.models import (
@@ -24,6 +25,7 @@ from relay.core.models import (
     BroadcastText,
     Delivery,
     DeliveryStatus,
+    content_of,
     utcnow,
 )
 from relay.delivery.outbox import DELIVERY_COLUMNS, BroadcastError
@@ -61,9 +63,7 @@ def correct(session: Session, original_id: int, *, body: str | None, source_lang
 
     `header` is a reply key ("correction_of_broadcast" or "correction_of_relayed") taking `{when}`.
     """
-    original = session.get(Broadcast, original_id)
-    if original is None:
-        raise BroadcastError(f"no broadcast {original_id}")
+    original = required(session.get(Broadcast, original_id), BroadcastError(f"no broadcast {original_id}"))
     if body is not None and not body.strip():
         raise BroadcastError("the correction text is empty")
     received = (Delivery.broadcast_id == original.id, Delivery.status.in_(RECEIVED))
@@ -75,8 +75,7 @@ def correct(session: Session, original_id: int, *, body: str | None, source_lang
                                    text=f"{line}\n{_body(body, source_language, language, settings)}"))
     source_text = next(t.text for t in texts if t.language == source_language)
     correction = Broadcast(
-        kind=BroadcastKind.correction.value, severity=original.severity, urgency=original.urgency,
-        certainty=original.certainty, source_language=source_language, body=source_text,
+        **content_of(original, kind=BroadcastKind.correction.value, source_language=source_language, body=source_text),
         audience={"correction_of": original.id}, sender=actor, priority=original.priority,
         references_id=original.id, texts=texts,
     )

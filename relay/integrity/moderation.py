@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.core import audit, hooks
+from relay.core.db import required
 from relay.integrity.index import similarity
 from relay.integrity.models import Claim, Flag, FlagVote, RelayedCopy, ScreenedMessage
 from relay.integrity.notices import warning_text
@@ -86,9 +87,7 @@ def vote(session: Session, flag_id: int, *, moderator: str, decision: str, setti
     wanted = DECISIONS.get(decision.strip().lower())
     if wanted is None:
         raise ModerationError(f"decision {decision!r}: expected release, warn or false")
-    flag = session.get(Flag, flag_id, with_for_update=True)
-    if flag is None:
-        raise ModerationError(f"no flag {flag_id}")
+    flag = required(session.get(Flag, flag_id, with_for_update=True), ModerationError(f"no flag {flag_id}"))
     if flag.status != "open":
         raise ModerationError(f"flag {flag_id} is already decided ({flag.status})")
     existing = session.scalar(select(FlagVote).where(FlagVote.flag_id == flag_id, FlagVote.moderator == moderator))
@@ -132,7 +131,7 @@ def _release(session: Session, flag: Flag, screened: ScreenedMessage, decision: 
 
 
 def _hand_over(session: Session, flag: Flag, screened: ScreenedMessage, settings: "Settings") -> bool:
-    handler = hooks.installed().release.get(screened.origin.partition(":")[0])
+    handler = hooks.installed().release_handlers.get(screened.origin.partition(":")[0])
     if handler is None:
         return False
     warning = warning_text(settings.default_language) if flag.status == "released_warning" else None
@@ -191,9 +190,8 @@ def recent(session: Session, *, hours: float = RESCAN_HOURS, limit: int = 50) ->
 def raise_flag(session: Session, screening_id: int, *, moderator: str, reason: str | None = None) -> Flag:
     """Queue a message that was relayed (it scored below the thresholds) for review: the way to a
     "confirmed false" and its correction when no claim caught it."""
-    screened = session.get(ScreenedMessage, screening_id)
-    if screened is None:
-        raise ModerationError(f"no screened message {screening_id}")
+    screened = required(session.get(ScreenedMessage, screening_id),
+                        ModerationError(f"no screened message {screening_id}"))
     existing = session.scalar(select(Flag).where(Flag.screening_id == screening_id))
     if existing is not None:
         raise ModerationError(f"message {screening_id} is already flag {existing.id} ({existing.status})")
@@ -210,7 +208,7 @@ def relayed_copies(session: Session, screened: ScreenedMessage) -> list[int]:
     """The broadcasts that carried a screened message: those reported with `note_relayed`, and those the
     relaying feature of its origin kind keeps itself (its Feature's `copy_resolvers`)."""
     found = set(session.scalars(select(RelayedCopy.broadcast_id).where(RelayedCopy.screening_id == screened.id)))
-    resolver = hooks.installed().copies.get(screened.origin.partition(":")[0])
+    resolver = hooks.installed().copy_resolvers.get(screened.origin.partition(":")[0])
     if resolver is not None:
         found |= set(resolver(session, screened.origin))
     return sorted(found)

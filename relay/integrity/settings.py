@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from channels.settings_rules import is_placeholder
+from channels.settings_rules import Fraction, is_placeholder
 
 Action = Literal["relay", "warn", "hold"]
 
@@ -27,9 +27,9 @@ class IntegritySettings(BaseModel):
         "en", description="Claims and messages are translated into this language before they are compared, so "
         "a rumour matches a claim written in another language.",
     )
-    warn_threshold: float = Field(0.45, ge=0, le=1, description="Scores from here up to hold_threshold are the "
+    warn_threshold: Fraction = Field(0.45, description="Scores from here up to hold_threshold are the "
                                   "warn band.")
-    hold_threshold: float = Field(0.75, ge=0, le=1, description="Scores from here up are the hold band.")
+    hold_threshold: Fraction = Field(0.75, description="Scores from here up are the hold band.")
     warn_band_action: Action = Field("warn", description="What a message in the warn band gets: relay, warn "
                                      "(relayed with a warning line) or hold (queued for moderators).")
     hold_band_action: Action = Field("hold", description="What a message in the hold band gets.")

@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -139,10 +138,12 @@ def lines_for(session: Session, broadcast_ids) -> dict[int, str]:
 
 @dataclass(frozen=True)
 class Verdict:
+    """What a code someone typed turned out to be: made by our keys for `broadcast`, or not (mistyped or
+    forged; then no broadcast)."""
+
     code: str
     authentic: bool
     broadcast: Broadcast | None = None
-    sent_at: datetime | None = None
 
 
 def verify(session: Session, ring: Keyring, typed: str) -> Verdict | None:
@@ -155,5 +156,5 @@ def verify(session: Session, ring: Keyring, typed: str) -> Verdict | None:
     for row in rows:  # 30 bits: two broadcasts may share a code; each is checked on its own
         broadcast = session.get(Broadcast, row.broadcast_id)
         if broadcast is not None and ring.matches(row.key_id, broadcast.id, broadcast.body, code):
-            return Verdict(code, True, broadcast, broadcast.created_at)
+            return Verdict(code, True, broadcast)
     return Verdict(code, False)

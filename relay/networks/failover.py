@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from channels import registry
 from relay.core import audit
+from relay.core.db import required
 from relay.core.models import Broadcast, Delivery, DeliveryStatus, Endpoint, ProviderReceipt, Subscriber
 from relay.networks.relays import add_delivery
 from relay.networks.models import Failover
@@ -42,9 +43,7 @@ class Carried:
 def set_order(session: Session, subscriber_id: int, channels: Sequence[str], *, actor: str) -> list[Endpoint]:
     """Rank a person's endpoints by channel, in the order given; endpoints on other channels stay unranked
     (they keep getting every broadcast on their own)."""
-    subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None:
-        raise FailoverError(f"no subscriber {subscriber_id}")
+    subscriber = required(session.get(Subscriber, subscriber_id), FailoverError(f"no subscriber {subscriber_id}"))
     if len(set(channels)) != len(channels) or not channels:
         raise FailoverError("give each channel once, most preferred first, e.g. telegram sms")
     by_channel = {e.channel: e for e in sorted(subscriber.endpoints, key=lambda e: e.id)}

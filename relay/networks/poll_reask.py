@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
-from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber
+from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber, content_of
 from relay.networks.models import Poll, PollAnswer
 from relay.inbound.replies import reply
 
@@ -45,9 +45,7 @@ def reask_due(session: Session, now: datetime, default_minutes: float | None,
             .where(Delivery.broadcast_id == original.id, Delivery.status.in_(REACHED), ~answered,
                    Endpoint.opted_out.is_(False), Endpoint.unreachable.is_(False))
             .order_by(Delivery.id)).all()
-        follow_up = Broadcast(kind=original.kind, severity=original.severity, urgency=original.urgency,
-                              certainty=original.certainty, source_language=original.source_language,
-                              body=original.body, audience={"poll_reask": poll.id}, sender="polls",
+        follow_up = Broadcast(**content_of(original), audience={"poll_reask": poll.id}, sender="polls",
                               priority=original.priority, expires_at=original.expires_at,
                               references_id=original.id,
                               texts=[BroadcastText(language=t.language, text=t.text, origin=t.origin, engine=t.engine)

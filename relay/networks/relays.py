@@ -19,9 +19,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
 from relay.inbound import replies
 from relay.inbound.commands import CommandContext, command
-from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber, Tier
+from relay.core.models import Broadcast, BroadcastText, Delivery, DeliveryStatus, Endpoint, Subscriber, Tier, content_of
 from relay.networks.models import RelayAck, RelayBackup, RelayNode
 from relay.inbound.permission_replies import refused
 
@@ -87,9 +88,7 @@ class NetworkError(ValueError):
 def _contributor(session: Session, subscriber_id: int, role: str, why: str) -> Subscriber:
     """The subscriber who is to pass messages on; an unknown one or an observer is refused, `role` ("backup: ")
     saying in which part of the request and `why` why an observer cannot."""
-    person = session.get(Subscriber, subscriber_id)
-    if person is None:
-        raise NetworkError(f"{role}no subscriber {subscriber_id}")
+    person = required(session.get(Subscriber, subscriber_id), NetworkError(f"{role}no subscriber {subscriber_id}"))
     if person.tier == Tier.observer.value:
         raise NetworkError(f"{role}subscriber {subscriber_id} is an observer; {why}")
     return person
@@ -228,8 +227,8 @@ def send_note(session: Session, about: Broadcast, endpoint: Endpoint, language: 
     """A message to one person about a broadcast (a hub told that a relay is silent): a broadcast of its
     own that references the first, with the first one's priority, so it is sent, retried and reported
     like any other."""
-    note = Broadcast(kind=about.kind, severity=about.severity, urgency=about.urgency, certainty=about.certainty,
-                     source_language=language, body=text, audience={"endpoint_ids": [endpoint.id]},
+    note = Broadcast(**content_of(about, source_language=language, body=text),
+                     audience={"endpoint_ids": [endpoint.id]},
                      sender=NETWORK_ACTOR, priority=about.priority, expires_at=about.expires_at,
                      references_id=about.id,
                      texts=[BroadcastText(language=language, text=text, origin="original")])

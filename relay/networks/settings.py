@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from relay.core.config import refuse_unknown_keys
+
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 
 
@@ -23,9 +25,7 @@ class NetworkSettings(_Section):
     @field_validator("ack_minutes")
     @classmethod
     def _every_severity(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = set(value) - set(SEVERITIES)
-        if unknown:
-            raise ValueError(f"unknown severities {sorted(unknown)}; expected {', '.join(SEVERITIES)}")
+        refuse_unknown_keys(value, SEVERITIES, "severities")
         if any(minutes <= 0 for minutes in value.values()):
             raise ValueError("minutes must be positive")
         return value

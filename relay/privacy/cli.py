@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from relay.core import subscribers
+from relay.core.cli_options import MatrixUser, Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context
 from relay.core.cli_identity import authorize
 from relay.core.subscribers import SubscriberError
@@ -40,9 +41,9 @@ def _who(cli, subscriber_id: int | None, contacts: dict[str, str | None]) -> tup
 def export_command(
     ctx: typer.Context,
     subscriber_id: Optional[int] = typer.Option(None, "--id", help="The subscriber's id."),
-    phone: Optional[str] = typer.Option(None, help="A phone number (E.164, or national with default_region)."),
-    telegram: Optional[str] = typer.Option(None, help="A Telegram chat id."),
-    matrix: Optional[str] = typer.Option(None, help="A Matrix user id."),
+    phone: Phone = None,
+    telegram: TelegramChat = None,
+    matrix: MatrixUser = None,
     whatsapp: Optional[str] = typer.Option(None, help="A WhatsApp number."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON here instead of stdout."),
 ) -> None:

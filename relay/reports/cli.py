@@ -17,8 +17,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from relay.core import audit, csv_safe, scope, subscribers
+from relay.core.cli_options import MatrixUser, Phone, TelegramChat
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import Refused, authorize, hide, scope_of
+from relay.core.db import required
 from relay.core.models import Endpoint
 from relay.core.permissions import PermissionDenied
 from relay.reports.models import Report, Translator
@@ -54,9 +56,9 @@ def add(
     ctx: typer.Context,
     languages: str = typer.Option(..., "--languages", "-l", help="Languages they translate from, e.g. ht,fr."),
     target: Optional[str] = typer.Option(None, help="Language they translate into (default: reports.pivot_language)."),
-    telegram: Optional[str] = typer.Option(None, help="Their Telegram chat id."),
-    matrix: Optional[str] = typer.Option(None, help="Their Matrix user id."),
-    phone: Optional[str] = typer.Option(None, help="Their phone number (they answer with /tr by SMS)."),
+    telegram: TelegramChat = None,
+    matrix: MatrixUser = None,
+    phone: Phone = None,  # they answer with /tr by SMS
 ) -> None:
     """Register a subscriber (tier contributor or above) as a volunteer translator."""
     cli = context(ctx)
@@ -101,9 +103,7 @@ def list_translators(ctx: typer.Context, as_json: bool = typer.Option(False, "--
 def remove(ctx: typer.Context, translator_id: int = typer.Argument(..., help="The id `translators list` shows.")) -> None:
     """Stop offering reports to a translator (their past translations stay attributed)."""
     with context(ctx).database().sessions.begin() as session:
-        row = session.get(Translator, translator_id)
-        if row is None:
-            raise UsageError(f"no translator {translator_id}")
+        row = required(session.get(Translator, translator_id), UsageError(f"no translator {translator_id}"))
         row.available = False
     console.print(f"translator {translator_id} will get no more reports")
 

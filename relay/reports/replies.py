@@ -45,23 +45,24 @@ CITIZEN = {
     },
 }
 
-STAFF = {
-    "tr_usage": {"en": "Translate with: /tr <reference> <your translation>"},
-    "tr_not_translator": {"en": "You are not registered as a translator. A coordinator can add you "
-                                "(relay translators add)."},
-    "tr_unknown": {"en": "There is no report {reference} waiting for a translation."},
-    "tr_thanks": {"en": "Thank you: report {reference} is translated; it goes to the responders now."},
-    "tr_broadcast_thanks": {"en": "Thank you: your {target} text of {reference} now goes to its {people} recipient(s)."},
-    "tr_already": {"en": "Thank you. Report {reference} was already translated by another volunteer; "
-                         "your text is kept."},
-    "claim_usage": {"en": "Use: /claim <reference> or /done <reference>"},
-    "claim_unknown": {"en": "There is no open report {reference}."},
-    "claim_refused": {"en": "Report {reference} was not sent to this room; you cannot take it here."},
-    "claim_ok": {"en": "Report {reference} is yours. The full details were sent to you privately. "
-                       "Send /done {reference} when it is handled."},
-    "claim_taken": {"en": "Report {reference} is already taken by {who}."},
-    "done_ok": {"en": "Report {reference} is resolved; the sender is told."},
-    "done_already": {"en": "Report {reference} is already {status}."},
+# English only: the pivot language translators and responders work in.
+STAFF_EN = {
+    "tr_usage": "Translate with: /tr <reference> <your translation>",
+    "tr_not_translator": "You are not registered as a translator. A coordinator can add you "
+                         "(relay translators add).",
+    "tr_unknown": "There is no report {reference} waiting for a translation.",
+    "tr_thanks": "Thank you: report {reference} is translated; it goes to the responders now.",
+    "tr_broadcast_thanks": "Thank you: your {target} text of {reference} now goes to its {people} recipient(s).",
+    "tr_already": "Thank you. Report {reference} was already translated by another volunteer; "
+                  "your text is kept.",
+    "claim_usage": "Use: /claim <reference> or /done <reference>",
+    "claim_unknown": "There is no open report {reference}.",
+    "claim_refused": "Report {reference} was not sent to this room; you cannot take it here.",
+    "claim_ok": "Report {reference} is yours. The full details were sent to you privately. "
+                "Send /done {reference} when it is handled.",
+    "claim_taken": "Report {reference} is already taken by {who}.",
+    "done_ok": "Report {reference} is resolved; the sender is told.",
+    "done_already": "Report {reference} is already {status}.",
 }
 
-replies.register({**CITIZEN, **STAFF})
+replies.register({**CITIZEN, **{key: {"en": text} for key, text in STAFF_EN.items()}})

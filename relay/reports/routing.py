@@ -10,6 +10,8 @@ An urgent report nobody claimed in time goes to the escalation rooms.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -142,15 +144,29 @@ def _speaker_endpoint(context: CommandContext) -> Endpoint:
         language=settings.reports.pivot_language, timezone_name=settings.default_timezone)
 
 
+def _named_report(handler: Callable[[CommandContext, Report], str]) -> Callable[[CommandContext], str]:
+    """`handler(context, report)` as the handler of a staff command about one report (`/claim <reference>`,
+    `/done <reference>`); a command that names none, or one that does not exist, is answered here."""
+
+    @functools.wraps(handler)
+    def run(context: CommandContext) -> str:
+        reference = context.command.argument
+        if not reference:
+            return context.reply("claim_usage")
+        report = find_reference(context.session, reference)
+        if report is None:
+            return context.reply("claim_unknown", reference=reference)
+        return handler(context, report)
+
+    return run
+
+
 @commands.command("claim", {"CLAIM"}, max_words=1, sms=False)
-def claim(context: CommandContext) -> str:
+@_named_report
+def claim(context: CommandContext, report: Report) -> str:
     session, settings = context.session, context.settings
-    reference = context.command.argument
-    if not reference:
-        return context.reply("claim_usage")
-    report = find_reference(session, reference)
-    if report is None or report.status not in (ReportStatus.routed.value, ReportStatus.claimed.value):
-        return context.reply("claim_unknown", reference=reference)
+    if report.status not in (ReportStatus.routed.value, ReportStatus.claimed.value):
+        return context.reply("claim_unknown", reference=context.command.argument)
     if not _may_handle(context, report):
         return context.reply("claim_refused", reference=report.reference)
     if report.status == ReportStatus.claimed.value and report.claimed_by != context.actor:
@@ -172,18 +188,13 @@ def claim(context: CommandContext) -> str:
 
 
 @commands.command("done", {"DONE"}, max_words=1, sms=False)
-def done(context: CommandContext) -> str:
+@_named_report
+def done(context: CommandContext, report: Report) -> str:
     session, settings = context.session, context.settings
-    reference = context.command.argument
-    if not reference:
-        return context.reply("claim_usage")
-    report = find_reference(session, reference)
-    if report is None:
-        return context.reply("claim_unknown", reference=reference)
     if report.status in (ReportStatus.resolved.value, ReportStatus.cancelled.value):
         return context.reply("done_already", reference=report.reference, status=report.status)
     if report.status not in (ReportStatus.routed.value, ReportStatus.claimed.value):
-        return context.reply("claim_unknown", reference=reference)
+        return context.reply("claim_unknown", reference=context.command.argument)
     if report.claimed_by != context.actor and not _may_handle(context, report):
         return context.reply("claim_refused", reference=report.reference)
     resolve(session, settings, report, actor=context.actor, now=datetime.now(timezone.utc))

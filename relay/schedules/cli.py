@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from relay.core.channels import planned_senders
+from relay.core.cli_options import HumanTexts, Language, Regions, Severity, Tiers, Topics
 from relay.core.cli_context import UsageError, console, context, errors, language_texts
 from relay.core.cli_identity import authorize, broadcast_action
 from relay.delivery.outbox import Audience, BroadcastRequest
@@ -35,12 +36,12 @@ def schedule_cmd(
     local: Optional[str] = typer.Option(None, "--local", help="A wall-clock time read in each recipient's own "
                                         "time zone: 2026-12-05T09:00 (09:00 wherever they are)."),
     kind: str = typer.Option("notice", help="webinar or notice (or a crisis below Severe)."),
-    language: Optional[str] = typer.Option(None, "--lang", help="Language of the body (default: default_language)."),
-    severity: str = typer.Option("Unknown"),
-    region: str = typer.Option("", help="';'-separated regions (any of)."),
-    topic: str = typer.Option("", help="';'-separated topics (any of)."),
-    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
-    text: list[str] = typer.Option([], "--text", help="A human text for a language: es=\"...\" (repeatable)."),
+    language: Language = None,
+    severity: Severity = "Unknown",
+    region: Regions = "",
+    topic: Topics = "",
+    tier: Tiers = "",
+    text: HumanTexts = [],
     as_json: bool = typer.Option(False, "--json", help="Print the schedule as JSON."),
 ) -> None:
     """Schedule a broadcast for a moment, or for a local time in each recipient's time zone."""

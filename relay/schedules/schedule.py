@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.core import audit
+from relay.core.db import required
+from relay.core.models import content_of
 from relay.delivery import outbox
 from relay.delivery.outbox import Audience, BroadcastError, BroadcastRequest
 from relay.schedules.models import EVERYWHERE, ScheduledBroadcast, ScheduledSend
@@ -77,9 +79,7 @@ def request_of(schedule: ScheduledBroadcast, zone: str | None = None) -> Broadca
               if k in ("regions", "topics", "tiers", "languages")}
     if zone is not None and zone != EVERYWHERE:
         fields["timezones"] = (zone,)
-    return BroadcastRequest(kind=schedule.kind, body=schedule.body, source_language=schedule.source_language,
-                            sender=schedule.sender, severity=schedule.severity, urgency=schedule.urgency,
-                            certainty=schedule.certainty, audience=Audience(**fields),
+    return BroadcastRequest(**content_of(schedule), sender=schedule.sender, audience=Audience(**fields),
                             human_texts=dict(schedule.human_texts or {}))
 
 
@@ -119,8 +119,7 @@ def create(session: Session, request: BroadcastRequest, *, at: str | None, local
         raise ScheduleError("an Extreme or Severe crisis alert goes now (relay broadcast send), not on a schedule")
     send_at, local_time = _when(at, local, now)
     schedule = ScheduledBroadcast(
-        kind=request.kind, severity=request.severity, urgency=request.urgency, certainty=request.certainty,
-        source_language=request.source_language, body=request.body, human_texts=dict(request.human_texts),
+        **content_of(request), human_texts=dict(request.human_texts),
         audience=request.audience.as_json(), sender=request.sender, send_at=send_at, local_time=local_time,
         status=OPEN, created_by=actor, created_at=now, updated_at=now)
     session.add(schedule)
@@ -131,10 +130,8 @@ def create(session: Session, request: BroadcastRequest, *, at: str | None, local
 
 
 def get(session: Session, schedule_id: int) -> ScheduledBroadcast:
-    schedule = session.get(ScheduledBroadcast, schedule_id)
-    if schedule is None:
-        raise ScheduleError(f"no scheduled broadcast {schedule_id} (relay broadcast scheduled lists them)")
-    return schedule
+    return required(session.get(ScheduledBroadcast, schedule_id),
+                    ScheduleError(f"no scheduled broadcast {schedule_id} (relay broadcast scheduled lists them)"))
 
 
 def _editable(session: Session, schedule: ScheduledBroadcast) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from relay.broadcasts.cli import parse_expiry, split_list
+from relay.core.cli_options import Expires, HumanTexts, Language, Regions, Severity, Tiers, Topics
 from relay.core.cli_context import UsageError, console, context, errors
 from relay.core.cli_identity import authorize, broadcast_action
 from relay.delivery.outbox import Audience, BroadcastError
@@ -45,9 +46,9 @@ def parse_fields(values: list[str]) -> dict[str, int]:
 def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A short name: shelter-open."),
-    text: list[str] = typer.Option([], "--text", help='A human text per language: en="Go to {shelter} by {time}" (repeatable).'),
+    text: HumanTexts = [],
     field: list[str] = typer.Option([], "--field", help="A field and its longest value in characters: shelter=40."),
-    language: Optional[str] = typer.Option(None, "--lang", help="The source language (default: config default_language)."),
+    language: Language = None,
     kind: str = typer.Option("crisis", help="crisis, webinar or notice."),
     max_segments: Optional[int] = typer.Option(None, "--max-segments", help="SMS segments allowed per language "
                                                "(default: [templates] max_segments)."),
@@ -131,13 +132,13 @@ def send(
     ctx: typer.Context,
     name: str,
     value: list[str] = typer.Option([], "--value", help='A field\'s value: shelter="Lycée Pétion" (repeatable).'),
-    severity: str = typer.Option("Unknown", help="CAP severity: Extreme, Severe, Moderate, Minor, Unknown."),
+    severity: Severity = "Unknown",
     urgency: str = typer.Option("Unknown"),
     certainty: str = typer.Option("Unknown"),
-    region: str = typer.Option("", help="';'-separated regions (any of)."),
-    topic: str = typer.Option("", help="';'-separated topics (any of)."),
-    tier: str = typer.Option("", help="';'-separated tiers (any of)."),
-    expires: Optional[str] = typer.Option(None, help="Stop sending after: 30m, 6h, 2d or an ISO 8601 time."),
+    region: Regions = "",
+    topic: Topics = "",
+    tier: Tiers = "",
+    expires: Expires = None,
     as_json: bool = typer.Option(False, "--json", help='Print {"id", "deliveries", "languages", "budget"}.'),
 ) -> None:
     """Fill a template's fields and queue it: human texts as written, other languages machine-translated."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels import voice_media
 from relay.core import audit
+from relay.core.db import required
 from relay.core.models import Broadcast, utcnow
 from relay.voice.audio import Refused, inspect
 from relay.voice.models import VoiceRecording
@@ -73,10 +74,7 @@ def check_language(language: str) -> str:
 
 
 def broadcast(session: Session, broadcast_id: int) -> Broadcast:
-    found = session.get(Broadcast, broadcast_id)
-    if found is None:
-        raise RecordingError(f"no broadcast {broadcast_id}", 404)
-    return found
+    return required(session.get(Broadcast, broadcast_id), RecordingError(f"no broadcast {broadcast_id}", 404))
 
 
 def _write(directory: Path, name: str, data: bytes) -> Path:

@@ -8,12 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.running import wait_http
 
 RELAY = [sys.executable, "-m", "relay.app.cli"]
 TOKEN = "e2e" + "0" * 29
@@ -86,27 +86,14 @@ api_base_url = "http://127.0.0.1:{self.sim_port}"
         self.processes.append(process)
         return process
 
-    # 120 s: a hang guard only; a relay process on a loaded two-core machine can take half a minute to start.
-    def wait_http(self, url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"process exited with {process.returncode} before serving {url}")
-            try:
-                httpx.get(url, timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"{url} not up within {timeout}s")
-
     def start_sandbox(self) -> subprocess.Popen:
         process = self.start("sandbox", "--port", str(self.sim_port))
-        self.wait_http(f"http://127.0.0.1:{self.sim_port}/sandbox/stats", process)
+        wait_http(f"http://127.0.0.1:{self.sim_port}/sandbox/stats", process)
         return process
 
     def start_relay(self) -> subprocess.Popen:
         process = self.start("run")
-        self.wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process)
+        wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process)
         return process
 
     def sms_log(self) -> list[dict]:

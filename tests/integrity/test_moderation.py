@@ -22,7 +22,7 @@ CLAIM_ES = "El agua del grifo en Puerto Principe esta envenenada, no la beban."
 def release_handler(kind, handler):
     """A relaying feature of kind `kind` beside the installed ones (as a Feature's release_handlers)."""
     before = hooks.installed()
-    hooks.install(dataclasses.replace(before, release={**before.release, kind: handler}))
+    hooks.install(dataclasses.replace(before, release_handlers={**before.release_handlers, kind: handler}))
     try:
         yield
     finally:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import POSTGRES_URL, require_postgres
 from tests.e2e.conftest import Site
+from tests.running import wait_http
 
 SOAK = os.environ.get("RELAY_SOAK") == "1"
 
@@ -54,7 +55,7 @@ class Cluster(Site):
 
     def start_serve(self) -> None:
         process = self.start("serve")
-        self.wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process, timeout=120)
+        wait_http(f"http://127.0.0.1:{self.http_port}/readyz", process, timeout=120)
 
     def start_worker(self) -> subprocess.Popen:
         process = self.start("worker")

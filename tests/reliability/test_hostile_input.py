@@ -6,10 +6,8 @@ limits are strict. Fast form: 150 cases per door; long form (`make soak`): 10,00
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -25,9 +23,9 @@ from relay.inbound import handling as inbound
 from relay.core import subscribers
 from relay.core.config import ConfigError
 from relay.app.settings import load_settings
-from relay.app.program import Program
 from relay.core.subscribers import SubscriberError
 from tests.reliability.conftest import soak
+from tests.threaded_relay import ThreadedRelay
 
 CASES = soak(150, 10_000)
 HYPOTHESIS = settings(max_examples=CASES, deadline=None, derandomize=True,
@@ -38,49 +36,25 @@ text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=600)
 field = st.one_of(text, st.text(max_size=3000), st.sampled_from(["", " ", "STOP", "JOIN es", "+12015550100"]))
 
 
-class RunningRelay:
+class RunningRelay(ThreadedRelay):
     """A relay on its own event loop in a thread, so that hypothesis (synchronous) can hit it over HTTP."""
 
     def __init__(self, tmp_path: Path, database_url: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.tmp_path, self.database_url = tmp_path, database_url
+        super().__init__(tmp_path, database_url)
         self.counts: Counter = Counter()
 
-    def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
-
-    async def _start(self) -> None:
-        self.telegram = TelegramSimulator(TelegramSimSettings(token=TELEGRAM_TOKEN), self.tmp_path / "sim")
+    async def start_simulators(self) -> list[TelegramSimulator]:
+        self.telegram = TelegramSimulator(TelegramSimSettings(token=TELEGRAM_TOKEN), self.tmp / "sim")
         await self.telegram.start()
-        settings_ = load_settings(None, overrides={
-            "data_dir": str(self.tmp_path / "data"), "database_url": self.database_url, "http": {"port": 0},
-            "translation": {"engines": ["apertium"]},
+        return [self.telegram]
+
+    def channel_settings(self) -> dict:
+        return {
             "sms": {"account_sid": "AC" + "5a" * 16, "auth_token": "h" * 32, "numbers": ["+12015550100"],
                     "api_base_url": "http://127.0.0.1:9"},  # never reached: nothing is broadcast here
             "telegram": {"token": TELEGRAM_TOKEN, "api_base_url": self.telegram.base_url, "inbound": "webhook",
                          "webhook_secret": SECRET},
-        })
-        self.program = Program(settings_, upgrade=True)
-        await self.program.start()
-
-    def start(self) -> "RunningRelay":
-        self.run(self._start())
-        return self
-
-    def stop(self) -> None:
-        async def stop():
-            await self.program.stop()
-            await self.telegram.stop()
-
-        self.run(stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-    @property
-    def url(self) -> str:
-        return self.program.settings.public_url
+        }
 
     def count(self, status: int) -> int:
         self.counts["requests"] += 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,24 +42,13 @@ from relay.delivery.translation_hooks import (
     untranslated_note,
 )
 from translation.chain import ChainTranslator
+from translation.fail_open import FailOpenEngine
 from translation.fallback import NOTES
 from translation.protect import ProtectingTranslator
 
 BODY = "Flood warning: move to higher ground now. The shelter at the Delmas 33 school opens at 18:00."
 CREOLE = "Avètisman inondasyon: monte sou tè ki pi wo kounye a. Abri lekòl Delmas 33 la ouvri a 18:00."
 READERS = ["+50937004441", "+50937004442"]  # Creole readers on SMS; one more on Telegram (user 7301)
-
-
-class FailOpenEngine:
-    """Serves en->ht and gives the source back unchanged, as a broken engine that fails open does."""
-
-    name = "fail-open"
-
-    def pairs(self) -> set[tuple[str, str]]:
-        return {("en", "ht")}
-
-    def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
-        return list(texts)
 
 
 ACCOUNT, AUTH = "AC" + "7c" * 16, "a" * 32
@@ -128,7 +116,7 @@ async def test_a_severe_creole_text_that_fails_the_gate_is_held_and_the_voluntee
         add_person(session, "sms", "+12025550111", language="en")
         volunteer = add_person(session, "telegram", "951")
         translators.register(session, volunteer, ["en"], "ht", actor="cli", languages=settings.languages)
-    machine = gated_machine(ProtectingTranslator(ChainTranslator([FailOpenEngine()])), gate(settings))
+    machine = gated_machine(ProtectingTranslator(ChainTranslator([FailOpenEngine("ht")])), gate(settings))
     planned = outbox.plan_broadcast(db.sessions, outbox.BroadcastRequest(
         kind="crisis", severity="Severe", body=BODY, source_language="en", sender="test"),
         senders=planned_senders(settings), machine=machine, note=untranslated_note,

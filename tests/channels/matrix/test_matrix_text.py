@@ -16,6 +16,7 @@ from channels.matrix_text import (
     parse_event,
     strip_reply_fallback,
 )
+from tests.channels.chat_command_cases import PARSED, REFUSED, in_syntax
 
 
 def test_html_typed_by_a_person_is_shown_as_text_and_line_breaks_survive():
@@ -54,18 +55,7 @@ def test_a_replys_quoted_fallback_is_removed_and_plain_quotes_are_kept():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("!start", Command("start", "")),
-        ("!start pt_BR", Command("start", "pt-br")),
-        ("!STOP", Command("stop", "")),
-        ("!stop now please", Command("stop", "")),
-        ("  !lang ES ", Command("lang", "es")),
-        ("!help", Command("help", "")),
-        ("!ack A7K2", Command("ack", "A7K2")),
-        ("!verify x-99_z", Command("verify", "x-99_z")),
-        ("!broadcast Shelter open\nat the school", Command("broadcast", "Shelter open\nat the school")),
-        ("> <@ana:hs> Alert\n\n!ack A7K2", Command("ack", "A7K2")),
-    ],
+    in_syntax("!", PARSED) + [("> <@ana:hs> Alert\n\n!ack A7K2", Command("ack", "A7K2"))],  # after a reply's quote
 )
 def test_commands_are_recognised_with_their_arguments(text, expected):
     assert parse_command(text) == expected
@@ -76,18 +66,7 @@ def test_ordinary_text_is_not_a_command(text):
     assert parse_command(text) is None
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("!lang", "!lang needs a language code"),
-        ("!lang spanish please", "is not a language code"),
-        ("!start 42", "is not a language code"),
-        ("!ack", "the code is missing"),
-        ("!verify a b", "is not a valid code"),
-        ("!broadcast", "!broadcast needs the text"),
-        ("!subscribe", "Unknown command !subscribe. Send !help"),
-    ],
-)
+@pytest.mark.parametrize(("text", "message"), in_syntax("!", REFUSED))
 def test_unusable_commands_get_a_reply_saying_what_was_wrong(text, message):
     with pytest.raises(CommandError) as caught:
         parse_command(text)

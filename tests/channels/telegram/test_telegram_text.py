@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.telegram_text import Command, CommandError, escape_html, parse_command, split_text, utf16_len
+from tests.channels.chat_command_cases import PARSED, REFUSED, in_syntax
 
 
 def test_escape_html_keeps_user_markup_literal():
@@ -53,18 +54,8 @@ def test_length_counts_utf16_units_and_never_splits_an_emoji():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("/start", Command("start", "")),
-        ("/start es", Command("start", "es")),
-        ("/start PT_br", Command("start", "pt-br")),
+    in_syntax("/", PARSED) + [
         ("/START@relay_sandbox_bot fr", Command("start", "fr")),
-        ("/stop", Command("stop", "")),
-        ("/lang  de ", Command("lang", "de")),
-        ("/help", Command("help", "")),
-        ("/ack A7K2", Command("ack", "A7K2")),
-        ("/verify 9f-77", Command("verify", "9f-77")),
-        ("/broadcast Flood warning: move to high ground.\nShelter at the school.",
-         Command("broadcast", "Flood warning: move to high ground.\nShelter at the school.")),
         ("/start@other_bot", None),  # addressed to another bot in the group
         ("hello /start", None),
         ("just text", None),
@@ -76,18 +67,7 @@ def test_parse_command(text, expected):
     assert parse_command(text, bot_username="relay_sandbox_bot") == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("/lang", "/lang needs a language code"),
-        ("/lang spanish please", "is not a language code"),
-        ("/start 123", "is not a language code"),
-        ("/ack", "the code is missing"),
-        ("/verify a b", "is not a valid code"),
-        ("/broadcast   ", "/broadcast needs the text"),
-        ("/subscribe", "Unknown command /subscribe"),
-    ],
-)
+@pytest.mark.parametrize(("text", "message"), in_syntax("/", REFUSED))
 def test_bad_commands_explain_what_was_wrong(text, message):
     with pytest.raises(CommandError, match=message):
         parse_command(text)
