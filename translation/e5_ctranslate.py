@@ -101,14 +101,15 @@ class CTranslateE5:
     pieces past the 512-position limit, L2 norm), with the encoder run by CTranslate2."""
 
     def __init__(self, source: Path, threads: int = 1, root: Path | None = None) -> None:
-        self._file = E5File(source)
-        self.dimension = self._file.shape.hidden
-        self._window = self._file.shape.max_positions - 2
+        packed = E5File(source)  # only its tokenizer and shape are kept: the 72 MB of weights live in the encoder
+        self._tokenizer = packed.tokenizer
+        self.dimension = packed.shape.hidden
+        self._window = packed.shape.max_positions - 2
         self._encoder = ctranslate.load_encoder(converted(source, root), QUANTIZATION, threads)
         self._lock = threading.Lock()  # one forward pass at a time: the encoder's threads are the budget
 
     def embed(self, texts: Sequence[str], prefix: str, batch_size: int = 32) -> np.ndarray:
-        tokenizer = self._file.tokenizer
+        tokenizer = self._tokenizer
         rows: list[list[int]] = []
         owners: list[int] = []
         for number, text in enumerate(texts):
