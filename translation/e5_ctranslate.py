@@ -14,7 +14,6 @@ model id (stored claim vectors are made anew when the engine changes).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import shutil
@@ -71,25 +70,24 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "relay" / "models"
 
 
-def converted(source: Path, root: Path | None = None) -> Path:
-    """The CTranslate2 directory for the packed model `source`, converted on first use.
+def converted(packed: E5File, root: Path | None = None) -> Path:
+    """The CTranslate2 directory for the packed model, converted on first use.
 
-    Keyed by the source file's digest, so another wheel's model never reuses an old conversion. Processes
-    that start together (test workers, `run` beside `worker`) take a file lock: one converts, the others
-    wait and read; the directory appears by an atomic rename, so a half-written one is never loaded."""
+    Keyed by the file's digest, so another wheel's model never reuses an old conversion. Processes that start
+    together (test workers, `run` beside `worker`) take a file lock: one converts, the others wait and read;
+    the directory appears by an atomic rename, so a half-written one is never loaded."""
     root = root or cache_root()
-    digest = hashlib.blake2b(source.read_bytes(), digest_size=12).hexdigest()
-    target = root / f"e5-{digest}-{QUANTIZATION}-v{LAYOUT}"
+    target = root / f"e5-{packed.digest()}-{QUANTIZATION}-v{LAYOUT}"
     if (target / "model.bin").exists():
         return target
     root.mkdir(parents=True, exist_ok=True)
     with open(root / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / "model.bin").exists():
-            log.info("converting %s for CTranslate2 into %s (once per machine)", source.name, target)
+            log.info("converting %s for CTranslate2 into %s (once per machine)", packed.path.name, target)
             scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=root))
             try:
-                ctranslate.save_encoder(weights_from(E5File(source)), scratch, QUANTIZATION)
+                ctranslate.save_encoder(weights_from(packed), scratch, QUANTIZATION)
                 scratch.rename(target)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -101,11 +99,11 @@ class CTranslateE5:
     pieces past the 512-position limit, L2 norm), with the encoder run by CTranslate2."""
 
     def __init__(self, source: Path, threads: int = 1, root: Path | None = None) -> None:
-        packed = E5File(source)  # only its tokenizer and shape are kept: the 72 MB of weights live in the encoder
+        packed = E5File(source)  # read once; only its tokenizer and shape are kept (the weights live in the encoder)
         self._tokenizer = packed.tokenizer
         self.dimension = packed.shape.hidden
         self._window = packed.shape.max_positions - 2
-        self._encoder = ctranslate.load_encoder(converted(source, root), QUANTIZATION, threads)
+        self._encoder = ctranslate.load_encoder(converted(packed, root), QUANTIZATION, threads)
         self._lock = threading.Lock()  # one forward pass at a time: the encoder's threads are the budget
 
     def embed(self, texts: Sequence[str], prefix: str, batch_size: int = 32) -> np.ndarray:

