@@ -199,11 +199,11 @@ def pheme(cache: Path, threshold: float) -> dict:
 
 
 def load_cost() -> None:
-    from translation.embeddings import E5Embedder, EmbedderConfig
+    from translation.embeddings import E5Embedder
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     begin = time.perf_counter()
-    model = E5Embedder(EmbedderConfig(threads=2))
+    model = E5Embedder(vectors_of.config_of(settings_for(Path(tempfile.gettempdir())).integrity))  # as the relay loads it
     loaded = time.perf_counter() - begin
     model.embed_queries(["warm-up"])
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
