@@ -25,13 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from relay import Base, UTCDateTime, utcnow
+from relay import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 
-class Crisis(Base):
+class Crisis(SerialKey, Base):
     __tablename__ = "crises"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100), index=True)
     severity: Mapped[str] = mapped_column(String(16))
@@ -43,29 +42,27 @@ class Crisis(Base):
     milestones: Mapped[list[Milestone]] = relationship(cascade="all, delete-orphan", order_by="Milestone.due_at")
 
 
-class Milestone(Base):
+class Milestone(SerialKey, Base):
     """One of the protocol's promises (response +24 h, assessment +72 h, action plan +7 d)."""
 
     __tablename__ = "crisis_milestones"
     __table_args__ = (UniqueConstraint("crisis_id", "key", name="uq_crisis_milestones_crisis_key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"))
+    crisis_id: Mapped[int] = owned_by("crises.id")
     key: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class TimelineEntry(Base):
+class TimelineEntry(SerialKey, Base):
     """Append-only; `hash` covers this entry and the previous entry's hash, so altering, removing or
     reordering any entry breaks every hash after it."""
 
     __tablename__ = "crisis_timeline"
     __table_args__ = (UniqueConstraint("crisis_id", "seq", name="uq_crisis_timeline_crisis_seq"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"))
+    crisis_id: Mapped[int] = owned_by("crises.id")
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(32))
@@ -81,8 +78,8 @@ class CrisisBroadcast(Base):
 
     __tablename__ = "crisis_broadcasts"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
-    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
+    crisis_id: Mapped[int] = owned_by("crises.id", index=True)
     purpose: Mapped[str] = mapped_column(String(32))  # alert | reminder | escalation
     figures_recorded: Mapped[bool] = mapped_column(default=False)
 
@@ -101,10 +98,9 @@ class Firing(Base):
     broadcast_ids: Mapped[list] = mapped_column(JSON, default=list)
 
 
-class WebinarSeries(Base):
+class WebinarSeries(SerialKey, Base):
     __tablename__ = "webinar_series"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     topic: Mapped[str] = mapped_column(String(200))
     rrule: Mapped[str] = mapped_column(Text)  # RFC 5545 RRULE, in the organiser's wall-clock time
     first_start: Mapped[str] = mapped_column(String(19))  # local wall-clock time, ISO without offset
@@ -115,7 +111,7 @@ class WebinarSeries(Base):
     language: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | cancelled
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
     # The secret part of the series' calendar links (/webinars/TOKEN/SESSION.ics): the .ics carries the
     # private meeting link, and session ids are sequential (migration 0020 gave older series one).
     ics_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: new_ics_token())
@@ -125,12 +121,11 @@ def new_ics_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits, 32 URL-safe characters
 
 
-class WebinarSession(Base):
+class WebinarSession(SerialKey, Base):
     __tablename__ = "webinar_sessions"
     __table_args__ = (UniqueConstraint("series_id", "occurrence", name="uq_webinar_sessions_series_occurrence"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    series_id: Mapped[int] = mapped_column(ForeignKey("webinar_series.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int] = owned_by("webinar_series.id", index=True)
     occurrence: Mapped[str] = mapped_column(String(19))  # the rule's local wall-clock time for it
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
@@ -141,27 +136,26 @@ class WebinarBroadcast(Base):
 
     __tablename__ = "webinar_broadcasts"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("webinar_sessions.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
+    session_id: Mapped[int] = owned_by("webinar_sessions.id", index=True)
     purpose: Mapped[str] = mapped_column(String(16))  # notice | reminder | correction
 
 
 class Rsvp(Base):
     __tablename__ = "webinar_rsvps"
 
-    session_id: Mapped[int] = mapped_column(ForeignKey("webinar_sessions.id", ondelete="CASCADE"), primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = owned_by("webinar_sessions.id", primary_key=True)
+    endpoint_id: Mapped[int] = owned_by("endpoints.id", primary_key=True)
     answer: Mapped[str] = mapped_column(String(8))  # yes | no
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = stamped_now()
 
 
-class CapAlert(Base):
+class CapAlert(SerialKey, Base):
     """An imported CAP alert and the broadcast it became; Update and Cancel find it by its references."""
 
     __tablename__ = "cap_alerts"
     __table_args__ = (UniqueConstraint("sender", "identifier", "sent", name="uq_cap_alerts_sender"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True)
     identifier: Mapped[str] = mapped_column(String(200))
     sender: Mapped[str] = mapped_column(String(200))
@@ -170,7 +164,7 @@ class CapAlert(Base):
     infos: Mapped[list] = mapped_column(JSON, default=list)  # per <info>: the CAP fields a broadcast lacks
     # the whole alert as imported (validated CAP 1.2): an export keeps its structure (migration 0012)
     document: Mapped[str | None] = mapped_column(Text)
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime] = stamped_now()
 
 
 # APScheduler 3's SQLAlchemyJobStore table, declared as it declares it (the store finds it and does not

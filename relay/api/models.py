@@ -9,27 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 
-class ApiToken(Base):
+class ApiToken(SerialKey, Base):
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", index=True)
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # the first characters, shown in lists to tell tokens apart
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class BroadcastDraft(Base):
+class BroadcastDraft(SerialKey, Base):
     """An Extreme broadcast that waits for a second coordinator (`[console] two_person_extreme`).
 
     Nothing is planned until the second person approves: the request is kept as it was submitted and
@@ -38,10 +37,9 @@ class BroadcastDraft(Base):
 
     __tablename__ = "api_broadcast_drafts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request: Mapped[dict] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
     status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | approved | rejected
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

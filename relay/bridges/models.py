@@ -9,48 +9,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 
-class Bridge(Base):
+class Bridge(SerialKey, Base):
     __tablename__ = "bridges"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # Messages per minute this bridge may relay; beyond that copies are spaced out, so a noisy room
     # cannot crowd the senders (crisis deliveries are claimed first anyway).
     rate_per_minute: Mapped[float] = mapped_column(Float, default=20.0)
     next_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
-class BridgeMember(Base):
+class BridgeMember(SerialKey, Base):
     """One room of a bridge. A room belongs to one bridge at most, so an inbound message has one route."""
 
     __tablename__ = "bridge_members"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id", ondelete="CASCADE"), index=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), unique=True)
+    bridge_id: Mapped[int] = owned_by("bridges.id", index=True)
+    endpoint_id: Mapped[int] = owned_by("endpoints.id", unique=True)
 
 
-class BridgedMessage(Base):
+class BridgedMessage(SerialKey, Base):
     """A message relayed through a bridge, keyed by its origin so that an edit finds its copies."""
 
     __tablename__ = "bridged_messages"
     __table_args__ = (UniqueConstraint("origin_channel", "origin_key", name="uq_bridged_messages_origin"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bridge_id: Mapped[int] = mapped_column(ForeignKey("bridges.id", ondelete="CASCADE"), index=True)
+    bridge_id: Mapped[int] = owned_by("bridges.id", index=True)
+    origin_endpoint_id: Mapped[int] = owned_by("endpoints.id")
     origin_channel: Mapped[str] = mapped_column(String(16))
     # Telegram "chat_id:message_id" (stable across edits), a Matrix event id, an SMS MessageSid.
     origin_key: Mapped[str] = mapped_column(String(255))
-    origin_endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
     sender_name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="relayed")  # relayed | held | deleted
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()

@@ -16,10 +16,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from relay.core.models import Base, Endpoint, UTCDateTime, utcnow
+from relay.core.models import Base, Endpoint, SerialKey, stamped_now
 
 WORDS_MAX = 200
 
@@ -32,12 +32,11 @@ class ConsentAction(str, enum.Enum):
     erased = "erased"  # the person's data was erased; the STOP (if any) stays honoured by the tombstone
 
 
-class ConsentEvent(Base):
+class ConsentEvent(SerialKey, Base):
     __tablename__ = "consent_events"
     __table_args__ = (Index("ix_consent_events_subscriber_at", "subscriber_id", "at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = stamped_now()
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoints.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))

@@ -64,6 +64,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SerialKey:
+    """The surrogate integer key of most tables, declared once; `sort_order=-1` keeps it first, where the
+    migrations put it."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+
+
+def owned_by(parent_key: str, **column: Any) -> Any:
+    """A foreign key whose row is deleted with its parent (`ondelete="CASCADE"`): a subscriber's endpoints, a
+    broadcast's deliveries. Why one helper: the cascade is the rule that keeps erasure and clean-up complete,
+    so no table should be able to forget it by retyping the column."""
+    return mapped_column(ForeignKey(parent_key, ondelete="CASCADE"), **column)
+
+
+def stamped_now(**column: Any) -> Any:
+    """A UTC time set to now when the row is inserted (`created_at`, `received_at`, ...)."""
+    return mapped_column(UTCDateTime, default=utcnow, **column)
+
+
 class Tier(str, enum.Enum):
     """The seed framework's participation tiers plus the operating roles."""
 
@@ -105,10 +124,9 @@ KIND_PRIORITY = {
 }
 
 
-class Subscriber(Base):
+class Subscriber(SerialKey, Base):
     __tablename__ = "subscribers"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -116,8 +134,8 @@ class Subscriber(Base):
     consent_crisis: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_webinar: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_notice: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
+    updated_at: Mapped[datetime] = stamped_now(onupdate=utcnow)
 
     endpoints: Mapped[list[Endpoint]] = relationship(back_populates="subscriber", cascade="all, delete-orphan")
     regions: Mapped[list[SubscriberRegion]] = relationship(cascade="all, delete-orphan")
@@ -129,25 +147,24 @@ class SubscriberRegion(Base):
 
     __tablename__ = "subscriber_regions"
 
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     region: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
 class SubscriberTopic(Base):
     __tablename__ = "subscriber_topics"
 
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
-class Endpoint(Base):
+class Endpoint(SerialKey, Base):
     """One way to reach a subscriber: a channel and an address on it."""
 
     __tablename__ = "endpoints"
     __table_args__ = (UniqueConstraint("channel", "address", name="uq_endpoints_channel_address"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", index=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(255))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -158,7 +175,7 @@ class Endpoint(Base):
     # endpoints a broadcast goes to the lowest-ranked reachable one, and to the next one if that fails.
     # None (the default): this endpoint gets every broadcast on its own, as before.
     failover_rank: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="endpoints")
 
@@ -170,7 +187,7 @@ class Erasure(Base):
 
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    erased_at: Mapped[datetime] = stamped_now()
 
 
 class BroadcastContent:
@@ -205,7 +222,7 @@ class Broadcast(BroadcastContent, Base):
     priority: Mapped[int] = mapped_column(Integer, default=5)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | cancelled
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     references_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
 
@@ -217,7 +234,7 @@ class BroadcastText(Base):
 
     __tablename__ = "broadcast_texts"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(16))  # original | human | machine | untranslated
@@ -234,7 +251,7 @@ class BroadcastText(Base):
     gate_checks: Mapped[dict | None] = mapped_column(JSON)
     # When volunteer translators were offered this text, and until when their text is wanted.
     offer_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
 class Delivery(Base):
@@ -249,8 +266,8 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id")
+    endpoint_id: Mapped[int] = owned_by("endpoints.id", index=True)
     channel: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(16))
@@ -269,21 +286,20 @@ class Delivery(Base):
     receipt_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ProviderReceipt(Base):
+class ProviderReceipt(SerialKey, Base):
     """A status callback, kept even when it arrives before we recorded the send it reports on."""
 
     __tablename__ = "provider_receipts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     provider_message_id: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = stamped_now()
     retry_after: Mapped[float | None] = mapped_column(Float)  # "call again in N s" (a busy line): see StatusUpdate
 
 
-class InboundMessage(Base):
+class InboundMessage(SerialKey, Base):
     """Every accepted inbound message, keyed by the provider's id so that a replay is processed once."""
 
     __tablename__ = "inbound_messages"
@@ -293,7 +309,6 @@ class InboundMessage(Base):
         Index("ix_inbound_channel_sender_received", "channel", "sender", "received_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     provider_message_id: Mapped[str] = mapped_column(String(100))
     sender: Mapped[str] = mapped_column(String(255))
@@ -304,7 +319,7 @@ class InboundMessage(Base):
     # room, `reply_sent_at` stays empty until the channel accepted it, so a restart sends what is owed.
     reply_to: Mapped[str | None] = mapped_column(String(255))
     reply_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = stamped_now()
 
 
 class ChannelState(Base):
@@ -315,16 +330,15 @@ class ChannelState(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = stamped_now(onupdate=utcnow)
 
 
-class AuditEntry(Base):
+class AuditEntry(SerialKey, Base):
     """Append-only: who did what, when. Nothing in the code updates or deletes these rows."""
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = stamped_now(index=True)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(200))
@@ -342,4 +356,4 @@ class TranslationMemoryEntry(Base):
     target: Mapped[str] = mapped_column(String(16), primary_key=True)
     engine: Mapped[str] = mapped_column(String(100), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Literal, Sequence, get_args, get_type_hints
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -42,14 +42,23 @@ class Outcome:
     """What happened to one send, to be written by the recorder in a batch."""
 
     delivery_id: int
-    # sent | delivered (the channel has no later receipt) | retry | requeue (retry without using up an
-    # attempt) | failed | unreachable | opted_out | cancelled
-    kind: str
+    # delivered: the channel has no later receipt; requeue: retry without using up an attempt; moved: the
+    # endpoint has a new address (`moved_to`) and the delivery is requeued.
+    kind: Literal["sent", "delivered", "retry", "requeue", "moved", "failed", "unreachable", "opted_out", "cancelled"]
     provider_message_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
     endpoint_id: int | None = None
-    moved_to: str | None = None  # kind "moved": the endpoint's new address; the delivery is requeued
+    moved_to: str | None = None
+
+    def __post_init__(self) -> None:
+        # The recorder files outcomes by kind; one it does not know would be filed nowhere and its delivery
+        # would wait, claimed, for the stale-claim sweep. Refuse it where it is made.
+        if self.kind not in OUTCOME_KINDS:
+            raise ValueError(f"unknown delivery outcome {self.kind!r}; one of {', '.join(OUTCOME_KINDS)}")
+
+
+OUTCOME_KINDS: tuple[str, ...] = get_args(get_type_hints(Outcome)["kind"])
 
 
 def claim(session: Session, sender: str, worker: str, limit: int, now: datetime) -> list[Claimed]:

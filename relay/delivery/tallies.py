@@ -14,12 +14,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import ForeignKey, Integer, String, delete, func, select
+from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from relay.core.models import FINAL_STATUSES, Base, Delivery
+from relay.core.models import FINAL_STATUSES, Base, Delivery, owned_by
 
 FINAL = [status.value for status in FINAL_STATUSES]
 
@@ -29,7 +29,7 @@ class DeliveryTally(Base):
 
     __tablename__ = "delivery_tallies"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, owned_by, stamped_now, utcnow
 
 
 class GeoLocation(Base):
@@ -20,11 +20,11 @@ class GeoLocation(Base):
 
     __tablename__ = "geo_locations"
 
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16), default="api")  # sms | chat | csv | api | cli
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = stamped_now(onupdate=utcnow)
 
 
 class GeoCode(Base):
@@ -34,7 +34,7 @@ class GeoCode(Base):
     __tablename__ = "geo_codes"
     __table_args__ = (Index("ix_geo_codes_name_value", "name", "value"),)
 
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
 
@@ -45,7 +45,7 @@ class BroadcastArea(Base):
 
     __tablename__ = "geo_broadcast_areas"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
     area: Mapped[dict] = mapped_column(JSON)
     no_location: Mapped[str] = mapped_column(String(16))  # include | exclude
     counts: Mapped[dict] = mapped_column(JSON)  # {"parts": [{"label", "people"}], "inside", "no_location"}

@@ -21,12 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class Claim(Base):
+class Claim(SerialKey, Base):
     """A claim moderators know the truth of (usually a false one), with the correction to send."""
 
     __tablename__ = "integrity_claims"
@@ -34,7 +34,6 @@ class Claim(Base):
     # index that is a full scan of wide rows, ~190 ms at 100,000 claims on SQLite; with it ~8 ms.
     __table_args__ = (Index("ix_integrity_claims_retired_id", "retired", "id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16))
     # The text normalised and in the pivot language: what MinHash and the re-ranker compare.
@@ -55,7 +54,7 @@ class Claim(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     correction_embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     embedding_model: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
 class ScreenedMessage(Base):
@@ -66,7 +65,7 @@ class ScreenedMessage(Base):
                       Index("ix_integrity_screenings_sender_at", "sender", "at"))
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = stamped_now(index=True)
     channel: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str] = mapped_column(String(255))
     origin: Mapped[str] = mapped_column(String(200), index=True)
@@ -85,19 +84,16 @@ class RelayedCopy(Base):
 
     __tablename__ = "integrity_relayed_copies"
 
-    screening_id: Mapped[int] = mapped_column(ForeignKey("integrity_screenings.id", ondelete="CASCADE"),
-                                              primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    screening_id: Mapped[int] = owned_by("integrity_screenings.id", primary_key=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
 
 
-class Flag(Base):
+class Flag(SerialKey, Base):
     """An entry of the moderation queue: a held message, or one already relayed that now looks false."""
 
     __tablename__ = "integrity_flags"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    screening_id: Mapped[int] = mapped_column(ForeignKey("integrity_screenings.id", ondelete="CASCADE"),
-                                              unique=True)
+    screening_id: Mapped[int] = owned_by("integrity_screenings.id", unique=True)
     state: Mapped[str] = mapped_column(String(16))  # held (nothing relayed) | relayed (already went out)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     # open | released | released_warning | confirmed_false
@@ -105,22 +101,21 @@ class Flag(Base):
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("integrity_claims.id"))  # added by confirm_false
     corrections: Mapped[list] = mapped_column(JSON, default=list)  # broadcast ids of corrections sent
     release_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # no release handler was there
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
-class FlagVote(Base):
+class FlagVote(SerialKey, Base):
     """One moderator's vote on a flag; a moderator may change their vote until the flag is decided."""
 
     __tablename__ = "integrity_flag_votes"
     __table_args__ = (UniqueConstraint("flag_id", "moderator", name="uq_integrity_flag_votes_flag_moderator"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    flag_id: Mapped[int] = mapped_column(ForeignKey("integrity_flags.id", ondelete="CASCADE"), index=True)
+    flag_id: Mapped[int] = owned_by("integrity_flags.id", index=True)
     moderator: Mapped[str] = mapped_column(String(200))
     decision: Mapped[str] = mapped_column(String(20))  # release | release_warning | confirm_false
     reason: Mapped[str | None] = mapped_column(Text)
     correction: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = stamped_now()
 
 
 class VerificationCode(Base):
@@ -128,7 +123,7 @@ class VerificationCode(Base):
 
     __tablename__ = "integrity_verification_codes"
 
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", primary_key=True)
     code: Mapped[str] = mapped_column(String(8), index=True)  # K7P2QX (shown as K7P-2QX)
     key_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()

@@ -14,26 +14,25 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 DELIVERY_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class RelayNode(Base):
+class RelayNode(SerialKey, Base):
     """A subscriber who relays for a community. `region` is the community's own region tag: its members
     carry it, and a broadcast reaches it when its audience names that region or a parent of it
     ("north" covers "north/riverside")."""
 
     __tablename__ = "relay_nodes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", index=True)
     community: Mapped[str] = mapped_column(String(200), unique=True)
     region: Mapped[str] = mapped_column(String(100), index=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
     languages: Mapped[list] = mapped_column(JSON, default=list)
     hub_id: Mapped[int | None] = mapped_column(ForeignKey("relay_nodes.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
 class RelayBackup(Base):
@@ -41,12 +40,12 @@ class RelayBackup(Base):
 
     __tablename__ = "relay_backups"
 
-    node_id: Mapped[int] = mapped_column(ForeignKey("relay_nodes.id", ondelete="CASCADE"), primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    node_id: Mapped[int] = owned_by("relay_nodes.id", primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     rank: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RelayAck(Base):
+class RelayAck(SerialKey, Base):
     """One node's duty for one broadcast. `step`: 0 asked, 1 backups asked, 2 community reached
     directly, 3 hub told; `acked_at` set ends the escalation."""
 
@@ -57,9 +56,8 @@ class RelayAck(Base):
         Index("ix_relay_acks_open", "acked_at", "step"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    node_id: Mapped[int] = mapped_column(ForeignKey("relay_nodes.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id")
+    node_id: Mapped[int] = owned_by("relay_nodes.id", index=True)
     code: Mapped[str] = mapped_column(String(8), index=True)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     step: Mapped[int] = mapped_column(Integer, default=0)
@@ -68,16 +66,15 @@ class RelayAck(Base):
     acked_by: Mapped[str | None] = mapped_column(String(255))
 
 
-class Poll(Base):
+class Poll(SerialKey, Base):
     """A broadcast that asks a question with numbered answers."""
 
     __tablename__ = "polls"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), unique=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", unique=True)
     # [{"number": 1, "key": "safe", "help": false, "words": {"en": ["safe"], "es": ["bien"]}}, ...]
     options: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reask_after_minutes: Mapped[int | None] = mapped_column(Integer)
     reasked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,8 +86,8 @@ class PollAnswer(Base):
 
     __tablename__ = "poll_answers"
 
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    poll_id: Mapped[int] = owned_by("polls.id", primary_key=True)
+    subscriber_id: Mapped[int] = owned_by("subscribers.id", primary_key=True)
     option: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(255))

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, UTCDateTime, owned_by, stamped_now
 
 
 class ReportStatus(str, enum.Enum):
@@ -31,11 +31,10 @@ OPEN_STATUSES = frozenset({ReportStatus.received.value, ReportStatus.translating
                            ReportStatus.translated.value, ReportStatus.routed.value, ReportStatus.claimed.value})
 
 
-class Report(Base):
+class Report(SerialKey, Base):
     __tablename__ = "reports"
     __table_args__ = (Index("ix_reports_status_due", "status", "due_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)  # what the sender quotes: "4821"
     channel: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str] = mapped_column(String(255), index=True)  # personal data: never shown to responders
@@ -59,33 +58,31 @@ class Report(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = stamped_now(index=True)
 
 
-class Translator(Base):
+class Translator(SerialKey, Base):
     """A subscriber's chat endpoint that volunteers to translate `source` into `target`."""
 
     __tablename__ = "translators"
     __table_args__ = (UniqueConstraint("endpoint_id", "source", "target", name="uq_translators_endpoint_pair"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[int] = owned_by("endpoints.id", index=True)
     source: Mapped[str] = mapped_column(String(16), index=True)
     target: Mapped[str] = mapped_column(String(16))
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
 
-class TranslationOffer(Base):
+class TranslationOffer(SerialKey, Base):
     """A report sent to one translator; the first complete answer wins, later ones are thanked."""
 
     __tablename__ = "translation_offers"
     __table_args__ = (UniqueConstraint("report_id", "translator_id", name="uq_translation_offers_report_translator"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    translator_id: Mapped[int] = mapped_column(ForeignKey("translators.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = owned_by("reports.id", index=True)
+    translator_id: Mapped[int] = owned_by("translators.id", index=True)
     round: Mapped[int] = mapped_column(Integer)
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, BroadcastContent, UTCDateTime, utcnow
+from relay.core.models import Base, BroadcastContent, UTCDateTime, owned_by, stamped_now, utcnow
 
 EVERYWHERE = "*"  # the zone key of a schedule for one fixed moment
 
@@ -27,8 +27,8 @@ class ScheduledBroadcast(BroadcastContent, Base):
     local_time: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)  # scheduled | sent | cancelled
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
+    updated_at: Mapped[datetime] = stamped_now(onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -37,8 +37,7 @@ class ScheduledSend(Base):
 
     __tablename__ = "scheduled_sends"
 
-    schedule_id: Mapped[int] = mapped_column(ForeignKey("scheduled_broadcasts.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    schedule_id: Mapped[int] = owned_by("scheduled_broadcasts.id", primary_key=True)
     zone: Mapped[str] = mapped_column(String(64), primary_key=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, owned_by, stamped_now
 
 
-class Template(Base):
+class Template(SerialKey, Base):
     """A message approved once, sent many times with its fields filled in."""
 
     __tablename__ = "templates"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     source_language: Mapped[str] = mapped_column(String(16))
@@ -23,7 +22,7 @@ class Template(Base):
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     max_segments: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = stamped_now()
 
     texts: Mapped[list[TemplateText]] = relationship(cascade="all, delete-orphan", order_by="TemplateText.language")
 
@@ -33,6 +32,6 @@ class TemplateText(Base):
 
     __tablename__ = "template_texts"
 
-    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id", ondelete="CASCADE"), primary_key=True)
+    template_id: Mapped[int] = owned_by("templates.id", primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
     text: Mapped[str] = mapped_column(Text)

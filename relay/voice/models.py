@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.core.models import Base, UTCDateTime, utcnow
+from relay.core.models import Base, SerialKey, owned_by, stamped_now
 
 
-class VoiceRecording(Base):
+class VoiceRecording(SerialKey, Base):
     __tablename__ = "voice_recordings"
     __table_args__ = (UniqueConstraint("broadcast_id", "language"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int] = owned_by("broadcasts.id", index=True)
     language: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8))  # wav | mp3
     content_type: Mapped[str] = mapped_column(String(32))
@@ -28,4 +27,4 @@ class VoiceRecording(Base):
     seconds: Mapped[float] = mapped_column(Float)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(200))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_at: Mapped[datetime] = stamped_now()

@@ -122,6 +122,13 @@ def test_outcomes_retries_and_receipts(database):
     assert report.by_status["delivered"] == 1 and report.total == 30
 
 
+def test_an_outcome_of_unknown_kind_is_refused_where_it_is_made():
+    # A misspelt kind would be filed under no status: its delivery would sit claimed until the sweep.
+    with pytest.raises(ValueError, match="unknown delivery outcome 'canceled'"):
+        Outcome(1, "canceled")
+    assert Outcome(1, "cancelled").kind == "cancelled"
+
+
 def test_cancel_and_expiry_stop_what_is_not_sent(database):
     people(database, CROWD)
     cancelled = plan(database)
