@@ -34,7 +34,8 @@ from sklearn.metrics import f1_score, roc_auc_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pheme_nested import GRID_THRESHOLD  # noqa: E402
+from bench.pheme_nested import GRID_THRESHOLD, figures  # noqa: E402
+from bench.pheme_stream import GRID_C  # noqa: E402
 from relay.integrity import rumour_train  # noqa: E402
 from relay.integrity import text as texts  # noqa: E402
 from relay.integrity.embeddings import config_of  # noqa: E402
@@ -42,7 +43,6 @@ from relay.integrity.settings import IntegritySettings  # noqa: E402
 from translation.e5_file import E5File  # noqa: E402
 from translation.embeddings import _bundled_model, load_embedder  # noqa: E402
 
-GRID_C = (0.3, 1.0, 3.0)
 WEIGHT_CAP = 5.0
 MIN_DF = 2
 PIECE_WEIGHT = 0.5
@@ -61,20 +61,10 @@ def event_weights(y: np.ndarray, events: np.ndarray) -> np.ndarray:
 
 
 def fit_e5(x: np.ndarray, y: np.ndarray, events: np.ndarray, c: float, balance: str):
-    """The shipped design's regression (share scaled by 1/its sd for the fit), globally or per event balanced."""
-    scale = rumour_train.share_scale_of(x)
-    scaled = np.array(x, dtype=np.float64)
-    scaled[:, -1] *= scale
-    if balance == "global":
-        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(scaled, y)
-    else:
-        fitted = LogisticRegression(C=c, max_iter=2000).fit(scaled, y, sample_weight=event_weights(y, events))
-
-    def predict(rows: np.ndarray) -> np.ndarray:
-        z = np.array(rows, dtype=np.float64)
-        z[:, -1] *= scale
-        return fitted.predict_proba(z)[:, 1]
-    return predict
+    """The shipped design's regression (`rumour_train`: share scaled by 1/its sd for the fit), classes balanced
+    over all rows or per event."""
+    weights = None if balance == "global" else event_weights(y, events)
+    return rumour_train.fit_model(x, y, c=c, sample_weight=weights).probability
 
 
 def piece_terms(pieces: list[str]) -> list[str]:
@@ -110,11 +100,6 @@ def fit_all(x, terms, y, events, train: np.ndarray, test: np.ndarray, c: float) 
         out[f"e5_{balance}"] = fit_e5(x[train], y[train], events[train], c, balance)(x[test])
         out[f"pieces_{balance}"] = fit_pieces(tr_terms, y[train], events[train], c, balance)(te_terms)
     return out
-
-
-def figures(y: np.ndarray, predicted: np.ndarray) -> str:
-    return (f"rumour F1 {f1_score(y, predicted, zero_division=0):.3f}, "
-            f"macro {f1_score(y, predicted, average='macro', zero_division=0):.3f}")
 
 
 def main() -> None:

