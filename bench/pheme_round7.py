@@ -41,7 +41,7 @@ from relay.integrity import text as texts  # noqa: E402
 from relay.integrity.embeddings import config_of  # noqa: E402
 from relay.integrity.settings import IntegritySettings  # noqa: E402
 from translation.e5_file import E5File  # noqa: E402
-from translation.embeddings import _bundled_model, load_embedder  # noqa: E402
+from translation.embeddings import bundled_model, load_embedder  # noqa: E402
 
 WEIGHT_CAP = 5.0
 MIN_DF = 2
@@ -108,7 +108,7 @@ def main() -> None:
     rows = rumour_train.read_pheme(rumour_train.DEFAULT_DATA)
     x, y = rumour_train.design(model, rows, ROOT / ".cache" / "misinfo-bench")
     events = np.array([row["event"] for row in rows])
-    tokenizer = E5File(_bundled_model()).tokenizer
+    tokenizer = E5File(bundled_model()).tokenizer
     normalised = [texts.normalise(row["text_normalised"]) for row in rows]
     terms = [piece_terms([tokenizer.pieces[i] for i in tokenizer.content_ids(t)]) for t in normalised]
     print(f"{len(rows)} tweets, {int(y.sum())} rumours; pieces per tweet {np.mean([len(t) for t in terms]):.1f} "

