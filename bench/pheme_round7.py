@@ -135,40 +135,45 @@ def main() -> None:
             inner[event][c] = probs
         print(f"  fold {event} done ({time.time() - started:.0f} s)", flush=True)
 
-    summary = []
-    for label, combine in VARIANTS.items():
-        probability, cut = np.zeros(len(y)), np.zeros(len(y))
-        at_half = np.zeros(len(y))
-        lines = []
-        for event in names:
-            test = events == event
-            yi = y[~test]
-            best = (-1.0, 0.0, 0.0)
-            for c in GRID_C:
-                p = combine(inner[event][c])
-                for t in GRID_THRESHOLD:
-                    found = (f1_score(yi, p >= t) + f1_score(yi, p >= t, average="macro")) / 2
-                    if found > best[0]:
-                        best = (found, c, float(t))
-            _, c, threshold = best
-            probability[test] = combine(outer[event][c])
-            cut[test] = threshold
-            auc = (f"{roc_auc_score(y[test], probability[test]):.3f}" if len(set(y[test])) == 2 else "n/a")
-            lines.append(f"  {event:>15}: C {c:g}, threshold {threshold:.3f} -> "
-                         f"{figures(y[test], probability[test] >= threshold)}, AUC {auc} "
-                         f"({int(y[test].sum())}/{int(test.sum())} rumours)")
-        nested_f1 = f1_score(y, probability >= cut)
-        nested_macro = f1_score(y, probability >= cut, average="macro")
-        auc = roc_auc_score(y, probability)
-        print(f"\n{label}: nested {figures(y, probability >= cut)}, AUC {auc:.3f}; "
-              f"(same probabilities at 0.5: {figures(y, probability >= 0.5)})")
-        print("\n".join(lines))
-        summary.append((label, nested_f1, nested_macro, auc))
-    print("\nsummary (nested rumour F1 / macro F1 / pooled held-out AUC):")
-    for label, a, b, c in summary:
-        print(f"  {label:>28}: {a:.3f} / {b:.3f} / {c:.3f}{'  meets 0.70/0.70' if a >= 0.70 and b >= 0.70 else ''}")
+    summary = [score_nested(label, y, events, lambda e, c: combine(inner[e][c]), lambda e, c: combine(outer[e][c]))
+               for label, combine in VARIANTS.items()]
+    print_summary(summary)
     print(f"({time.time() - started:.0f} s)")
 
+
+def score_nested(label: str, y: np.ndarray, events: np.ndarray, inner_of, outer_of) -> tuple[str, float, float, float]:
+    """Choose (C, threshold) per held-out event from `inner_of(event, c)` (inner leave-one-event-out probabilities
+    over the other events' rows, in their order) and score `outer_of(event, c)` (the held-out event's
+    probabilities); prints pooled and per-event figures and returns (label, rumour F1, macro F1, AUC)."""
+    probability, cut, lines = np.zeros(len(y)), np.zeros(len(y)), []
+    for event in sorted(set(events)):
+        test = events == event
+        yi = y[~test]
+        best = (-1.0, 0.0, 0.0)
+        for c in GRID_C:
+            p = inner_of(event, c)
+            for t in GRID_THRESHOLD:
+                found = (f1_score(yi, p >= t) + f1_score(yi, p >= t, average="macro")) / 2
+                if found > best[0]:
+                    best = (found, c, float(t))
+        _, c, threshold = best
+        probability[test] = outer_of(event, c)
+        cut[test] = threshold
+        auc = f"{roc_auc_score(y[test], probability[test]):.3f}" if len(set(y[test])) == 2 else "n/a"
+        lines.append(f"  {event:>15}: C {c:g}, threshold {threshold:.3f} -> "
+                     f"{figures(y[test], probability[test] >= threshold)}, AUC {auc} "
+                     f"({int(y[test].sum())}/{int(test.sum())} rumours)")
+    auc = roc_auc_score(y, probability)
+    print(f"\n{label}: nested {figures(y, probability >= cut)}, AUC {auc:.3f}; "
+          f"(same probabilities at 0.5: {figures(y, probability >= 0.5)})")
+    print("\n".join(lines))
+    return label, f1_score(y, probability >= cut), f1_score(y, probability >= cut, average="macro"), auc
+
+
+def print_summary(summary: list[tuple[str, float, float, float]]) -> None:
+    print("\nsummary (nested rumour F1 / macro F1 / pooled held-out AUC):")
+    for label, a, b, c in summary:
+        print(f"  {label:>34}: {a:.3f} / {b:.3f} / {c:.3f}{'  meets 0.70/0.70' if a >= 0.70 and b >= 0.70 else ''}")
 
 if __name__ == "__main__":
     main()

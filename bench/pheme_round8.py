@@ -34,12 +34,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import f1_score, roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pheme_nested import GRID_THRESHOLD, figures  # noqa: E402
+from bench.pheme_round7 import print_summary, score_nested  # noqa: E402
 from bench.pheme_stream import GRID_C  # noqa: E402
 from relay.integrity import rumour, rumour_train  # noqa: E402
 from relay.integrity import text as texts  # noqa: E402
@@ -171,38 +170,9 @@ def main() -> None:
                 inner[event][label, c] = probs
         print(f"  fold {event} done ({time.time() - started:.0f} s)", flush=True)
 
-    summary = []
-    for label in VARIANTS:
-        probability, cut, lines = np.zeros(len(y)), np.zeros(len(y)), []
-        for event in names:
-            test = events == event
-            yi = y[~test]
-            best = (-1.0, 0.0, 0.0)
-            for c in GRID_C:
-                p = inner[event][label, c]
-                for t in GRID_THRESHOLD:
-                    found = (f1_score(yi, p >= t) + f1_score(yi, p >= t, average="macro")) / 2
-                    if found > best[0]:
-                        best = (found, c, float(t))
-            _, c, threshold = best
-            probability[test] = outer[event][label, c]
-            cut[test] = threshold
-            auc = f"{roc_auc_score(y[test], probability[test]):.3f}" if len(set(y[test])) == 2 else "n/a"
-            lines.append(f"  {event:>15}: C {c:g}, threshold {threshold:.3f} -> "
-                         f"{figures(y[test], probability[test] >= threshold)}, AUC {auc} "
-                         f"({int(y[test].sum())}/{int(test.sum())} rumours)")
-        nested_f1 = f1_score(y, probability >= cut)
-        nested_macro = f1_score(y, probability >= cut, average="macro")
-        auc = roc_auc_score(y, probability)
-        print(f"\n{label}: nested {figures(y, probability >= cut)}, AUC {auc:.3f}; "
-              f"(same probabilities at 0.5: {figures(y, probability >= 0.5)})")
-        print("\n".join(lines))
-        summary.append((label, nested_f1, nested_macro, auc))
-    print("\nsummary (nested rumour F1 / macro F1 / pooled held-out AUC):")
-    for label, a, b, c in summary:
-        print(f"  {label:>34}: {a:.3f} / {b:.3f} / {c:.3f}{'  meets 0.70/0.70' if a >= 0.70 and b >= 0.70 else ''}")
+    print_summary([score_nested(label, y, events, lambda e, c, k=label: inner[e][k, c],
+                                lambda e, c, k=label: outer[e][k, c]) for label in VARIANTS])
     print(f"({time.time() - started:.0f} s)")
-
 
 if __name__ == "__main__":
     main()
