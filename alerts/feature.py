@@ -3,8 +3,15 @@ through the same list as every feature inside relay/ (the core never imports ale
 
 from typing import Any
 
-from alerts import cli, commands, models, scheduler
+from alerts import cli, commands, models
 from relay import Feature
+
+
+def _scheduler_service(settings: Any) -> Any:
+    from alerts import scheduler  # APScheduler and the tick's jobs: only `relay run` and `relay worker` start it
+
+    return scheduler.build_service(settings)
+
 
 FEATURE = Feature(
     name="alerts",
@@ -16,5 +23,5 @@ FEATURE = Feature(
     cli=(("crisis", cli.crisis_app), ("webinar", cli.webinar_app), ("cap", cli.cap_app)),
     # References, imported only when a web app is built: the CLI never loads FastAPI or alerts.api.
     api_routers=("alerts.api:router", "alerts.api:calendars"),
-    services=(scheduler.build_service,),
+    services=(_scheduler_service,),
 )
