@@ -3,8 +3,15 @@ through the same list as every feature inside relay/ (the core never imports ale
 
 from typing import Any
 
-from alerts import api, cli, commands, models, scheduler
+from alerts import cli, commands, models
 from relay import Feature
+
+
+def _scheduler_service(settings: Any) -> Any:
+    from alerts import scheduler  # APScheduler and the tick's jobs: only `relay run` and `relay worker` start it
+
+    return scheduler.build_service(settings)
+
 
 FEATURE = Feature(
     name="alerts",
@@ -14,6 +21,7 @@ FEATURE = Feature(
     commands=(commands,),
     fallthrough=(commands.rsvp_reply,),  # a bare YES / NO answers the last webinar notice
     cli=(("crisis", cli.crisis_app), ("webinar", cli.webinar_app), ("cap", cli.cap_app)),
-    api_routers=(api.router, api.calendars),
-    services=(scheduler.build_service,),
+    # References, imported only when a web app is built: the CLI never loads FastAPI or alerts.api.
+    api_routers=("alerts.api:router", "alerts.api:calendars"),
+    services=(_scheduler_service,),
 )

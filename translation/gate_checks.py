@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sacrebleu.metrics import CHRF
-
 from translation.protect import Protector
 
 # Token kinds that must come back spelled exactly as they were (numbers are compared by value instead).
@@ -26,7 +24,6 @@ _NUMBER = re.compile(r"\d+(?:[.,'’\u00a0\u202f ]\d{3}(?!\d))*(?:[.,]\d+)?")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LANGID_WORD = re.compile(r"[^\W\d_]{2,}")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+")
-_chrf = CHRF()
 _langid_lock = threading.Lock()
 
 
@@ -132,15 +129,22 @@ def language_probability(text: str, target: str, candidates: Sequence[str], min_
     return float(probabilities.get(target, 0.0)) / total
 
 
+@lru_cache(maxsize=1)
+def _chrf() -> Any:
+    from sacrebleu.metrics import CHRF  # sacrebleu (~0.15 s) only once a translation is checked, not per CLI run
+
+    return CHRF()
+
+
 def copy_score(source: str, translation: str) -> float:
     """chrF (0-100) of the translation against the source itself: 100 for a copy; professional
     translations stay far lower, except where a sentence is mostly names and numbers."""
-    return float(_chrf.sentence_score(translation, [source]).score)
+    return float(_chrf().sentence_score(translation, [source]).score)
 
 
 def chrf(hypothesis: str, reference: str) -> float:
     """sacrebleu's sentence chrF (0-100): the back-translation check."""
-    return float(_chrf.sentence_score(hypothesis, [reference]).score)
+    return float(_chrf().sentence_score(hypothesis, [reference]).score)
 
 
 def longest_repeat(text: str, max_n: int = 6) -> int:

@@ -1,10 +1,6 @@
 """The HTTP API and the console: settings, API tokens, the routers every web process serves."""
 
-from relay.api import broadcasts, cli, geo, models, moderation, network, people, privacy
-from relay.api import reports as report_queue
-from relay.api import schedules as scheduled
-from relay.api import templates as template_routes
-from relay.api import voice as voice_routes
+from relay.api import cli, models
 from relay.api.settings import ConsoleSettings
 from relay.core.feature import Feature
 
@@ -14,7 +10,9 @@ FEATURE = Feature(
     secret_keys=(("console", "metrics_token"),),
     models=(models,),
     cli=(("tokens", cli.app),),
-    api_routers=(people.router, broadcasts.router, moderation.router, network.router, report_queue.router,
-                 scheduled.router, template_routes.router, privacy.router, geo.router,
-                 voice_routes.router),
+    # References, imported only when a web app is built: the CLI never loads FastAPI or the routers.
+    api_routers=("relay.api.people:router", "relay.api.broadcasts:router", "relay.api.moderation:router",
+                 "relay.api.network:router", "relay.api.reports:router", "relay.api.schedules:router",
+                 "relay.api.templates:router", "relay.api.privacy:router", "relay.api.geo:router",
+                 "relay.api.voice:router"),
 )

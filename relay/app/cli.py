@@ -14,7 +14,7 @@ import typer
 import uvloop
 
 from channels import registry
-from relay.app import features, modes
+from relay.app import features
 from relay.app.settings import Settings
 from relay.core import migrate
 from relay.core.cli_context import CliContext, UsageError, console, errors, resolve_config_path
@@ -106,8 +106,7 @@ def check_config(ctx: typer.Context) -> None:
 @app.command()
 def run(ctx: typer.Context, sandbox: bool = typer.Option(False, "--sandbox", help="Use the local provider simulators.")) -> None:
     """Run the relay: webhooks, dispatcher, channels. Stops cleanly on SIGINT / SIGTERM."""
-    program = modes.build("run", ctx.obj.settings, sandbox=sandbox)
-    uvloop.run(program.run_until_signal(_print_started))  # libuv's loop: webhooks and dispatcher share one core
+    _run_mode("run", ctx.obj.settings, sandbox=sandbox)
 
 
 @app.command()
@@ -118,15 +117,20 @@ def worker(ctx: typer.Context) -> None:
     inbound loop and scheduler is driven by one process at a time (a lease another takes over at once
     when its holder dies). Status callbacks go to `http.public_url`, served by `relay serve`/`relay run`.
     """
-    program = modes.build("worker", ctx.obj.settings)
-    uvloop.run(program.run_until_signal(_print_started))
+    _run_mode("worker", ctx.obj.settings)
 
 
 @app.command()
 def serve(ctx: typer.Context) -> None:
     """Run the web side alone: provider webhooks, the API and the console (no dispatcher, no polling)."""
-    program = modes.build("serve", ctx.obj.settings)
-    uvloop.run(program.run_until_signal(_print_started))
+    _run_mode("serve", ctx.obj.settings)
+
+
+def _run_mode(mode: str, settings: Settings, *, sandbox: bool = False) -> None:
+    from relay.app import modes  # brings the web server (FastAPI, uvicorn): no other command needs it
+
+    program = modes.build(mode, settings, sandbox=sandbox)
+    uvloop.run(program.run_until_signal(_print_started))  # libuv's loop: webhooks and dispatcher share one core
 
 
 def _print_started(lines: list[str]) -> None:

@@ -11,6 +11,7 @@ place allowed to name `alerts/`: the core never imports it.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from typing import Any, Callable, Iterator
 
@@ -84,7 +85,18 @@ def secret_keys(features: tuple[Feature, ...] = FEATURES) -> frozenset[tuple[str
 
 
 def api_routers(features: tuple[Feature, ...] = FEATURES) -> list[Any]:
-    return [router for feature in features for router in feature.api_routers]
+    """Every feature's routers, in list order, each "module:attribute" reference imported here: only a
+    process that builds a web app (relay/app/web.py) pays for FastAPI and the routers' modules."""
+    return [_resolve(router) for feature in features for router in feature.api_routers]
+
+
+def _resolve(reference: Any) -> Any:
+    if not isinstance(reference, str):
+        return reference
+    module, _, attribute = reference.partition(":")
+    if not module or not attribute:
+        raise ValueError(f"API router reference {reference!r} is not 'module:attribute'")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def cli_apps(features: tuple[Feature, ...] = FEATURES) -> Iterator[tuple[str, Any]]:

@@ -40,7 +40,9 @@ class Feature(Hooks):
     # Commands this feature adds to another feature's CLI app, by that app's name:
     # {"broadcast": register} adds `relay broadcast correct` from integrity.
     cli_extends: Mapping[str, Callable[[Any], None]] = field(default_factory=dict)
-    # FastAPI routers served under the API by every process with a web side.
+    # FastAPI routers served under the API by every process with a web side, as "module:attribute"
+    # references imported only when a web app is built (relay/app/features.py::api_routers), so that a CLI
+    # command never imports FastAPI nor the routers' modules. A router object is taken as is.
     api_routers: tuple[Any, ...] = ()
     # (settings) -> Service | None: what runs beside the dispatcher in `run` and `worker`.
     services: tuple[Callable[[Any], Any], ...] = ()

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Sequence
 
 from sqlalchemy import Integer, String, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -76,7 +75,10 @@ def fold(session: Session, cutoff: datetime, limit: int) -> int:
 def _add(session: Session, counted: Counter) -> None:
     if not counted:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # PostgreSQL's dialect (~0.1 s) only where it is in use
+    else:
+        insert = sqlite_insert
     rows: Sequence[dict] = [{"broadcast_id": b, "channel": c, "language": l, "status": s, "count": n}
                             for (b, c, l, s), n in sorted(counted.items())]
     statement = insert(DeliveryTally).values(rows)
