@@ -175,5 +175,6 @@ def print_summary(summary: list[tuple[str, float, float, float]]) -> None:
     for label, a, b, c in summary:
         print(f"  {label:>34}: {a:.3f} / {b:.3f} / {c:.3f}{'  meets 0.70/0.70' if a >= 0.70 and b >= 0.70 else ''}")
 
+
 if __name__ == "__main__":
     main()

@@ -174,5 +174,6 @@ def main() -> None:
                                 lambda e, c, k=label: outer[e][k, c]) for label in VARIANTS])
     print(f"({time.time() - started:.0f} s)")
 
+
 if __name__ == "__main__":
     main()
