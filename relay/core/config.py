@@ -243,7 +243,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 # Paths a config file may give relative to itself (a site's models and glossary beside its relay.toml).
 RELATIVE_PATHS = (("translation", "glossary_dir"), ("translation", "ranking_file"),
-                  ("translation", "nllb", "model_dir"), ("translation", "nllb", "tokenizer"))
+                  ("translation", "nllb", "model_dir"), ("translation", "nllb", "tokenizer"),
+                  ("integrity", "rumour_model_path"))
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:

@@ -245,11 +245,14 @@ def register_broadcast(app: typer.Typer) -> None:
 
 
 def _register_checks() -> None:
-    """`relay claims check` and `relay claims reembed` live in cli_check.py (one job per module)."""
+    """`relay claims check` and `relay claims reembed` live in cli_check.py, `relay claims train-rumour` in
+    cli_rumour.py (one job per module)."""
     from relay.integrity.cli_check import check, reembed
+    from relay.integrity.cli_rumour import train_rumour
 
     claims_app.command("check")(check)
     claims_app.command("reembed")(reembed)
+    claims_app.command("train-rumour")(train_rumour)
 
 
 _register_checks()

@@ -7,7 +7,8 @@ other languages through the multilingual vector; it is a hint for readers, never
 flags is relayed with the caution line (the warn band), never held on its strength alone.
 
 The model belongs to the embedding model it was trained with: with another embedder configured its
-vectors mean nothing to it, so it is switched off (and says so) rather than guessing.
+vectors mean nothing to it, so it is switched off (and says so) rather than guessing; `relay claims
+train-rumour` makes one for the configured model, named by `integrity.rumour_model_path`.
 
 Beside the message's own words it reads one number from its stream (`stream.py`): the share of the
 stream's recent messages that tell nearly the same story. A message screened on its own (the `claims check`
@@ -32,6 +33,7 @@ SHIPPED = Path(__file__).with_name("rumour_model.json")
 SIGN_FEATURES = ("forward_to_everyone", "urgency", "official", "question")
 STREAM_FEATURES = ("stream_similar_share",)
 EXTRA_FEATURES = SIGN_FEATURES + STREAM_FEATURES
+RETRAIN = "train one for it: relay claims train-rumour --out FILE, then set integrity.rumour_model_path = FILE"
 
 
 def sign_features(normalised: str) -> np.ndarray:
@@ -89,12 +91,12 @@ def load(model_id: str, path: Path = SHIPPED) -> RumourModel | None:
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("rumour signal off: cannot read %s (%s)", path, exc)
             if model is not None and model.extra_features != EXTRA_FEATURES:
-                log.warning("rumour signal off: %s reads features %s, this relay computes %s (retrain: python -m "
-                            "relay.integrity.rumour_train)", path.name, model.extra_features, EXTRA_FEATURES)
+                log.warning("rumour signal off: %s reads features %s, this relay computes %s (%s)", path,
+                            model.extra_features, EXTRA_FEATURES, RETRAIN)
                 model = None
             if model is not None and model.model_id != model_id:
-                log.warning("rumour signal off: %s was trained on %s vectors, the relay embeds with %s "
-                            "(retrain: python -m relay.integrity.rumour_train)", path.name, model.model_id, model_id)
+                log.warning("rumour signal off: %s was trained on %s vectors, the relay embeds with %s (%s)",
+                            path, model.model_id, model_id, RETRAIN)
                 model = None
             _loaded[key] = model
         return _loaded[key]

@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -233,7 +234,8 @@ def _rumour(analysis: Analysis, vector: np.ndarray | None, original: str, settin
             stream: str | None = None) -> None:
     cfg = settings.integrity
     model = vectors_of.embedder(cfg) if cfg.rumour_model and vector is not None else None
-    classifier = rumour.load(model.model_id) if model is not None else None
+    path = Path(cfg.rumour_model_path) if cfg.rumour_model_path else rumour.SHIPPED
+    classifier = rumour.load(model.model_id, path) if model is not None else None
     if classifier is None:
         return
     share = recent_streams.RECENT.observe(stream, time.time(), vector) if stream is not None else 0.0

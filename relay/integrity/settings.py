@@ -6,6 +6,7 @@ Kept free of imports from the rest of the relay so that `relay.core.config` can 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -82,6 +83,10 @@ class IntegritySettings(BaseModel):
                                "the hold band.")
     rumour_threshold: float = Field(0.8, gt=0, le=1, description="Rumour probability from which a message "
                                     "is warned.")
+    rumour_model_path: str | None = Field(None, description="The rumour model file (none: the one shipped, "
+                                          "trained on the int8 engine's e5 vectors). A model reads only the "
+                                          "vectors it was trained on: with another embedding model, make one "
+                                          "with `relay claims train-rumour --out FILE` and name it here.")
     allowed_domains: list[str] = Field(
         default_factory=list, description="Link domains that are no manipulation sign (subdomains included). "
         "Empty: only link shorteners count as a sign.",
@@ -101,6 +106,13 @@ class IntegritySettings(BaseModel):
     )
     active_key: str | None = Field(None, description="The key id new codes are made with (default: the last "
                                    "key listed).")
+
+    @field_validator("rumour_model_path")
+    @classmethod
+    def _rumour_model_exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no rumour model file at {value} (make one: relay claims train-rumour --out FILE)")
+        return value
 
     @field_validator("verification_keys")
     @classmethod
