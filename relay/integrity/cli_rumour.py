@@ -12,16 +12,21 @@ test that rebuilds it compares the two.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.progress import Progress
 
-from relay.core.cli_context import UsageError, console, context
+from relay.core.cli_context import UsageError, console, context, errors
+from relay.integrity.embedding_cache import embed_cached
 from relay.integrity import embeddings as vectors_of
 from relay.integrity import rumour, rumour_train
 
 COLUMNS = "tweet_id, event, is_rumour, text_normalised"
+CHUNK = 256  # tweets embedded between two steps of the progress bar
+
 
 def train_rumour(
     ctx: typer.Context,
@@ -43,8 +48,11 @@ def train_rumour(
     model = vectors_of.embedder(cfg)
     if model is None:
         raise UsageError(vectors_of.missing_reason(cfg) or "no embedding model")
-    console.print(f"embedding {len(rows)} tweets with {model.model_id} …", markup=False, highlight=False)
-    trained, evaluation = rumour_train.train(model, rows, cache)
+    console.print(f"embedding {len(rows)} tweets with {model.model_id}", markup=False, highlight=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = cache or Path(scratch)
+        _embed_with_progress(model, [row["text_normalised"] for row in rows], cache)
+        trained, evaluation = rumour_train.train(model, rows, cache)  # every vector is in the cache by now
     try:
         out.write_text(json.dumps(trained.to_json()) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -59,6 +67,16 @@ def train_rumour(
     # One unbroken line: an operator copies it into relay.toml.
     console.print(f'use it: integrity.rumour_model_path = "{out.resolve()}"', markup=False, highlight=False,
                   soft_wrap=True)
+
+
+def _embed_with_progress(model, texts: list[str], cache: Path) -> None:
+    """Fill the vector cache a chunk at a time, so that minutes of embedding show their progress."""
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("embedding", total=len(texts))
+        for start in range(0, len(texts), CHUNK):
+            chunk = texts[start:start + CHUNK]
+            embed_cached(model, chunk, "query", cache)
+            progress.advance(task, len(chunk))
 
 
 def _pheme_rows(data: Path) -> list[dict[str, str]]:
